@@ -1,0 +1,191 @@
+// Command apiserver measures svcplane's API server on this machine and
+// prints a table: creates per second through the API next to raw etcd
+// puts per second (the limit), list latency over many objects, and how
+// long one change takes to reach many concurrent watchers.
+//
+//	go run ./bench/apiserver [-objects 10000] [-watchers 100] [-workers 32]
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sort"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"text/tabwriter"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/svcplane/svcplane/internal/app"
+	"github.com/svcplane/svcplane/internal/kubeconfig"
+	"github.com/svcplane/svcplane/internal/storage/etcd"
+)
+
+type config struct {
+	objects  int
+	watchers int
+	workers  int
+	rounds   int
+}
+
+func main() {
+	var cfg config
+	flag.IntVar(&cfg.objects, "objects", 10000, "objects created and listed")
+	flag.IntVar(&cfg.watchers, "watchers", 100, "concurrent watchers")
+	flag.IntVar(&cfg.workers, "workers", 32, "concurrent writers")
+	flag.IntVar(&cfg.rounds, "rounds", 20, "changes sent to the watchers")
+	flag.Parse()
+	if err := run(context.Background(), cfg); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, cfg config) error {
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "measure\tvalue\tnote\n")
+	putRate, err := rawEtcdPuts(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(tw, "raw etcd puts/s (embedded, %d writers)\t%.0f\tthe limit\n", cfg.workers, putRate)
+	srv, client, stop, err := startServer(ctx)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	createRate, err := apiCreates(ctx, client, cfg)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(tw, "API creates/s (configmaps, %d writers)\t%.0f\t%.0f%% of raw puts\n", cfg.workers, createRate, 100*createRate/putRate)
+	if err := listLatency(ctx, tw, client, cfg); err != nil {
+		return err
+	}
+	if err := watchDelay(ctx, tw, client, cfg); err != nil {
+		return err
+	}
+	_ = srv
+	return tw.Flush()
+}
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// rawEtcdPuts measures plain puts to an embedded etcd of its own.
+func rawEtcdPuts(ctx context.Context, cfg config) (float64, error) {
+	dir, err := os.MkdirTemp("", "svcplane-bench-etcd")
+	if err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(dir)
+	e, err := etcd.StartEmbedded(ctx, etcd.EmbeddedConfig{DataDir: dir, Logger: quiet()})
+	if err != nil {
+		return 0, err
+	}
+	defer e.Close()
+	value := make([]byte, 400)
+	return parallel(cfg.objects, cfg.workers, func(i int) error {
+		_, err := e.Client().Put(ctx, "/bench/"+strconv.Itoa(i), string(value))
+		return err
+	})
+}
+
+func startServer(ctx context.Context) (*app.APIServer, kubernetes.Interface, func(), error) {
+	dir, err := os.MkdirTemp("", "svcplane-bench")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	srv, err := app.StartAPIServer(ctx, app.APIServerConfig{DataDir: dir, Port: 0, Logger: quiet()})
+	if err != nil {
+		cancel()
+		return nil, nil, nil, err
+	}
+	stop := func() { cancel(); <-srv.Done; os.RemoveAll(dir) }
+	rc, err := kubeconfig.RESTConfig(srv.AdminKubeconfig)
+	if err != nil {
+		stop()
+		return nil, nil, nil, err
+	}
+	rc.QPS, rc.Burst = 100000, 100000
+	client, err := kubernetes.NewForConfig(rc)
+	if err != nil {
+		stop()
+		return nil, nil, nil, err
+	}
+	return srv, client, stop, nil
+}
+
+func apiCreates(ctx context.Context, client kubernetes.Interface, cfg config) (float64, error) {
+	cms := client.CoreV1().ConfigMaps("default")
+	return parallel(cfg.objects, cfg.workers, func(i int) error {
+		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "cm-" + strconv.Itoa(i), Labels: map[string]string{"bench": "yes"}},
+			Data: map[string]string{"key": "some value of a modest size, as configuration often is"}}
+		_, err := cms.Create(ctx, cm, metav1.CreateOptions{})
+		return err
+	})
+}
+
+// parallel runs n calls of fn on workers goroutines and returns calls/s.
+func parallel(n, workers int, fn func(i int) error) (float64, error) {
+	var next atomic.Int64
+	var firstErr error
+	var once sync.Once
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				if err := fn(i); err != nil {
+					once.Do(func() { firstErr = err })
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return float64(n) / time.Since(start).Seconds(), firstErr
+}
+
+func listLatency(ctx context.Context, tw io.Writer, client kubernetes.Interface, cfg config) error {
+	cms := client.CoreV1().ConfigMaps("default")
+	cases := []struct {
+		name string
+		opts metav1.ListOptions
+	}{
+		{"list all", metav1.ListOptions{}},
+		{"list all, label selector", metav1.ListOptions{LabelSelector: "bench=yes"}},
+		{"list first page of 500", metav1.ListOptions{Limit: 500}},
+	}
+	for _, tc := range cases {
+		var samples []time.Duration
+		for range 5 {
+			start := time.Now()
+			l, err := cms.List(ctx, tc.opts)
+			if err != nil {
+				return err
+			}
+			samples = append(samples, time.Since(start))
+			if tc.opts.Limit == 0 && len(l.Items) < cfg.objects {
+				return fmt.Errorf("listed %d objects, want %d", len(l.Items), cfg.objects)
+			}
+		}
+		fmt.Fprintf(tw, "%s over %d configmaps (median of 5)\t%v\t\n", tc.name, cfg.objects, median(samples).Round(time.Millisecond))
+	}
+	return nil
+}
+
+func median(d []time.Duration) time.Duration {
+	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+	return d[len(d)/2]
+}

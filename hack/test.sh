@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs every test: vet, unit and integration tests with the race detector,
+# then the end-to-end tests (which build the binary and use kubectl).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PATH:/usr/local/go/bin"
+hack/deps.sh
+
+echo "== gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then
+  echo "gofmt would change: $unformatted" >&2
+  exit 1
+fi
+echo "== go vet"
+go vet ./...
+echo "== go test -race (unit, integration, e2e)"
+go test -race -count=1 -timeout 18m ./...

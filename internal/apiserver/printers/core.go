@@ -1,0 +1,55 @@
+package printers
+
+import (
+	"time"
+
+	coordinationv1 "k8s.io/api/coordination/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// The small printers: namespaces, configmaps and leases.
+
+func namespacePrinter() Printer {
+	return Printer{
+		Columns: []metav1.TableColumnDefinition{
+			nameColumn(),
+			column("Status", "string", "The status of the namespace"),
+			ageColumn(),
+		},
+		Row: typed(func(ns *corev1.Namespace, now time.Time) []interface{} {
+			return []interface{}{ns.Name, string(ns.Status.Phase), age(ns.CreationTimestamp, now)}
+		}),
+	}
+}
+
+func configMapPrinter() Printer {
+	return Printer{
+		Columns: []metav1.TableColumnDefinition{
+			nameColumn(),
+			column("Data", "string", corev1.ConfigMap{}.SwaggerDoc()["data"]),
+			ageColumn(),
+		},
+		Row: typed(func(cm *corev1.ConfigMap, now time.Time) []interface{} {
+			data := int64(len(cm.Data) + len(cm.BinaryData))
+			return []interface{}{cm.Name, data, age(cm.CreationTimestamp, now)}
+		}),
+	}
+}
+
+func leasePrinter() Printer {
+	return Printer{
+		Columns: []metav1.TableColumnDefinition{
+			nameColumn(),
+			column("Holder", "string", coordinationv1.LeaseSpec{}.SwaggerDoc()["holderIdentity"]),
+			ageColumn(),
+		},
+		Row: typed(func(l *coordinationv1.Lease, now time.Time) []interface{} {
+			holder := ""
+			if l.Spec.HolderIdentity != nil {
+				holder = *l.Spec.HolderIdentity
+			}
+			return []interface{}{l.Name, holder, age(l.CreationTimestamp, now)}
+		}),
+	}
+}

@@ -1,0 +1,157 @@
+package apiserver
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/svcplane/svcplane/internal/apiserver/objstore"
+)
+
+func (h *resource) get(w http.ResponseWriter, r *http.Request, info requestInfo) {
+	f, err := negotiate(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	obj, err := h.getObject(r.Context(), info)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if info.Subresource == "scale" {
+		writeError(w, apierrors.NewBadRequest("scale is served elsewhere"))
+		return
+	}
+	if f == formatTable {
+		h.writeTable(w, r, []runtime.Object{obj}, accessor(obj).GetResourceVersion(), "")
+		return
+	}
+	writeObject(w, f, http.StatusOK, obj)
+}
+
+func (h *resource) list(w http.ResponseWriter, r *http.Request, info requestInfo) {
+	f, err := negotiate(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	q := r.URL.Query()
+	opts, err := h.listOptions(q, info.Namespace)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	res, err := h.store.List(r.Context(), opts)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	rv := strconv.FormatInt(res.Revision, 10)
+	if f == formatTable {
+		h.writeTable(w, r, res.Items, rv, res.Continue)
+		return
+	}
+	list, err := h.listObject(res.Items, rv, res.Continue)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeObject(w, f, http.StatusOK, list)
+}
+
+func (h *resource) listObject(items []runtime.Object, rv, cont string) (runtime.Object, error) {
+	list := h.def.NewList()
+	if err := meta.SetList(list, items); err != nil {
+		return nil, apierrors.NewInternalError(err)
+	}
+	la, err := meta.ListAccessor(list)
+	if err != nil {
+		return nil, apierrors.NewInternalError(err)
+	}
+	la.SetResourceVersion(rv)
+	la.SetContinue(cont)
+	list.GetObjectKind().SetGroupVersionKind(h.def.GroupVersion.WithKind(h.def.ListKind))
+	return list, nil
+}
+
+// listOptions reads the list query: selectors, paging and resourceVersion.
+func (h *resource) listOptions(q url.Values, ns string) (objstore.ListOptions, error) {
+	match, err := h.matcher(q)
+	if err != nil {
+		return objstore.ListOptions{}, err
+	}
+	opts := objstore.ListOptions{Namespace: ns, Match: match, Continue: q.Get("continue")}
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n < 0 {
+			return opts, apierrors.NewBadRequest(fmt.Sprintf("invalid limit %q", s))
+		}
+		opts.Limit = n
+	}
+	rv, err := objstore.ParseResourceVersion(q.Get("resourceVersion"))
+	if err != nil {
+		return opts, err
+	}
+	if opts.Continue != "" && rv != 0 {
+		return opts, apierrors.NewBadRequest("specifying resource version is not allowed when using continue")
+	}
+	if q.Get("resourceVersionMatch") == "Exact" || (opts.Limit > 0 && rv > 0 && q.Get("resourceVersionMatch") == "") {
+		opts.Revision = rv
+	}
+	return opts, nil
+}
+
+// matcher builds the filter of a label and a field selector.
+func (h *resource) matcher(q url.Values) (func(runtime.Object) bool, error) {
+	ls, err := labels.Parse(q.Get("labelSelector"))
+	if err != nil {
+		return nil, apierrors.NewBadRequest(err.Error())
+	}
+	fs, err := fields.ParseSelector(q.Get("fieldSelector"))
+	if err != nil {
+		return nil, apierrors.NewBadRequest(err.Error())
+	}
+	if err := h.checkFields(fs); err != nil {
+		return nil, err
+	}
+	if ls.Empty() && fs.Empty() {
+		return nil, nil
+	}
+	return func(obj runtime.Object) bool {
+		if !ls.Matches(labels.Set(accessor(obj).GetLabels())) {
+			return false
+		}
+		return fs.Empty() || fs.Matches(h.def.Strategy.FieldSet(obj))
+	}, nil
+}
+
+// checkFields refuses field selectors on fields the resource cannot be
+// selected by, as upstream does.
+func (h *resource) checkFields(fs fields.Selector) error {
+	known := h.def.Strategy.FieldSet(h.sampleObject())
+	for _, req := range fs.Requirements() {
+		if _, ok := known[req.Field]; !ok {
+			return apierrors.NewBadRequest(fmt.Sprintf("field label not supported: %s", req.Field))
+		}
+	}
+	return nil
+}
+
+// sampleObject is an object whose FieldSet names every selectable field.
+func (h *resource) sampleObject() runtime.Object {
+	obj := h.def.New()
+	m := accessor(obj)
+	m.SetName("x")
+	if h.def.Namespaced {
+		m.SetNamespace("x")
+	}
+	return obj
+}

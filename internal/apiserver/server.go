@@ -1,0 +1,192 @@
+// Package apiserver is svcplane's Kubernetes-compatible API server: the
+// REST layer (get, list, watch, create, update, patch, delete, status and
+// scale subresources, Tables), discovery, OpenAPI, authentication by client
+// certificate, and metrics. Objects live in a storage.Store; each resource
+// has a watch cache that fans one storage watch out to all watchers.
+package apiserver
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/managedfields"
+	"k8s.io/client-go/applyconfigurations"
+
+	"github.com/svcplane/svcplane/internal/apiserver/codec"
+	"github.com/svcplane/svcplane/internal/apiserver/discovery"
+	"github.com/svcplane/svcplane/internal/apiserver/objstore"
+	"github.com/svcplane/svcplane/internal/apiserver/openapi"
+	"github.com/svcplane/svcplane/internal/apiserver/registry"
+	"github.com/svcplane/svcplane/internal/apiserver/watchcache"
+	"github.com/svcplane/svcplane/internal/storage"
+)
+
+// Config is what an API server serves and where it keeps it.
+type Config struct {
+	Storage   storage.Store
+	Resources []*registry.Resource
+	Logger    *slog.Logger
+	// Anonymous lets requests without a client certificate through (tests
+	// that serve plain HTTP on loopback only).
+	Anonymous bool
+}
+
+// Server serves the Kubernetes API.
+type Server struct {
+	cfg       Config
+	codec     *codec.Codec
+	resources map[schema.GroupVersionResource]*resource
+	discovery *discovery.Discovery
+	openapi   *openapi.OpenAPI
+	metrics   *metrics
+	registry  *prometheus.Registry
+	started   sync.Once
+	ready     chan struct{}
+}
+
+// New builds a server over the configured resources.
+func New(cfg Config) (*Server, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	s := &Server{
+		cfg:       cfg,
+		codec:     codec.New(),
+		resources: map[schema.GroupVersionResource]*resource{},
+		discovery: discovery.New(cfg.Resources),
+		openapi:   openapi.New(cfg.Resources),
+		registry:  prometheus.NewRegistry(),
+		ready:     make(chan struct{}),
+	}
+	s.metrics = newMetrics(s.registry)
+	tc := managedfields.TypeConverter(applyconfigurations.NewTypeConverter(s.codec.Scheme))
+	for _, def := range cfg.Resources {
+		h, err := s.newResource(def, tc)
+		if err != nil {
+			return nil, err
+		}
+		s.resources[def.GroupVersion.WithResource(def.Name)] = h
+	}
+	return s, nil
+}
+
+func (s *Server) newResource(def *registry.Resource, tc managedfields.TypeConverter) (*resource, error) {
+	store := objstore.New(objstore.Config{
+		Storage: s.cfg.Storage, Codec: s.codec, Resource: def.GroupResource(),
+		Kind: def.GroupVersionKind(), New: def.New, Namespaced: def.Namespaced,
+	})
+	h := &resource{def: def, store: store, srv: s, log: s.cfg.Logger.With("resource", def.GroupResource().String())}
+	h.cache = watchcache.New(watchcache.Config{Storage: s.cfg.Storage, Prefix: store.Prefix(""), Decode: store.Decode, Logger: h.log})
+	managers, err := s.fieldManagers(def, tc)
+	if err != nil {
+		return nil, fmt.Errorf("field managers of %s: %w", def.GroupResource(), err)
+	}
+	h.managers = managers
+	return h, nil
+}
+
+// Run runs the watch caches until ctx ends.
+func (s *Server) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	for _, h := range s.resources {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h.cache.Run(ctx)
+		}()
+	}
+	s.started.Do(func() { close(s.ready) })
+	wg.Wait()
+}
+
+// admitNamespace refuses namespaced objects in a namespace that is missing
+// or being deleted, as upstream's NamespaceLifecycle admission does.
+func (s *Server) admitNamespace(ctx context.Context, def *registry.Resource, ns string) error {
+	if !def.Namespaced {
+		return nil
+	}
+	h := s.resources[corev1.SchemeGroupVersion.WithResource("namespaces")]
+	if h == nil {
+		return nil
+	}
+	obj, err := h.store.Get(ctx, "", ns)
+	if err != nil {
+		return err
+	}
+	if obj.(*corev1.Namespace).Status.Phase == corev1.NamespaceTerminating {
+		return apierrors.NewForbidden(def.GroupResource(), "",
+			fmt.Errorf("unable to create new content in namespace %s because it is being terminated", ns))
+	}
+	return nil
+}
+
+// Handler returns the server's HTTP handler.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/version", serveVersion)
+	for _, p := range []string{"/healthz", "/livez", "/readyz"} {
+		mux.HandleFunc(p, s.serveHealth)
+		mux.HandleFunc(p+"/", s.serveHealth)
+	}
+	mux.Handle("/metrics", s.metricsHandler())
+	mux.Handle("/openapi/", s.openapi)
+	mux.HandleFunc("/api", s.serveAPI)
+	mux.HandleFunc("/api/", s.serveAPI)
+	mux.HandleFunc("/apis", s.serveAPI)
+	mux.HandleFunc("/apis/", s.serveAPI)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, apierrors.NewNotFound(schema.GroupResource{}, ""))
+	})
+	return s.authenticate(mux)
+}
+
+// serveAPI routes resource requests to their resource and the rest to
+// discovery.
+func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
+	info, ok := parseRequest(r)
+	if !ok {
+		s.discovery.ServeHTTP(w, r)
+		return
+	}
+	h := s.resources[schema.GroupVersionResource{Group: info.Group, Version: info.Version, Resource: info.Resource}]
+	if h == nil {
+		writeError(w, apierrors.NewNotFound(schema.GroupResource{Group: info.Group, Resource: info.Resource}, ""))
+		return
+	}
+	done := s.metrics.observe(info.Verb, h.def.GroupResource(), info.Subresource)
+	rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
+	h.serve(rec, r, info)
+	done(rec.code)
+}
+
+func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
+	select {
+	case <-s.ready:
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok"))
+	default:
+		http.Error(w, "watch caches not started", http.StatusServiceUnavailable)
+	}
+}
+
+// Objects lists every stored object of a resource, for repairs the server
+// runs on start before it serves writes.
+func (s *Server) Objects(ctx context.Context, gvr schema.GroupVersionResource) ([]runtime.Object, error) {
+	h := s.resources[gvr]
+	if h == nil {
+		return nil, fmt.Errorf("resource %s is not served", gvr)
+	}
+	res, err := h.store.List(ctx, objstore.ListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	return res.Items, nil
+}

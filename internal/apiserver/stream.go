@@ -1,0 +1,141 @@
+package apiserver
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/watch"
+
+	"github.com/svcplane/svcplane/internal/apiserver/objstore"
+	"github.com/svcplane/svcplane/internal/apiserver/watchcache"
+)
+
+// stream writes watch events to one client.
+type stream struct {
+	w       http.ResponseWriter
+	flusher http.Flusher
+	h       *resource
+	wr      watchRequest
+	enc     *json.Encoder
+	columns bool
+}
+
+func newStream(w http.ResponseWriter, h *resource, wr watchRequest) *stream {
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		writeError(w, apierrors.NewInternalError(errNoFlush))
+		return nil
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Transfer-Encoding", "chunked")
+	w.WriteHeader(http.StatusOK)
+	flusher.Flush()
+	return &stream{w: w, flusher: flusher, h: h, wr: wr, enc: json.NewEncoder(w), columns: true}
+}
+
+var errNoFlush = errors.New("the response writer cannot flush")
+
+// follow sends live events until the watch ends.
+func (s *stream) follow(ctx context.Context, watcher *watchcache.Watcher) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev, ok := <-watcher.ResultChan():
+			if !ok || !s.sendLive(ev) {
+				return
+			}
+		}
+	}
+}
+
+func (s *stream) sendLive(ev *watchcache.Event) bool {
+	switch ev.Type {
+	case watch.Bookmark:
+		return s.sendBookmark(ev.Revision, false)
+	case watch.Error:
+		st := toStatus(apierrors.NewResourceExpired("The resourceVersion for the provided watch is too old."))
+		s.write(watch.Error, mustJSON(st))
+		return false
+	}
+	typ, obj, ok := filterEvent(ev, s.wr.match)
+	if !ok {
+		return true
+	}
+	if typ == ev.Type && obj == ev.Object {
+		return s.send(ev)
+	}
+	return s.send(&watchcache.Event{Type: typ, Object: obj})
+}
+
+// filterEvent applies a selector to an event: an object that starts to
+// match is ADDED, one that stops matching is DELETED.
+func filterEvent(ev *watchcache.Event, match func(runtime.Object) bool) (watch.EventType, runtime.Object, bool) {
+	if match == nil {
+		return ev.Type, ev.Object, true
+	}
+	cur := match(ev.Object)
+	if ev.Type != watch.Modified {
+		return ev.Type, ev.Object, cur
+	}
+	prev := ev.Prev != nil && match(ev.Prev)
+	switch {
+	case cur && prev:
+		return watch.Modified, ev.Object, true
+	case cur:
+		return watch.Added, ev.Object, true
+	case prev:
+		return watch.Deleted, ev.Object, true
+	}
+	return "", nil, false
+}
+
+func (s *stream) send(ev *watchcache.Event) bool {
+	if s.wr.format == formatTable {
+		t, err := s.h.table([]runtime.Object{ev.Object}, s.wr.includeObject, s.columns)
+		if err != nil {
+			return false
+		}
+		s.columns = false
+		t.ResourceVersion = accessor(ev.Object).GetResourceVersion()
+		return s.write(ev.Type, mustJSON(t))
+	}
+	data, err := ev.Encoded(func(obj runtime.Object) ([]byte, error) { return json.Marshal(obj) })
+	if err != nil {
+		return false
+	}
+	return s.write(ev.Type, data)
+}
+
+// sendBookmark sends a bookmark at rev; end marks the end of the initial
+// events of a WatchList request.
+func (s *stream) sendBookmark(rev int64, end bool) bool {
+	obj := s.h.def.New()
+	obj.GetObjectKind().SetGroupVersionKind(s.h.def.GroupVersionKind())
+	objstore.SetResourceVersion(obj, rev)
+	if end {
+		accessor(obj).SetAnnotations(map[string]string{metav1.InitialEventsAnnotationKey: "true"})
+	}
+	return s.write(watch.Bookmark, mustJSON(obj))
+}
+
+func (s *stream) write(typ watch.EventType, obj []byte) bool {
+	if err := s.enc.Encode(watchEvent{Type: typ, Object: obj}); err != nil {
+		return false
+	}
+	s.flusher.Flush()
+	return true
+}
+
+func mustJSON(v any) []byte {
+	data, err := json.Marshal(v)
+	if err != nil {
+		data, _ = json.Marshal(toStatus(apierrors.NewInternalError(err)))
+	}
+	return data
+}

@@ -1,0 +1,247 @@
+// Package app wires svcplane's components into the processes the svcplane
+// binary runs: `up` (everything for one node) and one component each.
+package app
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/svcplane/svcplane/internal/apiserver"
+	"github.com/svcplane/svcplane/internal/apiserver/builtin"
+	"github.com/svcplane/svcplane/internal/apiserver/servicealloc"
+	"github.com/svcplane/svcplane/internal/pki"
+	"github.com/svcplane/svcplane/internal/storage"
+	"github.com/svcplane/svcplane/internal/storage/etcd"
+)
+
+// APIServerConfig configures `svcplane apiserver`.
+type APIServerConfig struct {
+	// DataDir holds embedded etcd's data, the PKI and kubeconfigs.
+	DataDir string
+	// BindAddress and Port are where the API is served over HTTPS.
+	BindAddress string
+	Port        int
+	// EtcdServers, when set, are used instead of an embedded etcd.
+	EtcdServers []string
+	// CompactionInterval spaces etcd compactions (default 5m).
+	CompactionInterval time.Duration
+	// Cluster holds the cluster-wide settings.
+	Cluster ClusterConfig
+	Logger  *slog.Logger
+}
+
+// ClusterConfig are the settings every component of a cluster shares.
+type ClusterConfig struct {
+	ServiceCIDRs  []string
+	NodePortRange string
+	ClusterDomain string
+}
+
+// APIServer is a running API server.
+type APIServer struct {
+	// URL is where the API is served, e.g. https://127.0.0.1:6443.
+	URL string
+	// PKI holds the CA and credentials.
+	PKI *pki.Bundle
+	// AdminKubeconfig is the path of the admin kubeconfig.
+	AdminKubeconfig string
+	// Storage is where objects are kept (for tests that compact it).
+	Storage storage.Store
+	// Done closes when the server has stopped; Err then says why.
+	Done <-chan struct{}
+	err  error
+}
+
+// Err returns why the server stopped, once Done is closed.
+func (s *APIServer) Err() error { return s.err }
+
+// RunAPIServer runs the API server until ctx ends.
+func RunAPIServer(ctx context.Context, cfg APIServerConfig) error {
+	s, err := StartAPIServer(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	cfg.Logger.Info("API server ready", "url", s.URL, "kubeconfig", s.AdminKubeconfig)
+	<-s.Done
+	return s.Err()
+}
+
+// StartAPIServer starts etcd (embedded unless EtcdServers are given), the
+// API server and its bootstrap, and returns once the API answers.
+func StartAPIServer(ctx context.Context, cfg APIServerConfig) (*APIServer, error) {
+	cfg = cfg.withDefaults()
+	bundle, err := pki.Ensure(filepath.Join(cfg.DataDir, "pki"), pki.Config{ExtraSANs: extraSANs(cfg.BindAddress)})
+	if err != nil {
+		return nil, err
+	}
+	client, closeEtcd, err := openEtcd(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	store, err := etcd.New(etcd.Config{Client: client})
+	if err != nil {
+		closeEtcd()
+		return nil, err
+	}
+	srv, hooks, err := newServer(ctx, cfg, store)
+	if err != nil {
+		closeEtcd()
+		return nil, err
+	}
+	s, err := serve(ctx, cfg, srv, store, bundle, closeEtcd)
+	if err != nil {
+		return nil, err
+	}
+	if err := ensureKubernetesService(ctx, s, cfg, hooks); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// newServer builds the API server with the Service allocators, repaired
+// against the Services already stored.
+func newServer(ctx context.Context, cfg APIServerConfig, store storage.Store) (*apiserver.Server, *servicealloc.Hooks, error) {
+	cidrs, err := parseCIDRs(cfg.Cluster.ServiceCIDRs)
+	if err != nil {
+		return nil, nil, err
+	}
+	hooks, err := servicealloc.New(servicealloc.Config{ServiceCIDRs: cidrs, NodePortRange: cfg.Cluster.NodePortRange})
+	if err != nil {
+		return nil, nil, err
+	}
+	resources := builtin.Resources(builtin.Config{Service: hooks.ServiceConfig(), ServiceHooks: hooks})
+	srv, err := apiserver.New(apiserver.Config{Storage: store, Resources: resources, Logger: cfg.Logger.With("component", "apiserver")})
+	if err != nil {
+		return nil, nil, err
+	}
+	objs, err := srv.Objects(ctx, corev1.SchemeGroupVersion.WithResource("services"))
+	if err != nil {
+		return nil, nil, fmt.Errorf("read services for the allocators: %w", err)
+	}
+	services := make([]*corev1.Service, 0, len(objs))
+	for _, o := range objs {
+		services = append(services, o.(*corev1.Service))
+	}
+	for _, c := range hooks.Repair(services) {
+		cfg.Logger.Error("service allocation conflict", "conflict", c.String())
+	}
+	return srv, hooks, nil
+}
+
+func parseCIDRs(in []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range in {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return nil, fmt.Errorf("service CIDR %q: %w", s, err)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
+
+func (cfg APIServerConfig) withDefaults() APIServerConfig {
+	if cfg.DataDir == "" {
+		cfg.DataDir = "/var/lib/svcplane"
+	}
+	if cfg.BindAddress == "" {
+		cfg.BindAddress = "127.0.0.1"
+	}
+	if cfg.CompactionInterval == 0 {
+		cfg.CompactionInterval = 5 * time.Minute
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return cfg
+}
+
+func extraSANs(bind string) []string {
+	if bind == "" || bind == "0.0.0.0" || bind == "::" {
+		return nil
+	}
+	return []string{bind}
+}
+
+// openEtcd connects to the external cluster, or starts the embedded member.
+func openEtcd(ctx context.Context, cfg APIServerConfig) (*clientv3.Client, func(), error) {
+	if len(cfg.EtcdServers) > 0 {
+		c, err := etcd.Dial(ctx, cfg.EtcdServers, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		return c, func() { _ = c.Close() }, nil
+	}
+	e, err := etcd.StartEmbedded(ctx, etcd.EmbeddedConfig{DataDir: filepath.Join(cfg.DataDir, "etcd"), Logger: cfg.Logger.With("component", "etcd")})
+	if err != nil {
+		return nil, nil, err
+	}
+	return e.Client(), func() { _ = e.Close() }, nil
+}
+
+// serve listens, runs the server and its background work, bootstraps the
+// cluster objects and writes the admin kubeconfig.
+func serve(ctx context.Context, cfg APIServerConfig, srv *apiserver.Server, store storage.Store, bundle *pki.Bundle, closeEtcd func()) (*APIServer, error) {
+	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.BindAddress, strconv.Itoa(cfg.Port)))
+	if err != nil {
+		closeEtcd()
+		return nil, fmt.Errorf("listen for the API: %w", err)
+	}
+	tlsLn := tls.NewListener(ln, bundle.ServerTLSConfig())
+	done := make(chan struct{})
+	s := &APIServer{URL: "https://" + hostPort(cfg.BindAddress, ln.Addr()), PKI: bundle, Done: done, Storage: store}
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 30 * time.Second}
+	runCtx, cancel := context.WithCancel(ctx)
+	go srv.Run(runCtx)
+	go func() {
+		_ = storage.RunCompactor(runCtx, storage.CompactorConfig{Store: store, Interval: cfg.CompactionInterval, Logger: cfg.Logger.With("component", "compactor")})
+	}()
+	go func() {
+		err := hs.Serve(tlsLn)
+		if !errors.Is(err, http.ErrServerClosed) {
+			s.err = err
+		}
+	}()
+	go func() {
+		<-ctx.Done()
+		shutdown(hs, cancel, closeEtcd)
+		close(done)
+	}()
+	if err := bootstrap(ctx, s, cfg); err != nil {
+		cancel()
+		return nil, err
+	}
+	return s, nil
+}
+
+func shutdown(hs *http.Server, cancel context.CancelFunc, closeEtcd func()) {
+	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer scancel()
+	cancel()
+	_ = hs.Shutdown(sctx)
+	_ = hs.Close()
+	closeEtcd()
+}
+
+func hostPort(bind string, addr net.Addr) string {
+	_, port, _ := net.SplitHostPort(addr.String())
+	if bind == "0.0.0.0" || bind == "" {
+		bind = "127.0.0.1"
+	}
+	if bind == "::" {
+		bind = "::1"
+	}
+	return net.JoinHostPort(bind, port)
+}

@@ -1,0 +1,52 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+)
+
+// UpConfig configures `svcplane up`: one node with everything on it.
+type UpConfig struct {
+	APIServer APIServerConfig
+	// Example applies the example workload on first start.
+	Example bool
+	// Out receives the how-to-use text.
+	Out    io.Writer
+	Logger *slog.Logger
+}
+
+// RunUp runs the API server (and, as they land, the other components)
+// until ctx ends.
+func RunUp(ctx context.Context, cfg UpConfig) error {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	cfg.APIServer.Logger = cfg.Logger
+	s, err := StartAPIServer(ctx, cfg.APIServer)
+	if err != nil {
+		return err
+	}
+	if cfg.Example {
+		if err := applyExample(ctx, s); err != nil {
+			cfg.Logger.Warn("example workload not applied", "err", err)
+		}
+	}
+	if cfg.Out != nil {
+		printUsage(cfg.Out, s)
+	}
+	<-s.Done
+	return s.Err()
+}
+
+func printUsage(out io.Writer, s *APIServer) {
+	fmt.Fprintf(out, `svcplane is up: the Kubernetes API is served at %s
+
+  export KUBECONFIG=%s
+  kubectl get namespaces
+  kubectl get all -n demo
+
+Press Ctrl-C to stop; starting again keeps all data.
+`, s.URL, s.AdminKubeconfig)
+}
