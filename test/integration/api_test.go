@@ -19,7 +19,7 @@ import (
 // rawRequest sends one request with the admin credentials (or none).
 func (c *cluster) rawRequest(method, path, contentType string, body []byte, anonymous bool) (int, string) {
 	c.t.Helper()
-	cfg := rest.CopyConfig(c.restConfig)
+	cfg := rest.CopyConfig(c.RESTConfig)
 	if anonymous {
 		cfg.TLSClientConfig.CertData, cfg.TLSClientConfig.KeyData = nil, nil
 	}
@@ -27,7 +27,7 @@ func (c *cluster) rawRequest(method, path, contentType string, body []byte, anon
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	req, err := http.NewRequest(method, c.srv.URL+path, bytes.NewReader(body))
+	req, err := http.NewRequest(method, c.Server.URL+path, bytes.NewReader(body))
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -54,7 +54,7 @@ func TestAnonymousIsUnauthorized(t *testing.T) {
 	}
 	// Plain HTTP is not served at all.
 	tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}
-	resp, err := (&http.Client{Transport: tr}).Get(strings.Replace(c.srv.URL, "https://", "http://", 1) + "/api")
+	resp, err := (&http.Client{Transport: tr}).Get(strings.Replace(c.Server.URL, "https://", "http://", 1) + "/api")
 	if err == nil && resp.StatusCode == http.StatusOK {
 		t.Fatal("plain HTTP answered 200")
 	}
@@ -67,7 +67,7 @@ func TestStrictFieldValidation(t *testing.T) {
 	if code != http.StatusBadRequest || !strings.Contains(out, `strict decoding error: unknown field \"foo\"`) {
 		t.Fatalf("strict: %d %s", code, out)
 	}
-	if _, err := c.client.CoreV1().ConfigMaps("default").Get(context.Background(), "x", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+	if _, err := c.Client.CoreV1().ConfigMaps("default").Get(context.Background(), "x", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Fatalf("object stored after a refused create: %v", err)
 	}
 }
@@ -80,7 +80,7 @@ func TestOversizedBody(t *testing.T) {
 	if code != http.StatusRequestEntityTooLarge {
 		t.Fatalf("4 MiB body: %d %s", code, out[:min(len(out), 300)])
 	}
-	if _, err := c.client.CoreV1().ConfigMaps("default").Get(context.Background(), "big", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+	if _, err := c.Client.CoreV1().ConfigMaps("default").Get(context.Background(), "big", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Fatalf("object stored after 413: %v", err)
 	}
 }
@@ -105,7 +105,7 @@ func TestMalformedBodies(t *testing.T) {
 			}
 		})
 	}
-	l, err := c.client.CoreV1().ConfigMaps("default").List(context.Background(), metav1.ListOptions{})
+	l, err := c.Client.CoreV1().ConfigMaps("default").List(context.Background(), metav1.ListOptions{})
 	if err != nil || len(l.Items) != 0 {
 		t.Fatalf("bad requests stored something: %v %d", err, len(l.Items))
 	}
@@ -113,7 +113,7 @@ func TestMalformedBodies(t *testing.T) {
 
 func TestInvalidNameMessage(t *testing.T) {
 	c := startCluster(t)
-	_, err := c.client.CoreV1().ConfigMaps("default").Create(context.Background(), &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "Bad_Name"}}, metav1.CreateOptions{})
+	_, err := c.Client.CoreV1().ConfigMaps("default").Create(context.Background(), &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "Bad_Name"}}, metav1.CreateOptions{})
 	want := `ConfigMap "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')`
 	if !apierrors.IsInvalid(err) || err.Error() != want {
 		t.Fatalf("got  %v\nwant %s", err, want)

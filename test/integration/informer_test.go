@@ -52,7 +52,7 @@ func createConfigMaps(t *testing.T, c *cluster, prefix string, n int) {
 	t.Helper()
 	for i := range n {
 		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: prefix + "-" + strconv.Itoa(i)}}
-		if _, err := c.client.CoreV1().ConfigMaps("default").Create(context.Background(), cm, metav1.CreateOptions{}); err != nil {
+		if _, err := c.Client.CoreV1().ConfigMaps("default").Create(context.Background(), cm, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -62,7 +62,7 @@ func createConfigMaps(t *testing.T, c *cluster, prefix string, n int) {
 // names in its cache.
 func runInformer(ctx context.Context, t *testing.T, c *cluster) func() []string {
 	t.Helper()
-	factory := informers.NewSharedInformerFactory(c.client, 0)
+	factory := informers.NewSharedInformerFactory(c.Client, 0)
 	inf := factory.Core().V1().ConfigMaps().Informer()
 	factory.Start(ctx.Done())
 	if !cache.WaitForCacheSync(ctx.Done(), inf.HasSynced) {
@@ -89,11 +89,11 @@ func TestCompactedWatchIsGoneAndInformerRecovers(t *testing.T) {
 	createConfigMaps(t, c, "a", 1)
 	seen := runInformer(ctx, t, c)
 	createConfigMaps(t, c, "b", 5)
-	rev, err := c.srv.Storage.Revision(ctx)
+	rev, err := c.Server.Storage.Revision(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := c.srv.Storage.Compact(ctx, rev); err != nil {
+	if err := c.Server.Storage.Compact(ctx, rev); err != nil {
 		t.Fatal(err)
 	}
 	// A watch from before the compaction ends with 410 Gone.
@@ -103,7 +103,7 @@ func TestCompactedWatchIsGoneAndInformerRecovers(t *testing.T) {
 	}
 	createConfigMaps(t, c, "c", 2)
 	waitFor(t, "informer to follow after compaction", func() bool { return len(seen()) == 8 })
-	w, err := c.client.CoreV1().ConfigMaps("default").Watch(ctx, metav1.ListOptions{ResourceVersion: strconv.FormatInt(rev, 10)})
+	w, err := c.Client.CoreV1().ConfigMaps("default").Watch(ctx, metav1.ListOptions{ResourceVersion: strconv.FormatInt(rev, 10)})
 	if err != nil {
 		t.Fatal(err)
 	}

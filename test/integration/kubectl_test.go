@@ -3,7 +3,6 @@ package integration
 import (
 	"bufio"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -189,8 +188,8 @@ func TestKubectlPatchAndEdit(t *testing.T) {
 	if err := os.WriteFile(editor, []byte(script), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("kubectl", "--cache-dir", c.cacheDir, "edit", "cm", "web-config")
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+c.kubeconfig, "EDITOR="+editor, "KUBE_EDITOR="+editor)
+	cmd := c.KubectlCmd("edit", "cm", "web-config")
+	cmd.Env = append(cmd.Env, "EDITOR="+editor, "KUBE_EDITOR="+editor)
 	if b, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(b), "edited") {
 		t.Fatalf("edit: %v %s", err, b)
 	}
@@ -204,8 +203,7 @@ func TestKubectlWatch(t *testing.T) {
 	needKubectl(t)
 	c := startCluster(t)
 	c.kubectl("apply", "-f", writeManifest(t, manifest))
-	cmd := exec.Command("kubectl", "--cache-dir", c.cacheDir, "get", "cm", "-w", "--output-watch-events")
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+c.kubeconfig)
+	cmd := c.KubectlCmd("get", "cm", "-w", "--output-watch-events")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
