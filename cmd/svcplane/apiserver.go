@@ -55,6 +55,7 @@ func runUp(ctx context.Context, args []string) error {
 	var cfg app.UpConfig
 	etcd := apiServerFlags(fs, &cfg.APIServer)
 	fs.BoolVar(&cfg.Example, "example", true, "create the example workload (namespace demo) on first start")
+	controllerFlags(fs, &cfg.Controllers)
 	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	if err := fs.Parse(args); err != nil {
 		return err

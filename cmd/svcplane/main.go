@@ -23,6 +23,7 @@ func commands() []command {
 	return []command{
 		{"up", "run svcplane for one node: etcd, API server and the rest", runUp},
 		{"apiserver", "run the API server", runAPIServer},
+		{"controllers", "run the controllers against an API server", runControllers},
 		{"kubeconfig", "print the path of the admin kubeconfig", runKubeconfig},
 		{"version", "print the version", runVersion},
 	}

@@ -10,6 +10,8 @@ import (
 // UpConfig configures `svcplane up`: one node with everything on it.
 type UpConfig struct {
 	APIServer APIServerConfig
+	// Controllers are the controller settings.
+	Controllers ControllerSettings
 	// Example applies the example workload on first start.
 	Example bool
 	// Out receives the how-to-use text.
@@ -26,6 +28,9 @@ func RunUp(ctx context.Context, cfg UpConfig) error {
 	cfg.APIServer.Logger = cfg.Logger
 	s, err := StartAPIServer(ctx, cfg.APIServer)
 	if err != nil {
+		return err
+	}
+	if err := startControllers(ctx, s, cfg); err != nil {
 		return err
 	}
 	if cfg.Example {
@@ -49,4 +54,20 @@ func printUsage(out io.Writer, s *APIServer) {
 
 Press Ctrl-C to stop; starting again keeps all data.
 `, s.URL, s.AdminKubeconfig)
+}
+
+// startControllers runs the controllers in the background, as a client of
+// the API server like any other.
+func startControllers(ctx context.Context, s *APIServer, cfg UpConfig) error {
+	rc, err := ComponentRESTConfig(s, "system:svcplane-controllers")
+	if err != nil {
+		return err
+	}
+	go func() {
+		err := RunControllers(ctx, ControllersConfig{RESTConfig: rc, Settings: cfg.Controllers, Logger: cfg.Logger.With("component", "controllers")})
+		if err != nil {
+			cfg.Logger.Error("controllers stopped", "err", err)
+		}
+	}()
+	return nil
 }

@@ -1,0 +1,35 @@
+package main
+
+import (
+	"context"
+	"flag"
+
+	"github.com/svcplane/svcplane/internal/app"
+	"github.com/svcplane/svcplane/internal/kubeconfig"
+)
+
+// controllerFlags binds the controllers' flags to s.
+func controllerFlags(fs *flag.FlagSet, s *app.ControllerSettings) {
+	fs.IntVar(&s.MaxEndpointsPerSlice, "max-endpoints-per-slice", 100, "most endpoints in one EndpointSlice (1-1000)")
+	fs.StringVar(&s.PodCIDR, "cluster-cidr", "10.244.0.0/16", "pod network; each node gets a /24 of it")
+	fs.StringVar(&s.LoadBalancerIPRange, "loadbalancer-ip-range", "", "addresses for LoadBalancer Services (CIDR or first-last); empty leaves them pending")
+	fs.IntVar(&s.Workers, "workers", 5, "workers per controller")
+}
+
+func runControllers(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("controllers", flag.ContinueOnError)
+	var cfg app.ControllersConfig
+	controllerFlags(fs, &cfg.Settings)
+	kc := fs.String("kubeconfig", "", "kubeconfig of the API server to use")
+	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	rc, err := kubeconfig.RESTConfig(*kc)
+	if err != nil {
+		return err
+	}
+	cfg.RESTConfig = rc
+	cfg.Logger = newLogger(*level)
+	return app.RunControllers(ctx, cfg)
+}
