@@ -21,6 +21,10 @@ func ensureKubernetesService(ctx context.Context, s *APIServer, cfg APIServerCon
 	if err != nil {
 		return err
 	}
+	_, err = client.CoreV1().Services(metav1.NamespaceDefault).Get(ctx, "kubernetes", metav1.GetOptions{})
+	if err == nil {
+		return nil
+	}
 	ip, err := hooks.FirstAddress()
 	if err != nil {
 		return err
