@@ -17,6 +17,7 @@ func apiServerFlags(fs *flag.FlagSet, cfg *app.APIServerConfig) *string {
 	fs.StringVar(&cfg.DataDir, "data-dir", "/var/lib/svcplane", "directory for etcd data, certificates and kubeconfigs")
 	fs.StringVar(&cfg.BindAddress, "bind-address", "127.0.0.1", "address the API is served on")
 	fs.IntVar(&cfg.Port, "secure-port", 6443, "port the API is served on (HTTPS)")
+	fs.StringVar(&cfg.AdvertiseAddress, "advertise-address", "", "address the kubernetes Service's endpoints list for this server (default: the bind address)")
 	fs.DurationVar(&cfg.CompactionInterval, "etcd-compaction-interval", 0, "interval between etcd compactions (default 5m)")
 	etcd := fs.String("etcd-servers", "", "comma-separated etcd client URLs; empty runs an embedded etcd in the data directory")
 	fs.Func("service-cluster-ip-range", "service CIDR, or two comma-separated (one per IP family) for dual stack (default 10.96.0.0/12)", func(s string) error {

@@ -47,12 +47,13 @@ func rowObject(obj runtime.Object, include string) runtime.RawExtension {
 	case "Object":
 		return runtime.RawExtension{Object: obj}
 	}
-	m := accessor(obj)
 	pom := &metav1.PartialObjectMetadata{
 		TypeMeta: metav1.TypeMeta{Kind: "PartialObjectMetadata", APIVersion: "meta.k8s.io/v1"},
 	}
-	if om, ok := m.(*metav1.ObjectMeta); ok {
-		pom.ObjectMeta = *om
+	if a, ok := obj.(metav1.ObjectMetaAccessor); ok {
+		if om, ok := a.GetObjectMeta().(*metav1.ObjectMeta); ok {
+			pom.ObjectMeta = *om
+		}
 	}
 	return runtime.RawExtension{Object: pom}
 }

@@ -33,6 +33,10 @@ type APIServerConfig struct {
 	// BindAddress and Port are where the API is served over HTTPS.
 	BindAddress string
 	Port        int
+	// AdvertiseAddress is the address the kubernetes Service's endpoints
+	// list for this server; default the bind address (127.0.0.1 when the
+	// bind address is unspecified).
+	AdvertiseAddress string
 	// EtcdServers, when set, are used instead of an embedded etcd.
 	EtcdServers []string
 	// CompactionInterval spaces etcd compactions (default 5m).
@@ -205,6 +209,11 @@ func serve(ctx context.Context, cfg APIServerConfig, srv *apiserver.Server, stor
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 30 * time.Second}
 	runCtx, cancel := context.WithCancel(ctx)
 	go srv.Run(runCtx)
+	endpointsDone := make(chan struct{})
+	go func() {
+		defer close(endpointsDone)
+		srv.RunKubernetesEndpoints(runCtx, apiserver.EndpointsConfig{Address: advertiseAddress(cfg), Port: int32(ln.Addr().(*net.TCPAddr).Port)})
+	}()
 	go func() {
 		_ = storage.RunCompactor(runCtx, storage.CompactorConfig{Store: store, Interval: cfg.CompactionInterval, Logger: cfg.Logger.With("component", "compactor")})
 	}()
@@ -216,6 +225,8 @@ func serve(ctx context.Context, cfg APIServerConfig, srv *apiserver.Server, stor
 	}()
 	go func() {
 		<-ctx.Done()
+		cancel()
+		<-endpointsDone
 		shutdown(hs, cancel, closeEtcd)
 		close(done)
 	}()
@@ -224,6 +235,15 @@ func serve(ctx context.Context, cfg APIServerConfig, srv *apiserver.Server, stor
 		return nil, err
 	}
 	return s, nil
+}
+
+func advertiseAddress(cfg APIServerConfig) netip.Addr {
+	for _, s := range []string{cfg.AdvertiseAddress, cfg.BindAddress} {
+		if a, err := netip.ParseAddr(s); err == nil && !a.IsUnspecified() {
+			return a
+		}
+	}
+	return netip.MustParseAddr("127.0.0.1")
 }
 
 func shutdown(hs *http.Server, cancel context.CancelFunc, closeEtcd func()) {

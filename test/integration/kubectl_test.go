@@ -138,6 +138,12 @@ func checkHeaders(t *testing.T, c *cluster) {
 			t.Errorf("kubectl %s: no row for web:\n%s", tc.args, out)
 		}
 	}
+	if out := c.kubectl("get", "svc", "-A"); !regexp.MustCompile(`(?m)^default\s+web\s+ClusterIP`).MatchString(out) {
+		t.Errorf("-A lacks the namespace cell:\n%s", out)
+	}
+	if out := c.kubectl("get", "svc", "web", "--show-labels"); !strings.Contains(out, "app=web") {
+		t.Errorf("--show-labels lacks the labels:\n%s", out)
+	}
 	if out := c.kubectl("get", "svc", "-o", "wide"); !strings.Contains(out, "app=web") {
 		t.Errorf("wide output lacks the selector:\n%s", out)
 	}
