@@ -54,4 +54,3 @@ func kubernetesEndpointIPs(t *testing.T, c *cluster) []string {
 	sort.Strings(ips)
 	return ips
 }
-
