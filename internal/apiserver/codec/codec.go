@@ -3,6 +3,7 @@
 package codec
 
 import (
+	"bytes"
 	stdjson "encoding/json"
 	"fmt"
 
@@ -12,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/serializer/json"
 	"k8s.io/apimachinery/pkg/runtime/serializer/protobuf"
 	"k8s.io/client-go/kubernetes/scheme"
+	sigsjson "sigs.k8s.io/json"
 )
 
 // Codec encodes and decodes the served types.
@@ -49,11 +51,24 @@ func (c *Codec) EncodeYAML(obj runtime.Object) ([]byte, error) {
 	return runtime.Encode(c.yaml, obj)
 }
 
-// DecodeInto reads JSON data into obj, leniently (as stored data is read).
-func (c *Codec) DecodeInto(data []byte, gvk schema.GroupVersionKind, obj runtime.Object) error {
-	_, _, err := c.json.Decode(data, &gvk, obj)
-	return err
+// EncodeStorage writes obj as it is kept in etcd: protobuf with the
+// k8s\x00 envelope, as kube-apiserver stores it.
+func (c *Codec) EncodeStorage(obj runtime.Object) ([]byte, error) {
+	return runtime.Encode(c.protobuf, obj)
 }
+
+// DecodeInto reads a stored value into obj: protobuf, or JSON (read
+// leniently, as stored data is).
+func (c *Codec) DecodeInto(data []byte, gvk schema.GroupVersionKind, obj runtime.Object) error {
+	if bytes.HasPrefix(data, protobufPrefix) {
+		_, _, err := c.protobuf.Decode(data, &gvk, obj)
+		return err
+	}
+	return sigsjson.UnmarshalCaseSensitivePreserveInts(data, obj)
+}
+
+// protobufPrefix starts every protobuf-encoded object.
+var protobufPrefix = []byte("k8s\x00")
 
 // BodyOptions say how a request body is read.
 type BodyOptions struct {

@@ -74,7 +74,7 @@ func (s *Store) encode(obj runtime.Object) ([]byte, error) {
 	rv := m.GetResourceVersion()
 	m.SetResourceVersion("")
 	defer m.SetResourceVersion(rv)
-	return s.cfg.Codec.Encode(obj)
+	return s.cfg.Codec.EncodeStorage(obj)
 }
 
 // Get reads one object.
