@@ -37,7 +37,7 @@ func (h *resource) create(w http.ResponseWriter, r *http.Request, info requestIn
 		return
 	}
 	addWarnings(w, append(warnings, more...))
-	writeObject(w, f, http.StatusCreated, out)
+	h.srv.writeObject(w, f, http.StatusCreated, out)
 }
 
 // createObject admits, prepares, validates and stores a new object.

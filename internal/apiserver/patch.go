@@ -67,7 +67,7 @@ func (h *resource) patch(w http.ResponseWriter, r *http.Request, info requestInf
 		return
 	}
 	addWarnings(w, warnings)
-	writeObject(w, f, code, out)
+	h.srv.writeObject(w, f, code, out)
 }
 
 func (h *resource) patchObject(ctx context.Context, info requestInfo, pt types.PatchType, body []byte, opts writeOptions) (runtime.Object, int, []string, error) {

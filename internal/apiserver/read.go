@@ -34,7 +34,7 @@ func (h *resource) get(w http.ResponseWriter, r *http.Request, info requestInfo)
 		h.writeTable(w, r, []runtime.Object{obj}, accessor(obj).GetResourceVersion(), "")
 		return
 	}
-	writeObject(w, f, http.StatusOK, obj)
+	h.srv.writeObject(w, f, http.StatusOK, obj)
 }
 
 func (h *resource) list(w http.ResponseWriter, r *http.Request, info requestInfo) {
@@ -64,7 +64,7 @@ func (h *resource) list(w http.ResponseWriter, r *http.Request, info requestInfo
 		writeError(w, err)
 		return
 	}
-	writeObject(w, f, http.StatusOK, list)
+	h.srv.writeObject(w, f, http.StatusOK, list)
 }
 
 func (h *resource) listObject(items []runtime.Object, rv, cont string) (runtime.Object, error) {

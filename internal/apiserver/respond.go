@@ -21,7 +21,11 @@ const (
 	formatJSON format = iota
 	formatYAML
 	formatTable
+	formatProtobuf
 )
+
+// protobufType is the media type of protobuf bodies.
+const protobufType = "application/vnd.kubernetes.protobuf"
 
 // negotiate reads the Accept header. Tables are sent when asked for; JSON
 // is the default; protobuf alone is not acceptable.
@@ -44,6 +48,8 @@ func negotiate(r *http.Request) (format, error) {
 			return formatJSON, nil
 		case mt == "application/yaml":
 			return formatYAML, nil
+		case mt == protobufType:
+			return formatProtobuf, nil
 		}
 	}
 	return formatJSON, apierrors.NewGenericServerResponse(http.StatusNotAcceptable, "", schema.GroupResource{}, "",
@@ -62,18 +68,27 @@ func writeJSON(w http.ResponseWriter, code int, obj any) {
 	_, _ = w.Write(data)
 }
 
-// writeObject sends an API object as JSON or YAML.
-func writeObject(w http.ResponseWriter, f format, code int, obj runtime.Object) {
-	if f != formatYAML {
+// writeObject sends an API object as JSON, YAML or protobuf.
+func (s *Server) writeObject(w http.ResponseWriter, f format, code int, obj runtime.Object) {
+	var data []byte
+	var err error
+	var contentType string
+	switch f {
+	case formatYAML:
+		data, err = yaml.Marshal(obj)
+		contentType = "application/yaml"
+	case formatProtobuf:
+		data, err = s.codec.EncodeProtobuf(obj)
+		contentType = protobufType
+	default:
 		writeJSON(w, code, obj)
 		return
 	}
-	data, err := yaml.Marshal(obj)
 	if err != nil {
 		writeError(w, apierrors.NewInternalError(err))
 		return
 	}
-	w.Header().Set("Content-Type", "application/yaml")
+	w.Header().Set("Content-Type", contentType)
 	w.WriteHeader(code)
 	_, _ = w.Write(data)
 }

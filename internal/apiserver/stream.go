@@ -31,7 +31,11 @@ func newStream(w http.ResponseWriter, h *resource, wr watchRequest) *stream {
 		writeError(w, apierrors.NewInternalError(errNoFlush))
 		return nil
 	}
-	w.Header().Set("Content-Type", "application/json")
+	if wr.format == formatProtobuf {
+		w.Header().Set("Content-Type", protobufType+";stream=watch")
+	} else {
+		w.Header().Set("Content-Type", "application/json")
+	}
 	w.Header().Set("Transfer-Encoding", "chunked")
 	w.WriteHeader(http.StatusOK)
 	flusher.Flush()
@@ -59,8 +63,7 @@ func (s *stream) sendLive(ev *watchcache.Event) bool {
 	case watch.Bookmark:
 		return s.sendBookmark(ev.Revision, false)
 	case watch.Error:
-		st := toStatus(apierrors.NewResourceExpired("The resourceVersion for the provided watch is too old."))
-		s.write(watch.Error, mustJSON(st))
+		s.writeObject(watch.Error, toStatus(apierrors.NewResourceExpired("The resourceVersion for the provided watch is too old.")))
 		return false
 	}
 	typ, obj, ok := filterEvent(ev, s.wr.match)
@@ -105,11 +108,21 @@ func (s *stream) send(ev *watchcache.Event) bool {
 		t.ResourceVersion = accessor(ev.Object).GetResourceVersion()
 		return s.write(ev.Type, mustJSON(t))
 	}
-	data, err := ev.Encoded(func(obj runtime.Object) ([]byte, error) { return json.Marshal(obj) })
-	if err != nil {
-		return false
+	if s.wr.format == formatProtobuf {
+		data, err := ev.Encoded(1, s.h.srv.codec.EncodeProtobuf)
+		return err == nil && s.write(ev.Type, data)
 	}
-	return s.write(ev.Type, data)
+	data, err := ev.Encoded(0, func(obj runtime.Object) ([]byte, error) { return json.Marshal(obj) })
+	return err == nil && s.write(ev.Type, data)
+}
+
+// writeObject sends one event whose object is not shared with others.
+func (s *stream) writeObject(typ watch.EventType, obj runtime.Object) bool {
+	if s.wr.format != formatProtobuf {
+		return s.write(typ, mustJSON(obj))
+	}
+	data, err := s.h.srv.codec.EncodeProtobuf(obj)
+	return err == nil && s.write(typ, data)
 }
 
 // sendBookmark sends a bookmark at rev; end marks the end of the initial
@@ -121,11 +134,21 @@ func (s *stream) sendBookmark(rev int64, end bool) bool {
 	if end {
 		accessor(obj).SetAnnotations(map[string]string{metav1.InitialEventsAnnotationKey: "true"})
 	}
-	return s.write(watch.Bookmark, mustJSON(obj))
+	return s.writeObject(watch.Bookmark, obj)
 }
 
+// write sends one event whose object is already encoded in the stream's
+// format.
 func (s *stream) write(typ watch.EventType, obj []byte) bool {
-	if err := s.enc.Encode(watchEvent{Type: typ, Object: obj}); err != nil {
+	if s.wr.format == formatProtobuf {
+		frame, err := s.h.srv.codec.EncodeWatchFrame(string(typ), obj)
+		if err != nil {
+			return false
+		}
+		if _, err := s.w.Write(frame); err != nil {
+			return false
+		}
+	} else if err := s.enc.Encode(watchEvent{Type: typ, Object: obj}); err != nil {
 		return false
 	}
 	s.flusher.Flush()

@@ -54,7 +54,7 @@ func (h *resource) update(w http.ResponseWriter, r *http.Request, info requestIn
 		return
 	}
 	addWarnings(w, append(warnings, more...))
-	writeObject(w, f, http.StatusOK, out)
+	h.srv.writeObject(w, f, http.StatusOK, out)
 }
 
 // guaranteedUpdate reads the current object, asks fn for the new one,

@@ -106,7 +106,7 @@ func (h *resource) watch(w http.ResponseWriter, r *http.Request, info requestInf
 		// As upstream: a watch from a compacted revision is answered with
 		// an ERROR event carrying 410 Gone.
 		if s := newStream(w, h, wr); s != nil {
-			s.write(watch.Error, mustJSON(toStatus(apierrors.NewResourceExpired("The resourceVersion for the provided watch is too old."))))
+			s.writeObject(watch.Error, toStatus(apierrors.NewResourceExpired("The resourceVersion for the provided watch is too old.")))
 		}
 		return
 	}

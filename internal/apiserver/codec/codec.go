@@ -4,10 +4,12 @@ package codec
 
 import (
 	"bytes"
+	"encoding/binary"
 	stdjson "encoding/json"
 	"fmt"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/runtime/serializer/json"
@@ -24,6 +26,7 @@ type Codec struct {
 	strict     *json.Serializer
 	strictYAML *json.Serializer
 	protobuf   *protobuf.Serializer
+	raw        *protobuf.RawSerializer
 }
 
 // New returns a codec over client-go's scheme, which knows every built-in
@@ -38,6 +41,7 @@ func New() *Codec {
 		strict:     json.NewSerializerWithOptions(mf, s, s, json.SerializerOptions{Strict: true}),
 		strictYAML: json.NewSerializerWithOptions(mf, s, s, json.SerializerOptions{Yaml: true, Strict: true}),
 		protobuf:   protobuf.NewSerializer(s, s),
+		raw:        protobuf.NewRawSerializer(s, s),
 	}
 }
 
@@ -55,6 +59,26 @@ func (c *Codec) EncodeYAML(obj runtime.Object) ([]byte, error) {
 // k8s\x00 envelope, as kube-apiserver stores it.
 func (c *Codec) EncodeStorage(obj runtime.Object) ([]byte, error) {
 	return runtime.Encode(c.protobuf, obj)
+}
+
+// EncodeProtobuf writes obj as a protobuf response body.
+func (c *Codec) EncodeProtobuf(obj runtime.Object) ([]byte, error) {
+	return runtime.Encode(c.protobuf, obj)
+}
+
+// EncodeWatchFrame writes one protobuf watch event: a 4-byte big-endian
+// length, then the WatchEvent without envelope, whose object is obj, an
+// object already encoded with EncodeProtobuf.
+func (c *Codec) EncodeWatchFrame(typ string, obj []byte) ([]byte, error) {
+	var buf bytes.Buffer
+	buf.Write([]byte{0, 0, 0, 0})
+	ev := &metav1.WatchEvent{Type: typ, Object: runtime.RawExtension{Raw: obj}}
+	if err := c.raw.Encode(ev, &buf); err != nil {
+		return nil, err
+	}
+	out := buf.Bytes()
+	binary.BigEndian.PutUint32(out, uint32(len(out)-4))
+	return out, nil
 }
 
 // DecodeInto reads a stored value into obj: protobuf, or JSON (read

@@ -21,14 +21,22 @@ type Event struct {
 	// Err is set on an Error event: the watch ends after it.
 	Err error
 
-	once    sync.Once
-	encoded []byte
-	encErr  error
+	encodings [encodings]encoding
+}
+
+// encodings is how many wire formats an event caches: JSON and protobuf.
+const encodings = 2
+
+type encoding struct {
+	once sync.Once
+	data []byte
+	err  error
 }
 
 // Encoded returns Object encoded by enc, computed once for all watchers
-// that share this event and the same encoder.
-func (e *Event) Encoded(enc func(runtime.Object) ([]byte, error)) ([]byte, error) {
-	e.once.Do(func() { e.encoded, e.encErr = enc(e.Object) })
-	return e.encoded, e.encErr
+// that share this event and the same format (0 <= format < 2).
+func (e *Event) Encoded(format int, enc func(runtime.Object) ([]byte, error)) ([]byte, error) {
+	c := &e.encodings[format]
+	c.once.Do(func() { c.data, c.err = enc(e.Object) })
+	return c.data, c.err
 }
