@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
@@ -124,7 +125,8 @@ func (h *resource) desiredScale(r *http.Request, scale *autoscalingv1.Scale, bod
 	want := &autoscalingv1.Scale{}
 	gvk := autoscalingv1.SchemeGroupVersion.WithKind("Scale")
 	if verb == "update" {
-		_, err := h.srv.codec.DecodeBody(body, gvk, want, codec.BodyOptions{YAML: true})
+		pb := strings.HasPrefix(r.Header.Get("Content-Type"), protobufType)
+		_, err := h.srv.codec.DecodeBody(body, gvk, want, codec.BodyOptions{YAML: !pb, Protobuf: pb})
 		return want, err
 	}
 	pt, err := patchTypeOf(r)
