@@ -30,11 +30,14 @@ func (h *resource) get(w http.ResponseWriter, r *http.Request, info requestInfo)
 		writeError(w, apierrors.NewBadRequest("scale is served elsewhere"))
 		return
 	}
-	if f == formatTable {
+	switch f.shape {
+	case shapeTable:
 		h.writeTable(w, r, []runtime.Object{obj}, accessor(obj).GetResourceVersion(), "")
-		return
+	case shapePartial:
+		h.srv.writeObject(w, f, http.StatusOK, partialOf(obj))
+	default:
+		h.srv.writeObject(w, f, http.StatusOK, obj)
 	}
-	h.srv.writeObject(w, f, http.StatusOK, obj)
 }
 
 func (h *resource) list(w http.ResponseWriter, r *http.Request, info requestInfo) {
@@ -55,8 +58,12 @@ func (h *resource) list(w http.ResponseWriter, r *http.Request, info requestInfo
 		return
 	}
 	rv := strconv.FormatInt(res.Revision, 10)
-	if f == formatTable {
+	switch f.shape {
+	case shapeTable:
 		h.writeTable(w, r, res.Items, rv, res.Continue)
+		return
+	case shapePartial:
+		h.srv.writeObject(w, f, http.StatusOK, partialList(res.Items, rv, res.Continue))
 		return
 	}
 	list, err := h.listObject(res.Items, rv, res.Continue)

@@ -14,21 +14,39 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// format is the shape a response is sent in.
-type format int
+// format is how a response is sent: its encoding on the wire and the
+// shape of its objects.
+type format struct {
+	wire  wire
+	shape shape
+}
+
+type wire int
 
 const (
-	formatJSON format = iota
-	formatYAML
-	formatTable
-	formatProtobuf
+	wireJSON wire = iota
+	wireProtobuf
+	wireYAML
+)
+
+type shape int
+
+const (
+	// shapeObject sends the objects themselves.
+	shapeObject shape = iota
+	// shapeTable sends meta.k8s.io/v1 Tables (JSON only).
+	shapeTable
+	// shapePartial sends meta.k8s.io/v1 PartialObjectMetadata(List).
+	shapePartial
 )
 
 // protobufType is the media type of protobuf bodies.
 const protobufType = "application/vnd.kubernetes.protobuf"
 
-// negotiate reads the Accept header. Tables are sent when asked for; JSON
-// is the default; protobuf alone is not acceptable.
+var formatJSON = format{}
+
+// negotiate reads the Accept header and picks the first media type served:
+// JSON, YAML or protobuf objects, JSON Tables, or partial metadata.
 func negotiate(r *http.Request) (format, error) {
 	accept := r.Header.Get("Accept")
 	if accept == "" {
@@ -39,21 +57,36 @@ func negotiate(r *http.Request) (format, error) {
 		if err != nil {
 			continue
 		}
-		switch {
-		case params["as"] == "Table" && params["g"] == "meta.k8s.io" && (params["v"] == "v1" || params["v"] == "v1beta1"):
-			return formatTable, nil
-		case params["as"] != "":
-			continue
-		case mt == "application/json", mt == "*/*", mt == "application/*":
-			return formatJSON, nil
-		case mt == "application/yaml":
-			return formatYAML, nil
-		case mt == protobufType:
-			return formatProtobuf, nil
+		if f, ok := mediaFormat(mt, params); ok {
+			return f, nil
 		}
 	}
 	return formatJSON, apierrors.NewGenericServerResponse(http.StatusNotAcceptable, "", schema.GroupResource{}, "",
-		fmt.Sprintf("only the following media types are accepted: application/json, application/yaml, application/json;as=Table;v=v1;g=meta.k8s.io (asked for %q)", accept), 0, false)
+		fmt.Sprintf("only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf, application/json;as=Table;v=v1;g=meta.k8s.io (asked for %q)", accept), 0, false)
+}
+
+func mediaFormat(mt string, params map[string]string) (format, bool) {
+	var w wire
+	switch mt {
+	case "application/json", "*/*", "application/*":
+		w = wireJSON
+	case protobufType:
+		w = wireProtobuf
+	case "application/yaml":
+		w = wireYAML
+	default:
+		return format{}, false
+	}
+	as, meta := params["as"], params["g"] == "meta.k8s.io"
+	switch {
+	case as == "":
+		return format{wire: w}, true
+	case as == "Table" && meta && w == wireJSON && (params["v"] == "v1" || params["v"] == "v1beta1"):
+		return format{wire: w, shape: shapeTable}, true
+	case (as == "PartialObjectMetadata" || as == "PartialObjectMetadataList") && meta && params["v"] == "v1" && w != wireYAML:
+		return format{wire: w, shape: shapePartial}, true
+	}
+	return format{}, false
 }
 
 // writeJSON sends obj with the status code; obj carries its own TypeMeta.
@@ -73,11 +106,11 @@ func (s *Server) writeObject(w http.ResponseWriter, f format, code int, obj runt
 	var data []byte
 	var err error
 	var contentType string
-	switch f {
-	case formatYAML:
+	switch f.wire {
+	case wireYAML:
 		data, err = yaml.Marshal(obj)
 		contentType = "application/yaml"
-	case formatProtobuf:
+	case wireProtobuf:
 		data, err = s.codec.EncodeProtobuf(obj)
 		contentType = protobufType
 	default:

@@ -31,7 +31,7 @@ func newStream(w http.ResponseWriter, h *resource, wr watchRequest) *stream {
 		writeError(w, apierrors.NewInternalError(errNoFlush))
 		return nil
 	}
-	if wr.format == formatProtobuf {
+	if wr.format.wire == wireProtobuf {
 		w.Header().Set("Content-Type", protobufType+";stream=watch")
 	} else {
 		w.Header().Set("Content-Type", "application/json")
@@ -99,7 +99,7 @@ func filterEvent(ev *watchcache.Event, match func(runtime.Object) bool) (watch.E
 }
 
 func (s *stream) send(ev *watchcache.Event) bool {
-	if s.wr.format == formatTable {
+	if s.wr.format.shape == shapeTable {
 		t, err := s.h.table([]runtime.Object{ev.Object}, s.wr.includeObject, s.columns)
 		if err != nil {
 			return false
@@ -108,17 +108,39 @@ func (s *stream) send(ev *watchcache.Event) bool {
 		t.ResourceVersion = accessor(ev.Object).GetResourceVersion()
 		return s.write(ev.Type, mustJSON(t))
 	}
-	if s.wr.format == formatProtobuf {
-		data, err := ev.Encoded(1, s.h.srv.codec.EncodeProtobuf)
-		return err == nil && s.write(ev.Type, data)
-	}
-	data, err := ev.Encoded(0, func(obj runtime.Object) ([]byte, error) { return json.Marshal(obj) })
+	data, err := ev.Encoded(s.cacheSlot(), s.encode)
 	return err == nil && s.write(ev.Type, data)
+}
+
+// cacheSlot names the stream's format among an event's cached encodings.
+func (s *stream) cacheSlot() int {
+	slot := 0
+	if s.wr.format.wire == wireProtobuf {
+		slot = 1
+	}
+	if s.wr.format.shape == shapePartial {
+		slot += 2
+	}
+	return slot
+}
+
+// encode writes an object in the stream's format.
+func (s *stream) encode(obj runtime.Object) ([]byte, error) {
+	if s.wr.format.shape == shapePartial {
+		obj = partialOf(obj)
+	}
+	if s.wr.format.wire == wireProtobuf {
+		return s.h.srv.codec.EncodeProtobuf(obj)
+	}
+	return json.Marshal(obj)
 }
 
 // writeObject sends one event whose object is not shared with others.
 func (s *stream) writeObject(typ watch.EventType, obj runtime.Object) bool {
-	if s.wr.format != formatProtobuf {
+	if _, isStatus := obj.(*metav1.Status); !isStatus && s.wr.format.shape == shapePartial {
+		obj = partialOf(obj)
+	}
+	if s.wr.format.wire != wireProtobuf {
 		return s.write(typ, mustJSON(obj))
 	}
 	data, err := s.h.srv.codec.EncodeProtobuf(obj)
@@ -140,7 +162,7 @@ func (s *stream) sendBookmark(rev int64, end bool) bool {
 // write sends one event whose object is already encoded in the stream's
 // format.
 func (s *stream) write(typ watch.EventType, obj []byte) bool {
-	if s.wr.format == formatProtobuf {
+	if s.wr.format.wire == wireProtobuf {
 		frame, err := s.h.srv.codec.EncodeWatchFrame(string(typ), obj)
 		if err != nil {
 			return false

@@ -47,6 +47,11 @@ func rowObject(obj runtime.Object, include string) runtime.RawExtension {
 	case "Object":
 		return runtime.RawExtension{Object: obj}
 	}
+	return runtime.RawExtension{Object: partialOf(obj)}
+}
+
+// partialOf returns an object's metadata as a PartialObjectMetadata.
+func partialOf(obj runtime.Object) *metav1.PartialObjectMetadata {
 	pom := &metav1.PartialObjectMetadata{
 		TypeMeta: metav1.TypeMeta{Kind: "PartialObjectMetadata", APIVersion: "meta.k8s.io/v1"},
 	}
@@ -55,7 +60,19 @@ func rowObject(obj runtime.Object, include string) runtime.RawExtension {
 			pom.ObjectMeta = *om
 		}
 	}
-	return runtime.RawExtension{Object: pom}
+	return pom
+}
+
+func partialList(objs []runtime.Object, rv, cont string) *metav1.PartialObjectMetadataList {
+	l := &metav1.PartialObjectMetadataList{
+		TypeMeta: metav1.TypeMeta{Kind: "PartialObjectMetadataList", APIVersion: "meta.k8s.io/v1"},
+		ListMeta: metav1.ListMeta{ResourceVersion: rv, Continue: cont},
+		Items:    make([]metav1.PartialObjectMetadata, 0, len(objs)),
+	}
+	for _, o := range objs {
+		l.Items = append(l.Items, *partialOf(o))
+	}
+	return l
 }
 
 func (h *resource) writeTable(w http.ResponseWriter, r *http.Request, objs []runtime.Object, rv, cont string) {

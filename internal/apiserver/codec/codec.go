@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/runtime/serializer/json"
 	"k8s.io/apimachinery/pkg/runtime/serializer/protobuf"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/client-go/kubernetes/scheme"
 	sigsjson "sigs.k8s.io/json"
 )
@@ -29,10 +30,13 @@ type Codec struct {
 	raw        *protobuf.RawSerializer
 }
 
-// New returns a codec over client-go's scheme, which knows every built-in
-// type.
+// New returns a codec over a scheme of its own holding every built-in type
+// (client-go's) and meta.k8s.io's Table and PartialObjectMetadata.
 func New() *Codec {
-	s := scheme.Scheme
+	s := runtime.NewScheme()
+	utilruntime.Must(scheme.AddToScheme(s))
+	utilruntime.Must(metav1.AddMetaToScheme(s))
+	metav1.AddToGroupVersion(s, schema.GroupVersion{Version: "v1"})
 	mf := json.DefaultMetaFactory
 	return &Codec{
 		Scheme:     s,

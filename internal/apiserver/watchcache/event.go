@@ -24,8 +24,9 @@ type Event struct {
 	encodings [encodings]encoding
 }
 
-// encodings is how many wire formats an event caches: JSON and protobuf.
-const encodings = 2
+// encodings is how many formats an event caches: JSON and protobuf, each
+// of the object or of its metadata.
+const encodings = 4
 
 type encoding struct {
 	once sync.Once
@@ -34,7 +35,7 @@ type encoding struct {
 }
 
 // Encoded returns Object encoded by enc, computed once for all watchers
-// that share this event and the same format (0 <= format < 2).
+// that share this event and the same format (0 <= format < 4).
 func (e *Event) Encoded(format int, enc func(runtime.Object) ([]byte, error)) ([]byte, error) {
 	c := &e.encodings[format]
 	c.once.Do(func() { c.data, c.err = enc(e.Object) })
