@@ -57,6 +57,7 @@ func runUp(ctx context.Context, args []string) error {
 	etcd := apiServerFlags(fs, &cfg.APIServer)
 	fs.BoolVar(&cfg.Example, "example", true, "create the example workload (namespace demo) on first start")
 	controllerFlags(fs, &cfg.Controllers)
+	upAgentFlags(fs, &cfg, args)
 	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	if err := fs.Parse(args); err != nil {
 		return err

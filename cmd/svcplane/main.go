@@ -24,8 +24,13 @@ func commands() []command {
 		{"up", "run svcplane for one node: etcd, API server and the rest", runUp},
 		{"apiserver", "run the API server", runAPIServer},
 		{"controllers", "run the controllers against an API server", runControllers},
+		{"agent", "run the node agent against an API server", runAgent},
+		{"down", "remove a sandbox's namespaces, processes and agent state", runDown},
 		{"kubeconfig", "print the path of the admin kubeconfig", runKubeconfig},
 		{"version", "print the version", runVersion},
+		{"image", "internal: run a built-in image", runImage},
+		{"internal-init", "internal: first process of a container", runInternalInit},
+		{"internal-nsexec", "internal: run a command in a container", runInternalNsexec},
 	}
 }
 

@@ -14,6 +14,15 @@ type UpConfig struct {
 	Controllers ControllerSettings
 	// Example applies the example workload on first start.
 	Example bool
+	// Agent settings; NoAgent runs no agent.
+	Agent   AgentSettings
+	NoAgent bool
+	// Sandbox, when set, runs the node in a network namespace of that
+	// name (see sandbox.go); Args are the command line to run again inside
+	// and SandboxNodeIP the node's address there.
+	Sandbox       string
+	Args          []string
+	SandboxNodeIP string
 	// Out receives the how-to-use text.
 	Out    io.Writer
 	Logger *slog.Logger
@@ -25,6 +34,14 @@ func RunUp(ctx context.Context, cfg UpConfig) error {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.Sandbox != "" && !inSandbox() {
+		return runSandboxParent(ctx, cfg)
+	}
+	if cfg.Sandbox != "" {
+		if err := enterSandbox(ctx, &cfg); err != nil {
+			return err
+		}
+	}
 	cfg.APIServer.Logger = cfg.Logger
 	s, err := StartAPIServer(ctx, cfg.APIServer)
 	if err != nil {
@@ -32,6 +49,11 @@ func RunUp(ctx context.Context, cfg UpConfig) error {
 	}
 	if err := startControllers(ctx, s, cfg); err != nil {
 		return err
+	}
+	if !cfg.NoAgent {
+		if err := startAgent(ctx, s, cfg); err != nil {
+			return err
+		}
 	}
 	if cfg.Example {
 		if err := applyExample(ctx, s); err != nil {

@@ -3,19 +3,25 @@ package netns
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
 
-// NodeInterface is the interface that carries a sandboxed node's IP.
-const NodeInterface = "eth0"
+// NodeInterface is the interface that carries a sandboxed node's IP; its
+// veth peer, NodePeer, stays in the same namespace and leads nowhere.
+const (
+	NodeInterface = "eth0"
+	NodePeer      = "eth0-end"
+)
 
 // SetupSandboxNode gives the namespace the calling process runs in the
-// node's address on a dummy interface and a default route through it.
-// The route leads nowhere: a sandbox has no way out of the machine, but
-// Service IPs are routable, as kube-proxy needs.
+// node's address and a default route through it. The interface is one end
+// of a veth pair whose other end stays inside: a sandbox has no way out of
+// the machine, but Service IPs are routable, as kube-proxy needs. (A
+// dummy interface would do, but not every kernel has them.)
 func SetupSandboxNode(nodeIP netip.Prefix) error {
 	if err := loopbackUp(); err != nil {
 		return err
@@ -27,8 +33,11 @@ func SetupSandboxNode(nodeIP netip.Prefix) error {
 	defer h.Close()
 	la := netlink.NewLinkAttrs()
 	la.Name = NodeInterface
-	if err := h.LinkAdd(&netlink.Dummy{LinkAttrs: la}); err != nil && !errors.Is(err, unix.EEXIST) {
+	if err := h.LinkAdd(&netlink.Veth{LinkAttrs: la, PeerName: NodePeer}); err != nil && !errors.Is(err, unix.EEXIST) {
 		return fmt.Errorf("add %s: %w", NodeInterface, err)
+	}
+	if peer, err := h.LinkByName(NodePeer); err == nil {
+		_ = h.LinkSetUp(peer)
 	}
 	link, err := h.LinkByName(NodeInterface)
 	if err != nil {
@@ -40,7 +49,8 @@ func SetupSandboxNode(nodeIP netip.Prefix) error {
 	if err := h.LinkSetUp(link); err != nil {
 		return fmt.Errorf("set %s up: %w", NodeInterface, err)
 	}
-	if err := h.RouteReplace(&netlink.Route{LinkIndex: link.Attrs().Index, Scope: netlink.SCOPE_LINK}); err != nil {
+	def := &net.IPNet{IP: net.IPv4zero, Mask: net.CIDRMask(0, 32)}
+	if err := h.RouteReplace(&netlink.Route{LinkIndex: link.Attrs().Index, Dst: def, Scope: netlink.SCOPE_LINK}); err != nil {
 		return fmt.Errorf("default route: %w", err)
 	}
 	return nil

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"context"
+	"flag"
+
+	"github.com/svcplane/svcplane/internal/app"
+	"github.com/svcplane/svcplane/internal/kubeconfig"
+)
+
+// agentFlags binds the agent's flags to s.
+func agentFlags(fs *flag.FlagSet, s *app.AgentSettings) {
+	fs.StringVar(&s.NodeName, "node-name", "", "name of the node (default: the hostname; the sandbox name under up --sandbox)")
+	fs.StringVar(&s.NodeIP, "node-ip", "", "the node's InternalIP (default: the address of the default route)")
+	fs.StringVar(&s.Runtime, "runtime", "process", "how pods run: process (network namespaces and processes) or simulated (IPs only, for scale tests)")
+	fs.StringVar(&s.PodCIDRFallback, "pod-cidr", "", "pod CIDR to use when the node has none assigned (standalone use)")
+	fs.StringVar(&s.ClusterDNS, "cluster-dns", "10.96.0.10", "DNS server pods with dnsPolicy ClusterFirst use")
+	fs.StringVar(&s.ClusterDomain, "cluster-domain", "cluster.local", "the cluster's DNS domain")
+	fs.StringVar(&s.NetnsDir, "netns-dir", "/run/netns", "where network namespaces are mounted")
+	fs.IntVar(&s.MaxPods, "max-pods", 0, "pods the node reports it can hold (default 110; 100000 when simulated)")
+	fs.IntVar(&s.Port, "agent-port", 10250, "port of the agent's HTTPS server (logs, exec, attach)")
+}
+
+func runAgent(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("agent", flag.ContinueOnError)
+	var cfg app.AgentConfig
+	agentFlags(fs, &cfg.Settings)
+	fs.StringVar(&cfg.Settings.DataDir, "data-dir", "/var/lib/svcplane", "directory for the agent's state (under agents/<node>)")
+	fs.StringVar(&cfg.Settings.Cluster, "cluster-name", "svcplane", "prefix of the namespaces the agent creates (sp-<name>-...)")
+	fs.StringVar(&cfg.Settings.Address, "address", "", "address of the agent's HTTPS server (default: the node IP)")
+	fs.StringVar(&cfg.PKIDir, "pki-dir", "", "the cluster's PKI directory, to issue the agent's serving certificate from its CA")
+	fs.StringVar(&cfg.TLSCertFile, "tls-cert-file", "", "serving certificate (when --pki-dir is not given)")
+	fs.StringVar(&cfg.TLSKeyFile, "tls-private-key-file", "", "serving certificate's key")
+	kc := fs.String("kubeconfig", "", "kubeconfig of the API server to use")
+	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	rc, err := kubeconfig.RESTConfig(*kc)
+	if err != nil {
+		return err
+	}
+	rc.QPS, rc.Burst = 500, 1000
+	cfg.RESTConfig = rc
+	cfg.Logger = newLogger(*level)
+	return app.RunAgent(ctx, cfg)
+}
+
+// upAgentFlags binds the agent and sandbox flags of `up`; args is the
+// command line, which a sandboxed up runs again inside its namespace.
+func upAgentFlags(fs *flag.FlagSet, cfg *app.UpConfig, args []string) {
+	agentFlags(fs, &cfg.Agent)
+	fs.StringVar(&cfg.Sandbox, "sandbox", "", "run the node in a new network namespace of this name (sp-<name>-...); kubectl still reaches the API on the host's 127.0.0.1")
+	fs.StringVar(&cfg.SandboxNodeIP, "sandbox-node-ip", app.DefaultSandboxNodeIP, "the sandboxed node's address (inside its namespace)")
+	fs.BoolVar(&cfg.NoAgent, "no-agent", false, "run no node agent")
+	cfg.Args = append([]string{"up"}, args...)
+}

@@ -1,0 +1,188 @@
+// Package process is the Runtime that runs pods for real: each pod gets a
+// network namespace joined to the node bridge by a veth pair, and each
+// container is a process tree started through `svcplane internal-init` in
+// the pod's namespaces (network, plus its own mount and UTS namespaces for
+// the hostname and the /etc files). Processes run in sessions of their own
+// and their state is kept in files, so they outlive the agent and a new
+// agent adopts them.
+package process
+
+import (
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"os"
+	"sync"
+	"time"
+
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/svcplane/svcplane/internal/agent/runtime"
+	"github.com/svcplane/svcplane/internal/netns"
+)
+
+// Config configures the process runtime.
+type Config struct {
+	// Root keeps the runtime's state (see state.go).
+	Root string
+	// Names prefixes the namespaces the runtime creates.
+	Names netns.Names
+	// Namespaces and Network reach the kernel (netns.Dir and
+	// netns.Netlink for the namespace the agent runs in).
+	Namespaces netns.Namespaces
+	Network    netns.Network
+	// PodCIDR is the node's; NodeIP what hostNetwork pods get.
+	PodCIDR netip.Prefix
+	NodeIP  netip.Addr
+	// Launcher starts processes; InitArgv is the command that runs
+	// internal-init (the spec file is appended); NsexecArgv runs
+	// internal-nsexec for exec.
+	Launcher   Launcher
+	InitArgv   []string
+	NsexecArgv []string
+	// PollInterval spaces the checks of running processes (200ms).
+	PollInterval time.Duration
+	Logger       *slog.Logger
+}
+
+// Runtime runs pods as namespaces and processes.
+type Runtime struct {
+	cfg    Config
+	files  layout
+	ipam   *netns.IPAM
+	mu     sync.Mutex
+	pods   map[types.UID]*podEntry
+	events chan types.UID
+}
+
+// podEntry is one pod in memory.
+type podEntry struct {
+	rec        podRecord
+	containers map[string]*instance
+}
+
+// instance is the latest instance of one container.
+type instance struct {
+	state runtime.ContainerState
+	proc  procRecord
+	spec  runtime.ContainerSpec
+	dir   string
+	// exited closes when a running instance has exited.
+	exited chan struct{}
+}
+
+var (
+	_ runtime.Runtime  = (*Runtime)(nil)
+	_ runtime.Streamer = (*Runtime)(nil)
+)
+
+// New sets up the node bridge and adopts the pods kept under cfg.Root.
+func New(cfg Config) (*Runtime, error) {
+	if cfg.PollInterval == 0 {
+		cfg.PollInterval = 200 * time.Millisecond
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	r := &Runtime{cfg: cfg, files: layout{root: cfg.Root}, pods: map[types.UID]*podEntry{}, events: make(chan types.UID, 256)}
+	if err := os.MkdirAll(r.files.podsDir(), 0o755); err != nil {
+		return nil, fmt.Errorf("runtime root: %w", err)
+	}
+	ipam, err := netns.NewIPAM(netns.IPAMConfig{CIDR: cfg.PodCIDR, Dir: r.files.ipamDir()})
+	if err != nil {
+		return nil, err
+	}
+	r.ipam = ipam
+	if err := cfg.Network.EnsureBridge(netns.Bridge{Name: netns.BridgeName, Gateway: ipam.Gateway()}); err != nil {
+		return nil, err
+	}
+	if err := r.adopt(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// adopt loads every kept pod and its containers' latest instances,
+// watching those that still run.
+func (r *Runtime) adopt() error {
+	entries, err := os.ReadDir(r.files.podsDir())
+	if err != nil {
+		return fmt.Errorf("read pods: %w", err)
+	}
+	for _, e := range entries {
+		uid := types.UID(e.Name())
+		var rec podRecord
+		ok, err := readJSON(r.files.podFile(uid), &rec)
+		if err != nil || !ok {
+			r.cfg.Logger.Warn("dropping unreadable pod state", "uid", uid, "err", err)
+			_ = os.RemoveAll(r.files.podDir(uid))
+			continue
+		}
+		p := &podEntry{rec: rec, containers: map[string]*instance{}}
+		r.pods[uid] = p
+		for _, name := range r.files.containerNames(uid) {
+			r.adoptContainer(p, name)
+		}
+		r.cfg.Logger.Info("adopted pod", "pod", rec.Namespace+"/"+rec.Name, "ip", rec.IP)
+	}
+	return nil
+}
+
+func (r *Runtime) adoptContainer(p *podEntry, name string) {
+	attempts := r.files.attempts(p.rec.UID, name)
+	if len(attempts) == 0 {
+		return
+	}
+	attempt := attempts[len(attempts)-1]
+	dir := r.files.instanceDir(p.rec.UID, name, attempt)
+	in := &instance{dir: dir, state: runtime.ContainerState{Name: name, Attempt: attempt}, exited: make(chan struct{})}
+	if ok, _ := readJSON(dir+"/proc.json", &in.proc); !ok {
+		return
+	}
+	in.state.StartedAt = in.proc.StartedAt
+	p.containers[name] = in
+	if r.cfg.Launcher.Alive(in.proc) {
+		in.state.Running = true
+		go r.watch(p.rec.UID, in)
+		return
+	}
+	r.finish(in)
+}
+
+// Pod returns a snapshot of the pod.
+func (r *Runtime) Pod(uid types.UID) (runtime.PodState, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p, ok := r.pods[uid]
+	if !ok {
+		return runtime.PodState{}, false
+	}
+	ip, _ := netip.ParseAddr(p.rec.IP)
+	out := runtime.PodState{Sandbox: runtime.Sandbox{IP: ip, NetnsPath: p.rec.NetnsPath}}
+	for _, in := range p.containers {
+		out.Containers = append(out.Containers, in.state)
+	}
+	return out, true
+}
+
+// Pods returns the UIDs of every pod held.
+func (r *Runtime) Pods() []types.UID {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]types.UID, 0, len(r.pods))
+	for uid := range r.pods {
+		out = append(out, uid)
+	}
+	return out
+}
+
+// Events delivers pods whose containers exited.
+func (r *Runtime) Events() <-chan types.UID { return r.events }
+
+func (r *Runtime) notify(uid types.UID) {
+	select {
+	case r.events <- uid:
+	default:
+		r.cfg.Logger.Warn("runtime event dropped", "uid", uid)
+	}
+}

@@ -1,0 +1,288 @@
+package app
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+
+	"github.com/svcplane/svcplane/internal/agent"
+	"github.com/svcplane/svcplane/internal/agent/images"
+	agentruntime "github.com/svcplane/svcplane/internal/agent/runtime"
+	"github.com/svcplane/svcplane/internal/agent/runtime/process"
+	"github.com/svcplane/svcplane/internal/agent/runtime/simulated"
+	"github.com/svcplane/svcplane/internal/agent/stream"
+	"github.com/svcplane/svcplane/internal/netns"
+	"github.com/svcplane/svcplane/internal/pki"
+)
+
+// AgentConfig configures `svcplane agent` (and the agent inside `up`).
+type AgentConfig struct {
+	// RESTConfig reaches the API server.
+	RESTConfig *rest.Config
+	// Settings of the agent.
+	Settings AgentSettings
+	// PKIDir, when set, is the cluster's PKI directory; the agent's serving
+	// certificate is issued from its CA. Otherwise TLSCertFile and
+	// TLSKeyFile are used.
+	PKIDir      string
+	TLSCertFile string
+	TLSKeyFile  string
+	Logger      *slog.Logger
+}
+
+// AgentSettings are the agent's knobs, shared by `up` and `agent`.
+type AgentSettings struct {
+	// NodeName defaults to the hostname (the sandbox name under up).
+	NodeName string
+	// NodeIP is the node's InternalIP; found from the routes if empty.
+	NodeIP string
+	// DataDir keeps the agent's state, under agents/<node>.
+	DataDir string
+	// Cluster prefixes the names of the namespaces the agent creates.
+	Cluster string
+	// NetnsDir is where namespaces are mounted (/run/netns).
+	NetnsDir string
+	// Runtime is "process" (default) or "simulated".
+	Runtime string
+	// PodCIDR, if set, is used at once; PodCIDRFallback after PodCIDRWait
+	// without one assigned by the controllers.
+	PodCIDR         string
+	PodCIDRFallback string
+	PodCIDRWait     time.Duration
+	ClusterDNS      string
+	ClusterDomain   string
+	MaxPods         int
+	// Address and Port of the agent's HTTPS server (logs, exec, attach);
+	// the address defaults to the node IP, the port to 10250.
+	Address string
+	Port    int
+}
+
+func (s AgentSettings) withDefaults() AgentSettings {
+	if s.NodeName == "" {
+		s.NodeName, _ = os.Hostname()
+	}
+	if s.DataDir == "" {
+		s.DataDir = "/var/lib/svcplane"
+	}
+	if s.Cluster == "" {
+		s.Cluster = "svcplane"
+	}
+	if s.Runtime == "" {
+		s.Runtime = "process"
+	}
+	if s.ClusterDNS == "" {
+		s.ClusterDNS = "10.96.0.10"
+	}
+	if s.Port == 0 {
+		s.Port = 10250
+	}
+	if s.MaxPods == 0 {
+		s.MaxPods = 110
+		if s.Runtime == "simulated" {
+			s.MaxPods = 100000
+		}
+	}
+	return s
+}
+
+// RunAgent runs the agent until ctx ends.
+func RunAgent(ctx context.Context, cfg AgentConfig) error {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	cfg.Settings = cfg.Settings.withDefaults()
+	client, err := kubernetes.NewForConfig(cfg.RESTConfig)
+	if err != nil {
+		return err
+	}
+	nodeIP, err := resolveNodeIP(cfg.Settings.NodeIP)
+	if err != nil {
+		return err
+	}
+	cert, clientCAs, err := agentTLS(cfg, nodeIP)
+	if err != nil {
+		return err
+	}
+	ln, err := listenAgent(cfg.Settings, nodeIP, cert, clientCAs)
+	if err != nil {
+		return err
+	}
+	a, err := newAgent(cfg, client, nodeIP, int32(ln.Addr().(*net.TCPAddr).Port))
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	go serveStream(ctx, ln, a, cfg.Logger)
+	return a.Run(ctx)
+}
+
+// newAgent builds the agent with its runtime factory and images.
+func newAgent(cfg AgentConfig, client kubernetes.Interface, nodeIP netip.Addr, port int32) (*agent.Agent, error) {
+	s := cfg.Settings
+	root := filepath.Join(s.DataDir, "agents", s.NodeName)
+	self, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("find the svcplane binary: %w", err)
+	}
+	bbDir := filepath.Join(root, "busybox")
+	if ok, err := images.PrepareBusybox(bbDir); err != nil || !ok {
+		cfg.Logger.Warn("busybox applets not available to containers", "err", err)
+		bbDir = ""
+	}
+	fallback, _ := parseOptionalPrefix(s.PodCIDRFallback)
+	explicit, err := parseOptionalPrefix(s.PodCIDR)
+	if err != nil {
+		return nil, err
+	}
+	return agent.New(agent.Config{
+		Client: client, NodeName: s.NodeName, NodeIP: nodeIP, Port: port,
+		PodCIDR: explicit, PodCIDRFallback: fallback, PodCIDRWait: s.PodCIDRWait,
+		NewRuntime:  runtimeFactory(s, root, self, nodeIP, cfg.Logger),
+		RuntimeName: s.Runtime, ProbesEnabled: s.Runtime != "simulated",
+		Images:     images.NewResolver(images.Config{Self: self, BusyboxDir: bbDir}),
+		ClusterDNS: []string{s.ClusterDNS}, ClusterDomain: s.ClusterDomain, MaxPods: s.MaxPods,
+		Logger: cfg.Logger,
+	}), nil
+}
+
+// runtimeFactory picks the runtime: a plain switch, no registration.
+func runtimeFactory(s AgentSettings, root, self string, nodeIP netip.Addr, log *slog.Logger) func(netip.Prefix) (agentruntime.Runtime, error) {
+	return func(cidr netip.Prefix) (agentruntime.Runtime, error) {
+		switch s.Runtime {
+		case "simulated":
+			return simulated.New(simulated.Config{PodCIDR: cidr, NodeIP: nodeIP})
+		case "process":
+			return process.New(process.Config{
+				Root: filepath.Join(root, "runtime"), Names: netns.Names{Cluster: s.Cluster},
+				Namespaces: netns.NewDir(s.NetnsDir), Network: netns.Netlink{},
+				PodCIDR: cidr, NodeIP: nodeIP, Launcher: process.Exec{},
+				InitArgv: []string{self, "internal-init"}, NsexecArgv: []string{self, "internal-nsexec"},
+				Logger: log.With("part", "runtime"),
+			})
+		}
+		return nil, fmt.Errorf("unknown runtime %q (process, simulated)", s.Runtime)
+	}
+}
+
+func parseOptionalPrefix(s string) (netip.Prefix, error) {
+	if s == "" {
+		return netip.Prefix{}, nil
+	}
+	p, err := netip.ParsePrefix(s)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("pod CIDR %q: %w", s, err)
+	}
+	return p.Masked(), nil
+}
+
+// resolveNodeIP parses the configured node IP, or takes the source
+// address of the default route, or loopback.
+func resolveNodeIP(s string) (netip.Addr, error) {
+	if s != "" {
+		ip, err := netip.ParseAddr(s)
+		if err != nil {
+			return netip.Addr{}, fmt.Errorf("node IP %q: %w", s, err)
+		}
+		return ip, nil
+	}
+	// A UDP "connection" sends nothing; it only picks a source address.
+	c, err := net.Dial("udp4", "192.0.2.1:9")
+	if err != nil {
+		return netip.MustParseAddr("127.0.0.1"), nil
+	}
+	defer c.Close()
+	ap, err := netip.ParseAddrPort(c.LocalAddr().String())
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	return ap.Addr(), nil
+}
+
+// agentTLS returns the agent's serving certificate and the CAs its
+// clients (the API server) must be signed by.
+func agentTLS(cfg AgentConfig, nodeIP netip.Addr) (tls.Certificate, []byte, error) {
+	if cfg.PKIDir != "" {
+		b, err := pki.LoadIssuer(cfg.PKIDir)
+		if err != nil {
+			return tls.Certificate{}, nil, err
+		}
+		cert, err := b.ServingCert(cfg.Settings.NodeName, []net.IP{net.IP(nodeIP.AsSlice()), net.IPv4(127, 0, 0, 1)})
+		return cert, b.CAPEM, err
+	}
+	if cfg.TLSCertFile == "" {
+		return tls.Certificate{}, nil, errors.New("the agent needs --pki-dir or --tls-cert-file and --tls-private-key-file")
+	}
+	cert, err := tls.LoadX509KeyPair(cfg.TLSCertFile, cfg.TLSKeyFile)
+	return cert, cfg.RESTConfig.CAData, err
+}
+
+func listenAgent(s AgentSettings, nodeIP netip.Addr, cert tls.Certificate, clientCAs []byte) (net.Listener, error) {
+	addr := s.Address
+	if addr == "" {
+		addr = nodeIP.String()
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(addr, strconv.Itoa(s.Port)))
+	if err != nil {
+		return nil, fmt.Errorf("listen for the agent's server: %w", err)
+	}
+	return tls.NewListener(ln, stream.ServerTLSConfig(cert, clientCAs)), nil
+}
+
+func serveStream(ctx context.Context, ln net.Listener, a *agent.Agent, log *slog.Logger) {
+	srv := stream.NewServer(stream.Config{Pods: a, Logger: log.With("component", "agent-server")})
+	if err := srv.Serve(ctx, ln); err != nil {
+		log.Error("agent server stopped", "err", err)
+	}
+}
+
+// startAgent runs the node agent of `up` in the background, with the
+// node's client certificate and a serving certificate from the cluster CA.
+func startAgent(ctx context.Context, s *APIServer, cfg UpConfig) error {
+	st := cfg.Agent
+	st.DataDir = orString(st.DataDir, cfg.APIServer.DataDir)
+	st.ClusterDomain = orString(st.ClusterDomain, cfg.APIServer.Cluster.ClusterDomain)
+	if st.PodCIDR == "" && st.PodCIDRFallback == "" {
+		st.PodCIDRFallback = firstSubnet(cfg.Controllers.PodCIDR)
+	}
+	if st.PodCIDRWait == 0 {
+		st.PodCIDRWait = 5 * time.Second
+	}
+	st = st.withDefaults()
+	cert, key, err := s.PKI.NodeCert(st.NodeName)
+	if err != nil {
+		return err
+	}
+	rc := &rest.Config{Host: s.URL, UserAgent: "svcplane-agent/" + st.NodeName, QPS: 200, Burst: 400,
+		TLSClientConfig: rest.TLSClientConfig{CAData: s.PKI.CAPEM, CertData: cert, KeyData: key}}
+	acfg := AgentConfig{RESTConfig: rc, Settings: st, PKIDir: s.PKI.Paths.Dir, Logger: cfg.Logger.With("component", "agent")}
+	go func() {
+		if err := RunAgent(ctx, acfg); err != nil && ctx.Err() == nil {
+			cfg.Logger.Error("agent stopped", "err", err)
+		}
+	}()
+	return nil
+}
+
+// firstSubnet is the first /24 of the cluster's pod network.
+func firstSubnet(cidr string) string {
+	if cidr == "" {
+		cidr = "10.244.0.0/16"
+	}
+	p, err := netip.ParsePrefix(cidr)
+	if err != nil || p.Bits() > 24 {
+		return cidr
+	}
+	return netip.PrefixFrom(p.Masked().Addr(), 24).String()
+}
