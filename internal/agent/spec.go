@@ -37,7 +37,7 @@ func (w *podWorker) containerSpec(ctx context.Context, pod *corev1.Pod, sb runti
 		argv[i] = Expand(a, vals)
 	}
 	return runtime.ContainerSpec{
-		Pod: pod, Name: c.Name, Attempt: attempt, Argv: argv, Env: env, Dir: c.WorkingDir,
+		Pod: pod, Name: c.Name, Attempt: attempt, Argv: argv, Env: env, Dir: orString(c.WorkingDir, "/"),
 		Hostname: podHostname(pod), Hosts: hostsFile(pod, sb.IP.String(), w.a.cfg.ClusterDomain),
 		ResolvConf: resolvConf(pod, dnsSettings{Servers: w.a.cfg.ClusterDNS, Domain: w.a.cfg.ClusterDomain}),
 		Stdin:      c.Stdin, StdinOnce: c.StdinOnce, TTY: c.TTY,
@@ -94,4 +94,11 @@ func checkHostPorts(c *corev1.Container) error {
 // ConfigMap reads a ConfigMap for env vars.
 func (a *Agent) ConfigMap(ctx context.Context, namespace, name string) (*corev1.ConfigMap, error) {
 	return a.cfg.Client.CoreV1().ConfigMaps(namespace).Get(ctx, name, metav1.GetOptions{})
+}
+
+func orString(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }

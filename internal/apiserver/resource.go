@@ -44,6 +44,9 @@ func (h *resource) serve(w http.ResponseWriter, r *http.Request, info requestInf
 		writeError(w, apierrors.NewNotFound(h.def.GroupResource(), info.Name+"/"+info.Subresource))
 		return
 	}
+	if h.proxyToNode(w, r, info) {
+		return
+	}
 	switch {
 	case info.Subresource == "scale":
 		h.serveScale(w, r, info)

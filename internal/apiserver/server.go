@@ -7,6 +7,7 @@ package apiserver
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -37,6 +38,9 @@ type Config struct {
 	// Anonymous lets requests without a client certificate through (tests
 	// that serve plain HTTP on loopback only).
 	Anonymous bool
+	// NodeTLS reaches node agents for pods/log, exec and attach (client
+	// certificate and CA); without it those answer 503.
+	NodeTLS *tls.Config
 }
 
 // Server serves the Kubernetes API.

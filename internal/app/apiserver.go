@@ -44,6 +44,8 @@ type APIServerConfig struct {
 	// Cluster holds the cluster-wide settings.
 	Cluster ClusterConfig
 	Logger  *slog.Logger
+	// nodeTLS reaches node agents (pods/log, exec, attach).
+	nodeTLS *tls.Config
 }
 
 // ClusterConfig are the settings every component of a cluster shares.
@@ -90,6 +92,9 @@ func StartAPIServer(ctx context.Context, cfg APIServerConfig) (*APIServer, error
 	if err != nil {
 		return nil, err
 	}
+	if cfg.nodeTLS, err = bundle.KubeletClientTLSConfig(); err != nil {
+		return nil, err
+	}
 	client, closeEtcd, err := openEtcd(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -126,7 +131,7 @@ func newServer(ctx context.Context, cfg APIServerConfig, store storage.Store) (*
 		return nil, nil, err
 	}
 	resources := builtin.Resources(builtin.Config{Service: hooks.ServiceConfig(), ServiceHooks: hooks})
-	srv, err := apiserver.New(apiserver.Config{Storage: store, Resources: resources, Logger: cfg.Logger.With("component", "apiserver")})
+	srv, err := apiserver.New(apiserver.Config{Storage: store, Resources: resources, Logger: cfg.Logger.With("component", "apiserver"), NodeTLS: cfg.nodeTLS})
 	if err != nil {
 		return nil, nil, err
 	}

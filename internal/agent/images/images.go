@@ -56,12 +56,15 @@ func (r *Resolver) Resolve(c *corev1.Container) (Resolved, error) {
 	switch name {
 	case "nginx":
 		res.Argv = r.entrypoint(c, "nginx", []string{r.cfg.Self, "image", "nginx", "--ports", portList(c)}, nil)
+		if len(c.Command) == 0 && len(c.Args) > 0 && path.Base(c.Args[0]) != "nginx" {
+			res.Argv = append([]string(nil), c.Args...) // the entrypoint script runs its arguments
+		}
 	case "agnhost":
 		res.Argv = r.entrypoint(c, "agnhost", []string{r.cfg.Self, "image", "agnhost"}, c.Args)
 	case "pause":
 		res.Argv = r.entrypoint(c, "pause", []string{r.cfg.Self, "image", "pause"}, nil)
 	case "busybox":
-		res.Argv = append(orDefault(c.Command, []string{"sh"}), c.Args...)
+		res.Argv = noEntrypoint(c, []string{"sh"})
 	default:
 		if len(c.Command) == 0 {
 			return Resolved{}, fmt.Errorf("image %s is %w; set command to a host executable", c.Image, ErrNotBuiltIn)
@@ -94,11 +97,17 @@ func (r *Resolver) path() string {
 	return r.cfg.BusyboxDir + ":" + standardPath
 }
 
-func orDefault(v, def []string) []string {
-	if len(v) == 0 {
-		return def
+// noEntrypoint is the argv of an image without an entrypoint: command
+// and args, else args alone (they replace the image's command), else the
+// image's command.
+func noEntrypoint(c *corev1.Container, cmd []string) []string {
+	switch {
+	case len(c.Command) > 0:
+		return append(append([]string(nil), c.Command...), c.Args...)
+	case len(c.Args) > 0:
+		return append([]string(nil), c.Args...)
 	}
-	return append([]string(nil), v...)
+	return cmd
 }
 
 // portList is the container's TCP ports, "80" when it declares none.
