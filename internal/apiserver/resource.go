@@ -54,6 +54,9 @@ func (h *resource) serve(w http.ResponseWriter, r *http.Request, info requestInf
 	case info.Subresource == "finalize" && info.Verb == "update":
 		h.update(w, r, info)
 		return
+	case info.Subresource == "binding":
+		h.serveBinding(w, r, info)
+		return
 	}
 	h.serveVerb(w, r, info)
 }
