@@ -16,7 +16,6 @@ import (
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
-	corev1 "k8s.io/api/core/v1"
 
 	"github.com/svcplane/svcplane/internal/apiserver"
 	"github.com/svcplane/svcplane/internal/apiserver/builtin"
@@ -120,13 +119,15 @@ func StartAPIServer(ctx context.Context, cfg APIServerConfig) (*APIServer, error
 }
 
 // newServer builds the API server with the Service allocators, repaired
-// against the Services already stored.
+// against the Services already stored, and claiming every value in
+// storage so that API servers sharing it never hand one out twice.
 func newServer(ctx context.Context, cfg APIServerConfig, store storage.Store) (*apiserver.Server, *servicealloc.Hooks, error) {
 	cidrs, err := parseCIDRs(cfg.Cluster.ServiceCIDRs)
 	if err != nil {
 		return nil, nil, err
 	}
-	hooks, err := servicealloc.New(servicealloc.Config{ServiceCIDRs: cidrs, NodePortRange: cfg.Cluster.NodePortRange})
+	hooks, err := servicealloc.New(servicealloc.Config{ServiceCIDRs: cidrs, NodePortRange: cfg.Cluster.NodePortRange,
+		Store: store, Logger: cfg.Logger.With("component", "servicealloc")})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -135,17 +136,15 @@ func newServer(ctx context.Context, cfg APIServerConfig, store storage.Store) (*
 	if err != nil {
 		return nil, nil, err
 	}
-	objs, err := srv.Objects(ctx, corev1.SchemeGroupVersion.WithResource("services"))
+	listServices := servicealloc.ListServices(srv.Objects)
+	conflicts, err := hooks.Repair(ctx, listServices)
 	if err != nil {
-		return nil, nil, fmt.Errorf("read services for the allocators: %w", err)
+		return nil, nil, err
 	}
-	services := make([]*corev1.Service, 0, len(objs))
-	for _, o := range objs {
-		services = append(services, o.(*corev1.Service))
-	}
-	for _, c := range hooks.Repair(services) {
+	for _, c := range conflicts {
 		cfg.Logger.Error("service allocation conflict", "conflict", c.String())
 	}
+	go hooks.Run(ctx, listServices)
 	return srv, hooks, nil
 }
 
