@@ -31,7 +31,7 @@ import (
 // Defaults of Config.
 const (
 	DefaultGrace    = time.Minute
-	DefaultInterval = time.Minute
+	DefaultInterval = 30 * time.Second
 	DefaultTimeout  = 10 * time.Second
 )
 
