@@ -5,9 +5,9 @@
 // node ports of one port range. Both keep a bitmap in memory, split the range
 // into a lower static band and an upper dynamic band (KEP-3070 for IPs,
 // KEP-3668 for ports), and pick dynamic values from the upper band first.
-// Both satisfy Allocator, the interface the REST layer uses, so another
-// implementation (one etcd key per value, for several API servers) can take
-// their place; see README.md.
+// Both satisfy Allocator, the interface the REST layer uses; package claim
+// wraps them with one storage key per value, so that several API servers
+// sharing one etcd never hand out a value twice (README.md).
 //
 // Allocators groups the allocators of a cluster and turns a Service create,
 // update or delete into allocations and releases (Txn), reporting failures as
@@ -16,5 +16,5 @@
 //	The Service "x" is invalid: spec.ports[0].nodePort: Invalid value: 30080: provided port is already allocated
 //
 // Repair rebuilds the allocations from the Services in storage at start-up.
-// Everything here is pure: the caller does the IO.
+// Everything here is pure: the caller (or package claim) does the IO.
 package allocator
