@@ -111,7 +111,9 @@ func enterSandbox(ctx context.Context, cfg *UpConfig) error {
 	if err := netns.SetupSandboxNode(nodeIP); err != nil {
 		return err
 	}
-	host, err := net.FileListener(os.NewFile(sandboxFD, "api-listener"))
+	f := os.NewFile(sandboxFD, "api-listener")
+	host, err := net.FileListener(f)
+	f.Close()
 	if err != nil {
 		return fmt.Errorf("sandbox: inherited listener: %w", err)
 	}

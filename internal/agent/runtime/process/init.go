@@ -47,6 +47,7 @@ const closeStdinSignal = syscall.SIGUSR1
 // RunInit is `svcplane internal-init <spec file>`. It returns the exit code
 // for the process, the workload's.
 func RunInit(specPath string) int {
+	syscall.CloseOnExec(readyFD) // the workload must not hold the runtime's pipe
 	var spec InitSpec
 	if _, err := readJSON(specPath, &spec); err != nil {
 		fmt.Fprintln(os.Stderr, "internal-init:", err)
@@ -77,9 +78,18 @@ func runWorkload(spec InitSpec, sigs <-chan os.Signal) (int, ExitRecord) {
 		return 128, ExitRecord{Reason: "StartError", Message: startMessage(spec.Argv, err)}
 	}
 	stdio.run(cmd.Process, sigs)
+	signalReady()
 	err = <-waited
 	stdio.drain()
 	return exitCode(cmd, err)
+}
+
+// signalReady closes the pipe the runtime waits on; every way out of
+// runWorkload closes it too, when the process exits.
+func signalReady() {
+	if f := os.NewFile(readyFD, "ready"); f != nil {
+		f.Close()
+	}
 }
 
 func startMessage(argv []string, err error) string {

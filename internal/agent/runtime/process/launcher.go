@@ -52,12 +52,34 @@ func (Exec) Launch(l Launch) (procRecord, error) {
 	if l.Isolate {
 		cmd.SysProcAttr.Cloneflags = syscall.CLONE_NEWNS | syscall.CLONE_NEWUTS
 	}
-	if err := cmd.Start(); err != nil {
+	ready, readyW, err := os.Pipe()
+	if err != nil {
+		return procRecord{}, err
+	}
+	defer ready.Close()
+	cmd.ExtraFiles = []*os.File{readyW}
+	err = cmd.Start()
+	readyW.Close()
+	if err != nil {
 		return procRecord{}, fmt.Errorf("start init: %w", err)
 	}
 	go func() { _ = cmd.Wait() }()
 	ticks, _ := startTicks(cmd.Process.Pid)
+	waitReady(ready, 10*time.Second)
 	return procRecord{PID: cmd.Process.Pid, StartTicks: ticks, StartedAt: time.Now()}, nil
+}
+
+// readyFD is the init's end of the pipe it closes once it handles
+// signals and its workload runs (or failed to start): before that, a
+// SIGTERM would kill the init without reaching the workload.
+const readyFD = 3
+
+// waitReady waits until the init closes its end of the pipe, or the
+// timeout.
+func waitReady(r *os.File, timeout time.Duration) {
+	_ = r.SetReadDeadline(time.Now().Add(timeout))
+	var b [1]byte
+	_, _ = r.Read(b[:])
 }
 
 // Alive reads /proc/<pid>/stat.
