@@ -43,8 +43,13 @@ func ensureKubernetesService(ctx context.Context, s *APIServer, cfg APIServerCon
 		},
 	}
 	_, err = client.CoreV1().Services(metav1.NamespaceDefault).Create(ctx, svc, metav1.CreateOptions{})
-	if err != nil && !apierrors.IsAlreadyExists(err) {
-		return fmt.Errorf("create the kubernetes service: %w", err)
+	if err == nil || apierrors.IsAlreadyExists(err) {
+		return nil
 	}
-	return nil
+	// Another API server starting at the same moment may have created it
+	// first, taking the address: then it exists now.
+	if _, getErr := client.CoreV1().Services(metav1.NamespaceDefault).Get(ctx, "kubernetes", metav1.GetOptions{}); getErr == nil {
+		return nil
+	}
+	return fmt.Errorf("create the kubernetes service: %w", err)
 }
