@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/managedfields"
@@ -126,8 +127,13 @@ func (s *Server) admitNamespace(ctx context.Context, def *registry.Resource, ns 
 		return err
 	}
 	if obj.(*corev1.Namespace).Status.Phase == corev1.NamespaceTerminating {
-		return apierrors.NewForbidden(def.GroupResource(), "",
+		err := apierrors.NewForbidden(def.GroupResource(), "",
 			fmt.Errorf("unable to create new content in namespace %s because it is being terminated", ns))
+		err.ErrStatus.Details.Causes = append(err.ErrStatus.Details.Causes, metav1.StatusCause{
+			Type: corev1.NamespaceTerminatingCause, Field: "metadata.namespace",
+			Message: fmt.Sprintf("namespace %s is being terminated", ns),
+		})
+		return err
 	}
 	return nil
 }
