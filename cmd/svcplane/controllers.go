@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"flag"
+	"time"
 
 	"github.com/svcplane/svcplane/internal/app"
 	"github.com/svcplane/svcplane/internal/kubeconfig"
@@ -14,6 +15,8 @@ func controllerFlags(fs *flag.FlagSet, s *app.ControllerSettings) {
 	fs.StringVar(&s.PodCIDR, "cluster-cidr", "10.244.0.0/16", "pod network; each node gets a /24 of it")
 	fs.StringVar(&s.LoadBalancerIPRange, "loadbalancer-ip-range", "", "addresses for LoadBalancer Services (CIDR or first-last); empty leaves them pending")
 	fs.IntVar(&s.Workers, "workers", 5, "workers per controller")
+	fs.DurationVar(&s.NodeMonitorGracePeriod, "node-monitor-grace-period", 40*time.Second, "how long a node may stay silent before it is marked NotReady")
+	fs.DurationVar(&s.NodeMonitorPeriod, "node-monitor-period", 5*time.Second, "how often node health is checked")
 }
 
 func runControllers(ctx context.Context, args []string) error {

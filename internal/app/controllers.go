@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/informers"
@@ -39,6 +40,12 @@ type ControllerSettings struct {
 	LoadBalancerIPRange string
 	// Workers per controller (default 5).
 	Workers int
+	// NodeMonitorGracePeriod is how long a node may go without renewing
+	// its Lease or posting status before it is marked NotReady (default
+	// 40s).
+	NodeMonitorGracePeriod time.Duration
+	// NodeMonitorPeriod is how often node health is checked (default 5s).
+	NodeMonitorPeriod time.Duration
 }
 
 // controllerDeps is what every controller is built from.
