@@ -13,7 +13,7 @@ func agentFlags(fs *flag.FlagSet, s *app.AgentSettings) {
 	fs.StringVar(&s.NodeName, "node-name", "", "name of the node (default: the hostname; the sandbox name under up --sandbox)")
 	fs.StringVar(&s.NodeIP, "node-ip", "", "the node's InternalIP (default: the address of the default route)")
 	fs.StringVar(&s.Runtime, "runtime", "process", "how pods run: process (network namespaces and processes) or simulated (IPs only, for scale tests)")
-	fs.StringVar(&s.PodCIDRFallback, "pod-cidr", "", "pod CIDR to use when the node has none assigned (standalone use)")
+	fs.StringVar(&s.PodCIDR, "pod-cidr", "", "pod CIDR to give the node when it has none (standalone use; default: wait for the node IPAM controller)")
 	fs.StringVar(&s.ClusterDNS, "cluster-dns", "10.96.0.10", "DNS server pods with dnsPolicy ClusterFirst use")
 	fs.StringVar(&s.ClusterDomain, "cluster-domain", "cluster.local", "the cluster's DNS domain")
 	fs.StringVar(&s.NetnsDir, "netns-dir", "/run/netns", "where network namespaces are mounted")
@@ -32,6 +32,7 @@ func runAgent(ctx context.Context, args []string) error {
 	fs.StringVar(&cfg.TLSCertFile, "tls-cert-file", "", "serving certificate (when --pki-dir is not given)")
 	fs.StringVar(&cfg.TLSKeyFile, "tls-private-key-file", "", "serving certificate's key")
 	kc := fs.String("kubeconfig", "", "kubeconfig of the API server to use")
+	qps := fs.Float64("kube-api-qps", 200, "requests per second to the API server (burst twice that)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -40,7 +41,7 @@ func runAgent(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	rc.QPS, rc.Burst = 500, 1000
+	rc.QPS, rc.Burst = float32(*qps), int(*qps*2)
 	cfg.RESTConfig = rc
 	cfg.Logger = newLogger(*level)
 	return app.RunAgent(ctx, cfg)

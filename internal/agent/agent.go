@@ -48,9 +48,12 @@ type Config struct {
 	// RuntimeName is reported as the container runtime version.
 	RuntimeName string
 	// Images resolves containers; ProbesEnabled runs probes (off for the
-	// simulated runtime, whose containers always pass).
+	// simulated runtime, whose containers always pass). QuietStarts
+	// records no events for containers that start normally (at scale
+	// they would be most of the API writes).
 	Images        *images.Resolver
 	ProbesEnabled bool
+	QuietStarts   bool
 	// ClusterDNS and ClusterDomain make pods' resolv.conf.
 	ClusterDNS    []string
 	ClusterDomain string

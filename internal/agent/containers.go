@@ -116,6 +116,9 @@ func (w *podWorker) started(pod *corev1.Pod, c *corev1.Container, t *track, rest
 	if restarted {
 		t.delay = min(max(t.delay*2, backoffInitial), backoffMax)
 	}
+	if w.a.cfg.QuietStarts {
+		return
+	}
 	w.a.recorder.Eventf(pod, corev1.EventTypeNormal, reasonPulled, "Container image %q already present on machine", c.Image)
 	w.a.recorder.Eventf(pod, corev1.EventTypeNormal, reasonCreated, "Created container %s", c.Name)
 	w.a.recorder.Eventf(pod, corev1.EventTypeNormal, reasonStarted, "Started container %s", c.Name)

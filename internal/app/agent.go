@@ -150,7 +150,7 @@ func newAgent(cfg AgentConfig, client kubernetes.Interface, nodeIP netip.Addr, p
 		Client: client, NodeName: s.NodeName, NodeIP: nodeIP, Port: port,
 		PodCIDR: explicit, PodCIDRFallback: fallback, PodCIDRWait: s.PodCIDRWait,
 		NewRuntime:  runtimeFactory(s, root, self, nodeIP, cfg.Logger),
-		RuntimeName: s.Runtime, ProbesEnabled: s.Runtime != "simulated",
+		RuntimeName: s.Runtime, ProbesEnabled: s.Runtime != "simulated", QuietStarts: s.Runtime == "simulated",
 		Images:     images.NewResolver(images.Config{Self: self, BusyboxDir: bbDir}),
 		ClusterDNS: []string{s.ClusterDNS}, ClusterDomain: s.ClusterDomain, MaxPods: s.MaxPods,
 		Logger: cfg.Logger,
