@@ -86,7 +86,7 @@ func containerStatus(pod *corev1.Pod, v containerView) corev1.ContainerStatus {
 		cs.State.Running = &corev1.ContainerStateRunning{StartedAt: mtime(v.State.StartedAt)}
 	case v.WaitingReason != "":
 		cs.State.Waiting = &corev1.ContainerStateWaiting{Reason: v.WaitingReason, Message: v.WaitingMessage}
-		if v.Has && v.Last == nil {
+		if v.Has {
 			cs.LastTerminationState.Terminated = terminated(pod, v.State)
 		}
 	case v.Has:

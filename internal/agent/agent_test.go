@@ -1,0 +1,123 @@
+package agent
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/netip"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes/fake"
+	"k8s.io/client-go/tools/record"
+	"k8s.io/utils/ptr"
+
+	"github.com/svcplane/svcplane/internal/agent/images"
+	"github.com/svcplane/svcplane/internal/agent/runtime"
+	"github.com/svcplane/svcplane/internal/agent/runtime/simulated"
+)
+
+// startAgent runs an agent with the simulated runtime against a fake
+// clientset.
+func startAgent(t *testing.T) (*fake.Clientset, *Agent) {
+	t.Helper()
+	client := fake.NewSimpleClientset()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	a := New(Config{
+		Client: client, NodeName: "n1", NodeIP: netip.MustParseAddr("10.240.0.2"), Port: 10250,
+		PodCIDR: netip.MustParsePrefix("10.244.3.0/24"),
+		NewRuntime: func(cidr netip.Prefix) (runtime.Runtime, error) {
+			return simulated.New(simulated.Config{PodCIDR: cidr, NodeIP: netip.MustParseAddr("10.240.0.2")})
+		},
+		RuntimeName: "simulated", Images: images.NewResolver(images.Config{Self: "/svcplane"}),
+		ClusterDNS: []string{"10.96.0.10"}, Resync: 200 * time.Millisecond,
+		Recorder: record.NewFakeRecorder(1000), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	go func() { _ = a.Run(ctx) }()
+	select {
+	case <-a.Ready():
+	case <-time.After(10 * time.Second):
+		t.Fatal("agent not ready")
+	}
+	return client, a
+}
+
+func waitPod(t *testing.T, client *fake.Clientset, name string, cond func(*corev1.Pod, error) bool) *corev1.Pod {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		p, err := client.CoreV1().Pods("default").Get(context.Background(), name, metav1.GetOptions{})
+		if cond(p, err) {
+			return p
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("pod %s: condition not met; last %+v %v", name, p, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestAgentRegistersNodeAndLease(t *testing.T) {
+	client, _ := startAgent(t)
+	node, err := client.CoreV1().Nodes().Get(context.Background(), "n1", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if node.Spec.PodCIDR != "10.244.3.0/24" || node.Labels[corev1.LabelHostname] != "n1" || node.Labels[corev1.LabelOSStable] != "linux" {
+		t.Errorf("node spec/labels: %v %v", node.Spec.PodCIDR, node.Labels)
+	}
+	if node.Status.Addresses[0].Address != "10.240.0.2" || node.Status.DaemonEndpoints.KubeletEndpoint.Port != 10250 {
+		t.Errorf("node status: %+v", node.Status)
+	}
+	if _, err := client.CoordinationV1().Leases(corev1.NamespaceNodeLease).Get(context.Background(), "n1", metav1.GetOptions{}); err != nil {
+		t.Errorf("lease: %v", err)
+	}
+}
+
+func TestAgentRunsAndDeletesPod(t *testing.T) {
+	client, _ := startAgent(t)
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "default", UID: "u1"},
+		Spec: corev1.PodSpec{NodeName: "n1", RestartPolicy: corev1.RestartPolicyAlways, Containers: []corev1.Container{{Name: "nginx", Image: "nginx"}}}}
+	if _, err := client.CoreV1().Pods("default").Create(context.Background(), pod, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	got := waitPod(t, client, "web", func(p *corev1.Pod, err error) bool {
+		return err == nil && p.Status.Phase == corev1.PodRunning && p.Status.PodIP != ""
+	})
+	if got.Status.PodIP != "10.244.3.2" || got.Status.HostIP != "10.240.0.2" {
+		t.Errorf("IPs: pod %s host %s", got.Status.PodIP, got.Status.HostIP)
+	}
+	if c := findCondition(got.Status.Conditions, corev1.PodReady); c == nil || c.Status != corev1.ConditionTrue {
+		t.Errorf("not Ready: %+v", got.Status.Conditions)
+	}
+	// Graceful deletion: the API marks the pod; the agent stops it and
+	// deletes it for good.
+	got.DeletionTimestamp, got.DeletionGracePeriodSeconds = ptr.To(metav1.Now()), ptr.To[int64](30)
+	if _, err := client.CoreV1().Pods("default").Update(context.Background(), got, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitPod(t, client, "web", func(_ *corev1.Pod, err error) bool { return apierrors.IsNotFound(err) })
+}
+
+func TestAgentReportsImageErrors(t *testing.T) {
+	client, _ := startAgent(t)
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "bad", Namespace: "default", UID: "u2"},
+		Spec: corev1.PodSpec{NodeName: "n1", RestartPolicy: corev1.RestartPolicyAlways, Containers: []corev1.Container{{Name: "c", Image: "example.com/app:1"}}}}
+	if _, err := client.CoreV1().Pods("default").Create(context.Background(), pod, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	got := waitPod(t, client, "bad", func(p *corev1.Pod, err error) bool {
+		return err == nil && len(p.Status.ContainerStatuses) == 1 && p.Status.ContainerStatuses[0].State.Waiting != nil &&
+			p.Status.ContainerStatuses[0].State.Waiting.Reason == reasonErrImagePull
+	})
+	if msg := got.Status.ContainerStatuses[0].State.Waiting.Message; msg != "image example.com/app:1 is not built in; set command to a host executable" {
+		t.Errorf("message %q", msg)
+	}
+	if got.Status.Phase != corev1.PodPending {
+		t.Errorf("phase %s", got.Status.Phase)
+	}
+}
