@@ -116,7 +116,7 @@ func namespaceController(d controllerDeps, dyn dynamic.Interface) (namedRun, err
 
 func nodeIPAMController(d controllerDeps, _ dynamic.Interface) (namedRun, error) {
 	c, err := nodeipam.New(nodeipam.Config{
-		Client: d.Client, Nodes: d.Informers.Core().V1().Nodes(), Recorder: d.Recorder(nodeipam.Name),
+		Client: d.Client, Nodes: d.Informers.Core().V1().Nodes(), Recorder: d.Recorder(nodeipam.EventSource),
 		Logger: d.Logger, ClusterCIDR: d.Settings.PodCIDR,
 	})
 	if err != nil {
@@ -128,7 +128,7 @@ func nodeIPAMController(d controllerDeps, _ dynamic.Interface) (namedRun, error)
 func nodeLifecycleController(d controllerDeps, _ dynamic.Interface) (namedRun, error) {
 	c, err := nodelifecycle.New(nodelifecycle.Config{
 		Client: d.Client, Nodes: d.Informers.Core().V1().Nodes(), Leases: d.Informers.Coordination().V1().Leases(),
-		Pods: d.Informers.Core().V1().Pods(), Recorder: d.Recorder(nodelifecycle.Name), Logger: d.Logger,
+		Pods: d.Informers.Core().V1().Pods(), Recorder: d.Recorder(nodelifecycle.EventSource), Logger: d.Logger,
 		GracePeriod: d.Settings.NodeMonitorGracePeriod, MonitorPeriod: d.Settings.NodeMonitorPeriod,
 	})
 	if err != nil {
@@ -139,7 +139,7 @@ func nodeLifecycleController(d controllerDeps, _ dynamic.Interface) (namedRun, e
 
 func lbController(d controllerDeps) (namedRun, error) {
 	c, err := lbipam.New(lbipam.Config{
-		Client: d.Client, Services: d.Informers.Core().V1().Services(), Recorder: d.Recorder(lbipam.Name),
+		Client: d.Client, Services: d.Informers.Core().V1().Services(), Recorder: d.Recorder(lbipam.EventSource),
 		Logger: d.Logger, Range: d.Settings.LoadBalancerIPRange,
 	})
 	if err != nil {

@@ -28,8 +28,12 @@ import (
 	"github.com/svcplane/svcplane/internal/controller"
 )
 
-// Name is the controller's name, also the source of its events.
+// Name is the controller's name.
 const Name = "service-lb-controller"
+
+// EventSource is the component its events come from: upstream's service
+// controller, whose event reasons it uses.
+const EventSource = "service-controller"
 
 // Config configures the controller.
 type Config struct {

@@ -29,6 +29,9 @@ import (
 // Name is the controller's name.
 const Name = "node-ipam-controller"
 
+// EventSource is the component its events come from, as upstream names it.
+const EventSource = "cidrAllocator"
+
 // Config configures the controller.
 type Config struct {
 	Client   kubernetes.Interface

@@ -32,6 +32,9 @@ import (
 // Name is the controller's name.
 const Name = "node-lifecycle-controller"
 
+// EventSource is the component its events come from, as upstream names it.
+const EventSource = "node-controller"
+
 // LeaseNamespace holds the nodes' heartbeat Leases.
 const LeaseNamespace = corev1.NamespaceNodeLease
 
