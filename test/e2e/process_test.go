@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -56,6 +57,11 @@ func startUp(t *testing.T, dataDir string, port int, args ...string) *upProcess 
 	t.Helper()
 	p := &upProcess{t: t, dataDir: dataDir, port: port, done: make(chan struct{})}
 	all := append([]string{"up", "--data-dir", dataDir, "--secure-port", strconv.Itoa(port)}, args...)
+	if !slices.Contains(args, "--sandbox") {
+		// Outside a sandbox an agent would plumb pods into the machine's
+		// own network namespace, which tests never touch.
+		all = append(all, "--no-agent")
+	}
 	p.cmd = exec.Command(binary, all...)
 	p.cmd.Stdout, p.cmd.Stderr = p, p
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
