@@ -22,7 +22,73 @@ func TestGarbageCollection(t *testing.T) {
 	t.Run("foreground", func(t *testing.T) { testForeground(e.with(t), e.namespace("fg")) })
 	t.Run("orphan", func(t *testing.T) { testOrphan(e.with(t), e.namespace("orphan")) })
 	t.Run("service slices", func(t *testing.T) { testServiceSlices(e.with(t), e.namespace("slices")) })
+	t.Run("dangling owner", func(t *testing.T) { testDanglingOwner(e.with(t), e.namespace("dangling")) })
 	t.Run("namespace", func(t *testing.T) { testNamespaceDeletion(e.with(t), e.namespace("doomed")) })
+	t.Run("namespace waits", func(t *testing.T) { testNamespaceWaits(e.with(t), e.namespace("slow")) })
+}
+
+// testDanglingOwner: an object whose owner never existed is deleted, one
+// with another, live owner only loses the dangling reference.
+func testDanglingOwner(e *env, ns string) {
+	owner, err := e.Client.CoreV1().ConfigMaps(ns).Create(e.ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "owner"}}, metav1.CreateOptions{})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	ghost := metav1.OwnerReference{APIVersion: "apps/v1", Kind: "Deployment", Name: "ghost", UID: "0000-ghost"}
+	live := metav1.OwnerReference{APIVersion: "v1", Kind: "ConfigMap", Name: "owner", UID: owner.UID}
+	for name, refs := range map[string][]metav1.OwnerReference{"lonely": {ghost}, "shared": {ghost, live}} {
+		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: name, OwnerReferences: refs}}
+		if _, err := e.Client.CoreV1().ConfigMaps(ns).Create(e.ctx, cm, metav1.CreateOptions{}); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	e.eventually(10*time.Second, "lonely deleted, shared kept", func() (bool, string) {
+		_, err := e.Client.CoreV1().ConfigMaps(ns).Get(e.ctx, "lonely", metav1.GetOptions{})
+		shared, err2 := e.Client.CoreV1().ConfigMaps(ns).Get(e.ctx, "shared", metav1.GetOptions{})
+		if err2 != nil {
+			return false, err2.Error()
+		}
+		return apierrors.IsNotFound(err) && len(shared.OwnerReferences) == 1 && shared.OwnerReferences[0].UID == owner.UID,
+			fmt.Sprintf("lonely: %v, shared refs %d", err, len(shared.OwnerReferences))
+	})
+}
+
+// testNamespaceWaits: a pod whose node never finishes its deletion keeps
+// the namespace Terminating, with upstream's conditions, until the pod is
+// gone.
+func testNamespaceWaits(e *env, ns string) {
+	e.addNode("silent", map[string]string{"role": "silent"}, false)
+	if _, err := e.Client.CoreV1().Pods(ns).Create(e.ctx, pod(ns, "stuck", map[string]string{"role": "silent"}), metav1.CreateOptions{}); err != nil {
+		e.t.Fatal(err)
+	}
+	e.eventually(10*time.Second, "pod bound", func() (bool, string) {
+		p, err := e.Client.CoreV1().Pods(ns).Get(e.ctx, "stuck", metav1.GetOptions{})
+		return err == nil && p.Spec.NodeName == "silent", describe(err, "bound")
+	})
+	if err := e.Client.CoreV1().Namespaces().Delete(e.ctx, ns, metav1.DeleteOptions{}); err != nil {
+		e.t.Fatal(err)
+	}
+	want := "Some resources are remaining: pods. has 1 resource instances"
+	e.eventually(10*time.Second, "NamespaceContentRemaining", func() (bool, string) {
+		n, err := e.Client.CoreV1().Namespaces().Get(e.ctx, ns, metav1.GetOptions{})
+		if err != nil {
+			return false, err.Error()
+		}
+		for _, c := range n.Status.Conditions {
+			if c.Type == corev1.NamespaceContentRemaining {
+				return c.Status == corev1.ConditionTrue && c.Reason == "SomeResourcesRemain" && c.Message == want, c.Message
+			}
+		}
+		return false, "no condition"
+	})
+	zero := int64(0)
+	if err := e.Client.CoreV1().Pods(ns).Delete(e.ctx, "stuck", metav1.DeleteOptions{GracePeriodSeconds: &zero}); err != nil {
+		e.t.Fatal(err)
+	}
+	e.eventually(10*time.Second, "namespace gone", func() (bool, string) {
+		_, err := e.Client.CoreV1().Namespaces().Get(e.ctx, ns, metav1.GetOptions{})
+		return apierrors.IsNotFound(err), describe(err, "get namespace")
+	})
 }
 
 // counts is "<deployments> <replicasets> <pods>" in ns.
