@@ -33,15 +33,20 @@ func parseOptions(r *http.Request) streamOptions {
 	return o
 }
 
-// serveStream runs an exec or attach session over a websocket.
+// session is one exec or attach over a websocket or SPDY.
+type session struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	resize         <-chan runtime.TermSize
+	done           <-chan struct{}
+	finish         func(status []byte)
+}
+
+// serveStream runs an exec or attach session.
 func (s *Server) serveStream(w http.ResponseWriter, r *http.Request) {
 	pod, name, st, err := s.target(r)
 	if err != nil {
 		httpError(w, err)
-		return
-	}
-	if !websocketRequest(r) {
-		http.Error(w, "upgrade to a websocket ("+protocolV5+") is required", http.StatusBadRequest)
 		return
 	}
 	opts := parseOptions(r)
@@ -50,33 +55,50 @@ func (s *Server) serveStream(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "you must specify at least 1 command", http.StatusBadRequest)
 		return
 	}
-	conn, err := upgrade(w, r)
+	sess, err := s.accept(w, r, opts)
 	if err != nil {
-		s.cfg.Logger.Warn("websocket upgrade failed", "err", err)
+		s.cfg.Logger.Warn("stream upgrade failed", "err", err)
 		return
 	}
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
-	go func() { <-conn.done; cancel() }()
-	var stdin io.Reader
-	var stdout, stderr io.Writer
-	if opts.stdin {
-		stdin = conn.stdin
-	}
-	if opts.stdout {
-		stdout = conn.writer(chanStdout)
-	}
-	if opts.stderr {
-		stderr = conn.writer(chanStderr)
+	if sess.done != nil {
+		go func() { <-sess.done; cancel() }()
 	}
 	code := 0
 	if exec {
 		code, err = st.Exec(ctx, runtime.ExecRequest{UID: pod.UID, Container: name, Command: opts.command, TTY: opts.tty,
-			Stdin: stdin, Stdout: stdout, Stderr: stderr, Resize: conn.resize})
+			Stdin: sess.stdin, Stdout: sess.stdout, Stderr: sess.stderr, Resize: sess.resize})
 	} else {
-		err = st.Attach(ctx, runtime.AttachRequest{UID: pod.UID, Container: name, Stdin: stdin, Stdout: stdout, Stderr: stderr, Resize: conn.resize})
+		err = st.Attach(ctx, runtime.AttachRequest{UID: pod.UID, Container: name, Stdin: sess.stdin, Stdout: sess.stdout, Stderr: sess.stderr, Resize: sess.resize})
 	}
-	conn.finish(exitStatus(code, err))
+	sess.finish(exitStatus(code, err))
+}
+
+// accept upgrades to a websocket, or else to SPDY.
+func (s *Server) accept(w http.ResponseWriter, r *http.Request, opts streamOptions) (*session, error) {
+	if !websocketRequest(r) {
+		sp, err := upgradeSPDY(w, r, opts)
+		if err != nil {
+			return nil, err
+		}
+		return &session{stdin: sp.stdin, stdout: sp.stdout, stderr: sp.stderr, resize: sp.resize, finish: sp.finish}, nil
+	}
+	conn, err := upgrade(w, r)
+	if err != nil {
+		return nil, err
+	}
+	sess := &session{resize: conn.resize, done: conn.done, finish: conn.finish}
+	if opts.stdin {
+		sess.stdin = conn.stdin
+	}
+	if opts.stdout {
+		sess.stdout = conn.writer(chanStdout)
+	}
+	if opts.stderr {
+		sess.stderr = conn.writer(chanStderr)
+	}
+	return sess, nil
 }
 
 func websocketRequest(r *http.Request) bool {

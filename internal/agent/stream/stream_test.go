@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http/httptest"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -87,6 +88,26 @@ func TestExecWithClientGo(t *testing.T) {
 		if want := "ran " + tt.cmd + " x\ninput\n"; out.String() != want {
 			t.Fatalf("%s: output %q, want %q", tt.cmd, out.String(), want)
 		}
+	}
+}
+
+// TestExecWithSPDY uses client-go's SPDY executor, the fallback for
+// clients without websockets.
+func TestExecWithSPDY(t *testing.T) {
+	srv := newTestServer(t)
+	url, _ := neturl.Parse(srv.URL + "/exec/ns/p/c?command=fail&command=y&stdin=true&stdout=true&stderr=true")
+	exec, err := remotecommand.NewSPDYExecutor(&rest.Config{Host: srv.URL}, "POST", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	err = exec.StreamWithContext(context.Background(), remotecommand.StreamOptions{Stdin: strings.NewReader("in\n"), Stdout: &out, Stderr: io.Discard})
+	ce, ok := err.(interface{ ExitStatus() int })
+	if !ok || ce.ExitStatus() != 3 {
+		t.Fatalf("err %v, want exit code 3", err)
+	}
+	if out.String() != "ran fail y\nin\n" {
+		t.Fatalf("output %q", out.String())
 	}
 }
 
