@@ -106,7 +106,7 @@ func httpProbe(ctx context.Context, g *corev1.HTTPGetAction, t Target) (Result, 
 	client := http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, DisableKeepAlives: true}}
 	resp, err := client.Do(req)
 	if err != nil {
-		return Failure, fmt.Sprintf("Get %q: %v", u.String(), err)
+		return Failure, err.Error()
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 10<<10))
