@@ -12,21 +12,19 @@ import (
 
 // Event reasons the agent records, as the kubelet names them.
 const (
-	reasonPulled         = "Pulled"
-	reasonCreated        = "Created"
-	reasonStarted        = "Started"
-	reasonKilling        = "Killing"
-	reasonBackOff        = "BackOff"
-	reasonFailed         = "Failed"
-	reasonUnhealthy      = "Unhealthy"
-	reasonSandboxFailed  = "FailedCreatePodSandBox"
-	reasonErrImagePull   = "ErrImagePull"
-	reasonCrashLoop      = "CrashLoopBackOff"
-	reasonCreateConfig   = "CreateContainerConfigError"
-	reasonRunContainer   = "RunContainerError"
-	reasonStartError     = "StartError"
-	reasonFailedSync     = "FailedSync"
-	reasonPreemptContain = "Preempting"
+	reasonPulled        = "Pulled"
+	reasonCreated       = "Created"
+	reasonStarted       = "Started"
+	reasonKilling       = "Killing"
+	reasonBackOff       = "BackOff"
+	reasonFailed        = "Failed"
+	reasonUnhealthy     = "Unhealthy"
+	reasonSandboxFailed = "FailedCreatePodSandBox"
+	reasonErrImagePull  = "ErrImagePull"
+	reasonCrashLoop     = "CrashLoopBackOff"
+	reasonCreateConfig  = "CreateContainerConfigError"
+	reasonRunContainer  = "RunContainerError"
+	reasonStartError    = "StartError"
 )
 
 // newRecorder returns a recorder that writes Events through the API as
