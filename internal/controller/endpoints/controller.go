@@ -46,17 +46,18 @@ type Config struct {
 
 // Controller keeps Endpoints in line with Services and their pods.
 type Controller struct {
-	client    kubernetes.Interface
-	recorder  record.EventRecorder
-	logger    *slog.Logger
-	workers   int
-	services  corelisters.ServiceLister
-	pods      corelisters.PodLister
-	endpoints corelisters.EndpointsLister
-	synced    []cache.InformerSynced
-	runner    *controller.Runner
-	triggers  *endpointutil.TriggerTimeTracker
-	stale     *staleTracker
+	client     kubernetes.Interface
+	recorder   record.EventRecorder
+	logger     *slog.Logger
+	workers    int
+	services   corelisters.ServiceLister
+	pods       cache.Indexer
+	endpoints  corelisters.EndpointsLister
+	candidates endpointutil.ServiceLister
+	synced     []cache.InformerSynced
+	runner     *controller.Runner
+	triggers   *endpointutil.TriggerTimeTracker
+	stale      *staleTracker
 }
 
 // New registers the controller's handlers with the informers.
@@ -73,10 +74,14 @@ func New(cfg Config) (*Controller, error) {
 	core := cfg.Informers.Core().V1()
 	c := &Controller{
 		client: cfg.Client, recorder: cfg.Recorder, logger: cfg.Logger.With("controller", Name), workers: cfg.Workers,
-		services: core.Services().Lister(), pods: core.Pods().Lister(), endpoints: core.Endpoints().Lister(),
-		triggers: endpointutil.NewTriggerTimeTracker(), stale: newStaleTracker(),
+		services: core.Services().Lister(), pods: core.Pods().Informer().GetIndexer(), endpoints: core.Endpoints().Lister(),
+		candidates: endpointutil.ServiceCandidatesFrom(core.Services().Informer().GetIndexer()),
+		triggers:   endpointutil.NewTriggerTimeTracker(), stale: newStaleTracker(),
 	}
 	c.runner = controller.NewRunner(controller.RunnerConfig{Name: Name, Sync: c.sync, Logger: cfg.Logger})
+	if err := endpointutil.AddIndexes(core.Pods().Informer(), core.Services().Informer()); err != nil {
+		return nil, fmt.Errorf("endpoints controller: %w", err)
+	}
 	if err := c.addHandlers(cfg.Informers); err != nil {
 		return nil, fmt.Errorf("endpoints controller: %w", err)
 	}
@@ -157,7 +162,7 @@ func (c *Controller) onPod(obj any) {
 	if !ok {
 		return
 	}
-	c.enqueueServices(endpointutil.ServicesForPod(c.listServices(), pod.Namespace, pod.Labels))
+	c.enqueueServices(endpointutil.ServicesForPod(c.candidates, pod.Namespace, pod.Labels))
 }
 
 func (c *Controller) onPodUpdate(old, cur any) {
@@ -166,7 +171,7 @@ func (c *Controller) onPodUpdate(old, cur any) {
 	if !ok1 || !ok2 {
 		return
 	}
-	keys, err := endpointutil.ServicesForPodUpdate(c.listServices(), oldPod, curPod)
+	keys, err := endpointutil.ServicesForPodUpdate(c.candidates, oldPod, curPod)
 	if err != nil {
 		c.logger.Warn("map pod to services", "pod", curPod.Namespace+"/"+curPod.Name, "err", err)
 	}
@@ -179,10 +184,6 @@ func (c *Controller) onPodDelete(obj any) {
 	if pod := endpointutil.PodFromDelete(obj); pod != nil {
 		c.onPod(pod)
 	}
-}
-
-func (c *Controller) listServices() endpointutil.ServiceLister {
-	return endpointutil.ServiceListerFrom(c.services)
 }
 
 func (c *Controller) enqueueServices(keys map[string]struct{}, err error) {

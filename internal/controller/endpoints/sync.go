@@ -8,8 +8,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/tools/cache"
+
+	"github.com/svcplane/svcplane/internal/controller/endpoints/endpointutil"
 )
 
 // sync brings the Endpoints of one Service (namespace/name key) in line.
@@ -28,7 +29,7 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 	if svc.Spec.Type == corev1.ServiceTypeExternalName || svc.Spec.Selector == nil {
 		return nil // these get no Endpoints from this controller
 	}
-	pods, err := c.pods.Pods(ns).List(labels.SelectorFromValidatedSet(svc.Spec.Selector))
+	pods, err := endpointutil.PodsForService(c.pods, svc)
 	if err != nil {
 		return err
 	}

@@ -22,7 +22,6 @@ import (
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	corelisters "k8s.io/client-go/listers/core/v1"
-	discoverylisters "k8s.io/client-go/listers/discovery/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
 
@@ -56,20 +55,22 @@ type Config struct {
 
 // Controller keeps EndpointSlices in line with Services and their pods.
 type Controller struct {
-	client   kubernetes.Interface
-	recorder record.EventRecorder
-	logger   *slog.Logger
-	workers  int
-	max      int
-	services corelisters.ServiceLister
-	pods     corelisters.PodLister
-	nodes    corelisters.NodeLister
-	slices   discoverylisters.EndpointSliceLister
-	synced   []cache.InformerSynced
-	runner   *controller.Runner
-	triggers *endpointutil.TriggerTimeTracker
-	tracker  *endpointutil.SliceTracker
-	waiting  *nodeWaiters
+	client     kubernetes.Interface
+	recorder   record.EventRecorder
+	logger     *slog.Logger
+	workers    int
+	max        int
+	services   corelisters.ServiceLister
+	pods       corelisters.PodLister
+	podIndex   cache.Indexer
+	candidates endpointutil.ServiceLister
+	nodes      corelisters.NodeLister
+	slices     cache.Indexer
+	synced     []cache.InformerSynced
+	runner     *controller.Runner
+	triggers   *endpointutil.TriggerTimeTracker
+	tracker    *endpointutil.SliceTracker
+	waiting    *nodeWaiters
 }
 
 // New registers the controller's handlers with the informers.
@@ -82,11 +83,19 @@ func New(cfg Config) (*Controller, error) {
 		client: cfg.Client, recorder: cfg.Recorder, logger: cfg.Logger.With("controller", Name),
 		workers: cfg.Workers, max: cfg.MaxEndpointsPerSlice,
 		services: f.Core().V1().Services().Lister(), pods: f.Core().V1().Pods().Lister(),
-		nodes: f.Core().V1().Nodes().Lister(), slices: f.Discovery().V1().EndpointSlices().Lister(),
+		podIndex:   f.Core().V1().Pods().Informer().GetIndexer(),
+		candidates: endpointutil.ServiceCandidatesFrom(f.Core().V1().Services().Informer().GetIndexer()),
+		nodes:      f.Core().V1().Nodes().Lister(), slices: f.Discovery().V1().EndpointSlices().Informer().GetIndexer(),
 		triggers: endpointutil.NewTriggerTimeTracker(), tracker: endpointutil.NewSliceTracker(),
 		waiting: newNodeWaiters(),
 	}
 	c.runner = controller.NewRunner(controller.RunnerConfig{Name: Name, Sync: c.sync, Logger: cfg.Logger})
+	if err := endpointutil.AddIndexes(f.Core().V1().Pods().Informer(), f.Core().V1().Services().Informer()); err != nil {
+		return nil, fmt.Errorf("endpointslice controller: %w", err)
+	}
+	if err := endpointutil.AddSliceIndex(f.Discovery().V1().EndpointSlices().Informer()); err != nil {
+		return nil, fmt.Errorf("endpointslice controller: %w", err)
+	}
 	if err := c.addHandlers(f); err != nil {
 		return nil, fmt.Errorf("endpointslice controller: %w", err)
 	}
@@ -152,7 +161,7 @@ func (c *Controller) onPod(obj any) {
 	if !ok {
 		return
 	}
-	keys, err := endpointutil.ServicesForPod(endpointutil.ServiceListerFrom(c.services), pod.Namespace, pod.Labels)
+	keys, err := endpointutil.ServicesForPod(c.candidates, pod.Namespace, pod.Labels)
 	if err != nil {
 		c.logger.Warn("map pod to services", "pod", pod.Namespace+"/"+pod.Name, "err", err)
 	}
@@ -167,7 +176,7 @@ func (c *Controller) onPodUpdate(old, cur any) {
 	if !ok1 || !ok2 {
 		return
 	}
-	keys, err := endpointutil.ServicesForPodUpdate(endpointutil.ServiceListerFrom(c.services), oldPod, curPod)
+	keys, err := endpointutil.ServicesForPodUpdate(c.candidates, oldPod, curPod)
 	if err != nil {
 		c.logger.Warn("map pod to services", "pod", curPod.Namespace+"/"+curPod.Name, "err", err)
 	}

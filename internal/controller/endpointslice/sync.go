@@ -7,7 +7,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/svcplane/svcplane/internal/controller/endpoints/endpointutil"
@@ -38,7 +37,7 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 	if c.tracker.Stale(key, existing) {
 		return fmt.Errorf("endpointslices of %s: informer cache has not caught up with the last writes", key)
 	}
-	pods, err := c.pods.Pods(ns).List(labels.SelectorFromValidatedSet(svc.Spec.Selector))
+	pods, err := endpointutil.PodsForService(c.podIndex, svc)
 	if err != nil {
 		return err
 	}
@@ -61,18 +60,7 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 // managedSlices lists the Service's slices this controller manages,
 // leaving out those pending deletion.
 func (c *Controller) managedSlices(ns, name string) ([]*discoveryv1.EndpointSlice, error) {
-	sel := labels.SelectorFromValidatedSet(labels.Set{discoveryv1.LabelServiceName: name, discoveryv1.LabelManagedBy: ManagedBy})
-	list, err := c.slices.EndpointSlices(ns).List(sel)
-	if err != nil {
-		return nil, err
-	}
-	out := list[:0:0]
-	for _, s := range list {
-		if s.DeletionTimestamp == nil {
-			out = append(out, s)
-		}
-	}
-	return out, nil
+	return endpointutil.SlicesFor(c.slices, ns, name, ManagedBy)
 }
 
 // deleteAll removes the slices of a Service that is gone or no longer

@@ -20,7 +20,6 @@ import (
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	corelisters "k8s.io/client-go/listers/core/v1"
-	discoverylisters "k8s.io/client-go/listers/discovery/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/leaderelection/resourcelock"
 	"k8s.io/client-go/tools/record"
@@ -58,7 +57,7 @@ type Controller struct {
 	max       int
 	services  corelisters.ServiceLister
 	endpoints corelisters.EndpointsLister
-	slices    discoverylisters.EndpointSliceLister
+	slices    cache.Indexer
 	synced    []cache.InformerSynced
 	runner    *controller.Runner
 	tracker   *endpointutil.SliceTracker
@@ -83,9 +82,12 @@ func New(cfg Config) (*Controller, error) {
 		client: cfg.Client, recorder: cfg.Recorder, logger: cfg.Logger.With("controller", Name),
 		workers: cfg.Workers, max: cfg.MaxEndpointsPerSubset,
 		services: f.Core().V1().Services().Lister(), endpoints: f.Core().V1().Endpoints().Lister(),
-		slices: f.Discovery().V1().EndpointSlices().Lister(), tracker: endpointutil.NewSliceTracker(),
+		slices: f.Discovery().V1().EndpointSlices().Informer().GetIndexer(), tracker: endpointutil.NewSliceTracker(),
 	}
 	c.runner = controller.NewRunner(controller.RunnerConfig{Name: Name, Sync: c.sync, Logger: cfg.Logger})
+	if err := endpointutil.AddSliceIndex(f.Discovery().V1().EndpointSlices().Informer()); err != nil {
+		return nil, fmt.Errorf("mirroring controller: %w", err)
+	}
 	if err := c.addHandlers(f); err != nil {
 		return nil, fmt.Errorf("mirroring controller: %w", err)
 	}

@@ -7,7 +7,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/svcplane/svcplane/internal/controller/endpoints/endpointutil"
@@ -79,8 +78,7 @@ func (c *Controller) reportSkipped(ep *corev1.Endpoints, plan Plan) {
 }
 
 func (c *Controller) mirroredSlices(ns, name string) ([]*discoveryv1.EndpointSlice, error) {
-	sel := labels.SelectorFromValidatedSet(labels.Set{discoveryv1.LabelServiceName: name, discoveryv1.LabelManagedBy: ManagedBy})
-	return c.slices.EndpointSlices(ns).List(sel)
+	return endpointutil.SlicesFor(c.slices, ns, name, ManagedBy)
 }
 
 // apply makes the plan's writes.

@@ -128,7 +128,7 @@ func TestServicesForPodUpdate(t *testing.T) {
 		{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "all"}, Spec: corev1.ServiceSpec{Selector: map[string]string{}}},
 		{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "manual"}},
 	}
-	list := func(string) ([]*corev1.Service, error) { return svcs, nil }
+	list := func(string, map[string]string) ([]*corev1.Service, error) { return svcs, nil }
 	cases := []struct {
 		name string
 		mod  func(*corev1.Pod)

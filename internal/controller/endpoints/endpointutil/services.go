@@ -5,20 +5,12 @@ import (
 	"slices"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/labels"
-	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 )
 
-// ServiceLister lists the Services of a namespace.
-type ServiceLister func(namespace string) ([]*corev1.Service, error)
-
-// ServiceListerFrom adapts client-go's ServiceLister.
-func ServiceListerFrom(l corelisters.ServiceLister) ServiceLister {
-	return func(ns string) ([]*corev1.Service, error) {
-		return l.Services(ns).List(labels.Everything())
-	}
-}
+// ServiceLister returns the Services of a namespace that may select a pod
+// with these labels (a superset; selectors are checked after).
+type ServiceLister func(namespace string, podLabels map[string]string) ([]*corev1.Service, error)
 
 // SelectorMatches reports whether a Service selector selects a pod with
 // these labels. A nil selector selects nothing; an empty one everything.
@@ -37,7 +29,7 @@ func SelectorMatches(selector, podLabels map[string]string) bool {
 // ServicesForPod returns the keys of the Services in namespace whose
 // selector matches podLabels.
 func ServicesForPod(list ServiceLister, namespace string, podLabels map[string]string) (map[string]struct{}, error) {
-	svcs, err := list(namespace)
+	svcs, err := list(namespace, podLabels)
 	if err != nil {
 		return nil, err
 	}
