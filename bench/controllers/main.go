@@ -92,33 +92,15 @@ func run(ctx context.Context, cfg config) error {
 // oneUnready: a Service over cfg.pods ready pods; one turns unready.
 func oneUnready(ctx context.Context, tw io.Writer, b *bench, cfg config) error {
 	const ns, svc = "one", "big"
-	if err := createNamespace(ctx, b.client, ns); err != nil {
-		return err
-	}
-	obs, err := observe(ctx, b.client, ns)
+	obs, err := bigService(ctx, tw, b, cfg, ns, svc)
 	if err != nil {
 		return err
 	}
-	if err := createService(ctx, b.client, ns, svc); err != nil {
-		return err
-	}
-	start := time.Now()
-	if err := parallel(cfg.pods, cfg.clients, func(i int) error { return readyPod(ctx, b.client, ns, svc, i) }); err != nil {
-		return err
-	}
-	full := func() bool { // Endpoints stop at 1000 addresses, slices do not
-		eps, slices := obs.counts()
-		return eps[svc] == min(cfg.pods, 1000) && slices[svc] == cfg.pods
-	}
-	if err := waitUntil(ctx, 5*time.Minute, 10*time.Millisecond, full); err != nil {
-		return err
-	}
-	fmt.Fprintf(tw, "%d ready pods behind 1 Service: created and converged\t%v\tpods created by %d writers\n", cfg.pods, since(start), cfg.clients)
 	b.settle(2 * time.Second)
 	b.writes.take()
 
 	victim := cfg.pods / 2
-	start = time.Now()
+	start := time.Now()
 	if err := setReady(ctx, b.client, ns, podName(svc, victim), false); err != nil {
 		return err
 	}
@@ -131,6 +113,34 @@ func oneUnready(ctx context.Context, tw io.Writer, b *bench, cfg config) error {
 	fmt.Fprintf(tw, "one pod turning unready: API writes\t%d\tlimit 2 (1 EndpointSlice + 1 Endpoints); %s\n", sum(writes), describe(writes))
 	fmt.Fprintf(tw, "one pod turning unready: shown in Endpoints and slice\t%v\tfrom the status write to both seen by a watcher\n", seen)
 	return nil
+}
+
+// bigService creates Service svc over cfg.pods ready pods and waits until
+// the controllers have listed them all.
+func bigService(ctx context.Context, tw io.Writer, b *bench, cfg config, ns, svc string) (*observer, error) {
+	if err := createNamespace(ctx, b.client, ns); err != nil {
+		return nil, err
+	}
+	obs, err := observe(ctx, b.client, ns)
+	if err != nil {
+		return nil, err
+	}
+	if err := createService(ctx, b.client, ns, svc); err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	if err := parallel(cfg.pods, cfg.clients, func(i int) error { return readyPod(ctx, b.client, ns, svc, i) }); err != nil {
+		return nil, err
+	}
+	full := func() bool { // Endpoints stop at 1000 addresses, slices do not
+		eps, slices := obs.counts()
+		return eps[svc] == min(cfg.pods, 1000) && slices[svc] == cfg.pods
+	}
+	if err := waitUntil(ctx, 5*time.Minute, 10*time.Millisecond, full); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(tw, "%d ready pods behind 1 Service: created and converged\t%v\tpods created by %d writers\n", cfg.pods, since(start), cfg.clients)
+	return obs, nil
 }
 
 // coldStart: the Services and their ready pods exist before the

@@ -37,6 +37,12 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 	if c.tracker.Stale(key, existing) {
 		return fmt.Errorf("endpointslices of %s: informer cache has not caught up with the last writes", key)
 	}
+	return c.syncSlices(ctx, key, svc, existing)
+}
+
+// syncSlices reconciles the slices of a Service that gets them and
+// applies the plan, recording a Warning event on failure.
+func (c *Controller) syncSlices(ctx context.Context, key string, svc *corev1.Service, existing []*discoveryv1.EndpointSlice) error {
 	pods, err := endpointutil.PodsForService(c.podIndex, svc)
 	if err != nil {
 		return err
@@ -51,7 +57,7 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 	}
 	if err := c.apply(ctx, plan); err != nil {
 		c.recorder.Eventf(svc, corev1.EventTypeWarning, "FailedToUpdateEndpointSlices",
-			"Error updating Endpoint Slices for Service %s/%s: %v", ns, name, err)
+			"Error updating Endpoint Slices for Service %s/%s: %v", svc.Namespace, svc.Name, err)
 		return fmt.Errorf("sync endpointslices of %s: %w", key, err)
 	}
 	return nil
