@@ -210,8 +210,11 @@ func serve(ctx context.Context, cfg APIServerConfig, srv *apiserver.Server, stor
 	tlsLn := tls.NewListener(ln, bundle.ServerTLSConfig())
 	done := make(chan struct{})
 	s := &APIServer{URL: "https://" + hostPort(cfg.BindAddress, ln.Addr()), PKI: bundle, Done: done, Storage: store}
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 30 * time.Second}
 	runCtx, cancel := context.WithCancel(ctx)
+	// Requests end with the server, so open watches do not hold up the
+	// shutdown.
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 30 * time.Second,
+		BaseContext: func(net.Listener) context.Context { return runCtx }}
 	go srv.Run(runCtx)
 	endpointsDone := make(chan struct{})
 	go func() {

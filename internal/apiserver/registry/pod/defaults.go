@@ -22,6 +22,25 @@ func Default(pod *corev1.Pod) {
 		defaultHostPorts(spec.InitContainers)
 	}
 	DefaultPodSpec(spec)
+	syncIPs(&pod.Status)
+}
+
+// syncIPs keeps the singular and plural IP fields of a pod's status in
+// step, as upstream's v1 conversion does: a client that writes only podIP
+// (or hostIP) gets podIPs (hostIPs) too, and the other way round.
+func syncIPs(st *corev1.PodStatus) {
+	switch {
+	case st.PodIP != "" && len(st.PodIPs) == 0:
+		st.PodIPs = []corev1.PodIP{{IP: st.PodIP}}
+	case st.PodIP == "" && len(st.PodIPs) > 0:
+		st.PodIP = st.PodIPs[0].IP
+	}
+	switch {
+	case st.HostIP != "" && len(st.HostIPs) == 0:
+		st.HostIPs = []corev1.HostIP{{IP: st.HostIP}}
+	case st.HostIP == "" && len(st.HostIPs) > 0:
+		st.HostIP = st.HostIPs[0].IP
+	}
 }
 
 // DefaultPodSpec applies the defaults every embedded pod spec gets

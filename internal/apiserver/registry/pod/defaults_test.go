@@ -1,6 +1,7 @@
 package pod
 
 import (
+	"reflect"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -115,5 +116,30 @@ func TestDefaultKeepsSetValues(t *testing.T) {
 	if s.RestartPolicy != "Never" || s.DNSPolicy != "Default" || *s.TerminationGracePeriodSeconds != 5 ||
 		s.SchedulerName != "mine" || s.Containers[0].ImagePullPolicy != "Never" {
 		t.Errorf("defaulting overwrote set values: %+v", s)
+	}
+}
+
+func TestDefaultSyncsIPs(t *testing.T) {
+	cases := []struct {
+		name string
+		in   corev1.PodStatus
+		want corev1.PodStatus
+	}{
+		{"podIP only", corev1.PodStatus{PodIP: "10.244.0.9"},
+			corev1.PodStatus{PodIP: "10.244.0.9", PodIPs: []corev1.PodIP{{IP: "10.244.0.9"}}}},
+		{"podIPs only", corev1.PodStatus{PodIPs: []corev1.PodIP{{IP: "10.244.0.9"}, {IP: "fd00::9"}}},
+			corev1.PodStatus{PodIP: "10.244.0.9", PodIPs: []corev1.PodIP{{IP: "10.244.0.9"}, {IP: "fd00::9"}}}},
+		{"hostIP only", corev1.PodStatus{HostIP: "10.240.0.2"},
+			corev1.PodStatus{HostIP: "10.240.0.2", HostIPs: []corev1.HostIP{{IP: "10.240.0.2"}}}},
+		{"none", corev1.PodStatus{}, corev1.PodStatus{}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			st := tc.in
+			syncIPs(&st)
+			if !reflect.DeepEqual(st, tc.want) {
+				t.Fatalf("got %+v, want %+v", st, tc.want)
+			}
+		})
 	}
 }
