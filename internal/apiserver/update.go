@@ -11,7 +11,6 @@ import (
 	apivalidation "k8s.io/apimachinery/pkg/api/validation"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/svcplane/svcplane/internal/apiserver/objstore"
@@ -22,10 +21,6 @@ import (
 // A result with an empty resourceVersion is written whatever the current
 // version is (and retried on conflicts); a set one must still be current.
 type updateFunc func(cur runtime.Object) (runtime.Object, []string, error)
-
-// deploymentsResource is apps/deployments, whose status writes may change
-// annotations.
-var deploymentsResource = schema.GroupResource{Group: "apps", Resource: "deployments"}
 
 // maxRetries bounds the retries of unconditional updates.
 const maxRetries = 16
@@ -123,13 +118,6 @@ func (h *resource) validateAndPersist(ctx context.Context, obj, cur runtime.Obje
 func (h *resource) prepareUpdate(ctx context.Context, obj, old runtime.Object, sub string) {
 	switch sub {
 	case "status":
-		annotations := accessor(obj).GetAnnotations()
-		metav1.ResetObjectMetaForStatus(accessor(obj), accessor(old))
-		if h.def.GroupResource() == deploymentsResource {
-			// Upstream's deployment status strategy resets only spec and
-			// labels: the controller records the revision annotation here.
-			accessor(obj).SetAnnotations(annotations)
-		}
 		h.def.Strategy.PrepareForStatusUpdate(ctx, obj, old)
 	case "finalize":
 		keepAllButFinalizers(obj, old)

@@ -50,10 +50,13 @@ type ControllerSettings struct {
 
 // controllerDeps is what every controller is built from.
 type controllerDeps struct {
-	Client    kubernetes.Interface
-	Informers informers.SharedInformerFactory
-	Settings  ControllerSettings
-	Logger    *slog.Logger
+	Client kubernetes.Interface
+	// RESTConfig is the clients' configuration, for other kinds of client
+	// (dynamic, metadata).
+	RESTConfig *rest.Config
+	Informers  informers.SharedInformerFactory
+	Settings   ControllerSettings
+	Logger     *slog.Logger
 	// Recorder returns an event recorder reporting as component.
 	Recorder func(component string) record.EventRecorder
 }
@@ -84,7 +87,7 @@ func RunControllers(ctx context.Context, cfg ControllersConfig) error {
 		return err
 	}
 	deps := controllerDeps{
-		Client: client, Informers: informers.NewSharedInformerFactory(client, 0),
+		Client: client, RESTConfig: cfg.RESTConfig, Informers: informers.NewSharedInformerFactory(client, 0),
 		Settings: cfg.Settings, Logger: cfg.Logger, Recorder: recorders(ctx, client),
 	}
 	var runs []namedRun

@@ -2,12 +2,9 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
 
 	"github.com/svcplane/svcplane/internal/controller/deployment"
 	"github.com/svcplane/svcplane/internal/controller/gc"
@@ -23,7 +20,7 @@ import (
 // garbage collector, namespace, node lifecycle/IPAM and LoadBalancer
 // controllers.
 func workloadControllers(d controllerDeps) ([]namedRun, error) {
-	dyn, err := dynamicClient(d.Client)
+	dyn, err := dynamic.NewForConfig(d.RESTConfig)
 	if err != nil {
 		return nil, fmt.Errorf("dynamic client: %w", err)
 	}
@@ -46,18 +43,6 @@ func workloadControllers(d controllerDeps) ([]namedRun, error) {
 		return nil, err
 	}
 	return append(runs, lb), nil
-}
-
-// dynamicClient builds a dynamic client on the clientset's own HTTP client
-// (its address, TLS and credentials), since the controllers get a
-// clientset rather than a rest.Config.
-func dynamicClient(c kubernetes.Interface) (dynamic.Interface, error) {
-	rc, ok := c.CoreV1().RESTClient().(*rest.RESTClient)
-	if !ok || rc == nil || rc.Client == nil {
-		return nil, errors.New("the clientset has no HTTP client to share")
-	}
-	base := rc.Get().URL()
-	return dynamic.NewForConfigAndClient(&rest.Config{Host: base.Scheme + "://" + base.Host, QPS: -1}, rc.Client)
 }
 
 // runWith adapts a Run(ctx, workers) method.

@@ -76,7 +76,8 @@ type Strategy interface {
 	// PrepareForUpdate resets what a client may not change through the main
 	// resource (status, for resources with a status subresource).
 	PrepareForUpdate(ctx context.Context, obj, old runtime.Object)
-	// PrepareForStatusUpdate keeps everything but the status of old.
+	// PrepareForStatusUpdate keeps what a status update may not change:
+	// the spec, and the metadata unless the resource says otherwise.
 	PrepareForStatusUpdate(ctx context.Context, obj, old runtime.Object)
 	// Validate checks a new object; ValidateUpdate a change; the meta
 	// fields are checked by the REST layer itself.

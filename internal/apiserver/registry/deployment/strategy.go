@@ -23,10 +23,12 @@ func Strategy() registry.Strategy {
 		PrepareForCreateFunc:       PrepareForCreate,
 		PrepareForUpdateFunc:       PrepareForUpdate,
 		PrepareForStatusUpdateFunc: PrepareForStatusUpdate,
-		ValidateFunc:               Validate,
-		ValidateUpdateFunc:         ValidateUpdate,
-		ValidateStatusUpdateFunc:   ValidateStatusUpdate,
-		WarningsFunc:               Warnings,
+		// As upstream: a status write may record the revision annotation.
+		StatusKeepsMeta:          true,
+		ValidateFunc:             Validate,
+		ValidateUpdateFunc:       ValidateUpdate,
+		ValidateStatusUpdateFunc: ValidateStatusUpdate,
+		WarningsFunc:             Warnings,
 	}
 }
 
