@@ -52,6 +52,10 @@ type Config struct {
 	// GracePeriod is how long a node may stay silent before it is
 	// NotReady (default 40s, upstream's node-monitor-grace-period).
 	GracePeriod time.Duration
+	// StartupGracePeriod is how long a node that never posted a Ready
+	// condition may stay silent (default 60s, upstream's
+	// node-startup-grace-period).
+	StartupGracePeriod time.Duration
 	// MonitorPeriod is how often nodes are checked (default 5s).
 	MonitorPeriod time.Duration
 	// Now is the clock; nil means time.Now.
@@ -76,6 +80,9 @@ func New(cfg Config) (*Controller, error) {
 	}
 	if cfg.GracePeriod == 0 {
 		cfg.GracePeriod = 40 * time.Second
+	}
+	if cfg.StartupGracePeriod == 0 {
+		cfg.StartupGracePeriod = max(60*time.Second, cfg.GracePeriod)
 	}
 	if cfg.MonitorPeriod == 0 {
 		cfg.MonitorPeriod = 5 * time.Second
@@ -143,7 +150,7 @@ func (c *Controller) monitorNode(ctx context.Context, node *corev1.Node) error {
 	h := observe(c.health[node.Name], node, lease, now)
 	c.health[node.Name] = h
 	n := node.DeepCopy()
-	if h.silent(now, c.cfg.GracePeriod) && unknownConditions(n, now) {
+	if h.silent(now, c.graceFor(node)) && unknownConditions(n, now) {
 		updated, err := c.cfg.Client.CoreV1().Nodes().UpdateStatus(ctx, n, metav1.UpdateOptions{})
 		if err != nil {
 			return fmt.Errorf("mark node unknown: %w", err)
@@ -156,10 +163,21 @@ func (c *Controller) monitorNode(ctx context.Context, node *corev1.Node) error {
 	if err := c.syncTaints(ctx, n, now); err != nil {
 		return err
 	}
-	if readyStatus(n) != corev1.ConditionTrue {
+	// A node that has not posted a Ready condition yet is starting; its
+	// pods are left alone until it does or its startup grace runs out.
+	if condition(n, corev1.NodeReady) != nil && readyStatus(n) != corev1.ConditionTrue {
 		return c.markPodsNotReady(ctx, n.Name, now)
 	}
 	return nil
+}
+
+// graceFor is how long node may stay silent: longer for a node that has
+// not yet posted any Ready condition, as upstream allows it to start.
+func (c *Controller) graceFor(node *corev1.Node) time.Duration {
+	if condition(node, corev1.NodeReady) == nil {
+		return c.cfg.StartupGracePeriod
+	}
+	return c.cfg.GracePeriod
 }
 
 // syncTaints writes the condition taints the node should carry.

@@ -128,3 +128,15 @@ func TestSetNotReady(t *testing.T) {
 		t.Error("not-ready pod marked again")
 	}
 }
+
+func TestGraceForStartingNodes(t *testing.T) {
+	c := &Controller{cfg: Config{GracePeriod: 40 * time.Second, StartupGracePeriod: 60 * time.Second}}
+	starting := &corev1.Node{}
+	running := &corev1.Node{Status: corev1.NodeStatus{Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue}}}}
+	if g := c.graceFor(starting); g != 60*time.Second {
+		t.Errorf("starting node: %v", g)
+	}
+	if g := c.graceFor(running); g != 40*time.Second {
+		t.Errorf("running node: %v", g)
+	}
+}
