@@ -15,6 +15,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 )
 
 // KubeletVersion is the version the agent reports as the node's kubelet.
@@ -111,7 +112,23 @@ func (a *Agent) registerNode(ctx context.Context) (*corev1.Node, error) {
 	} else if err != nil {
 		return nil, fmt.Errorf("get node: %w", err)
 	}
-	return a.updateNodeStatus(ctx, node)
+	return a.updateNodeStatusRetrying(ctx, node)
+}
+
+// updateNodeStatusRetrying writes the status, reading the node again when
+// someone else (node IPAM, the lifecycle controller) wrote it meanwhile.
+func (a *Agent) updateNodeStatusRetrying(ctx context.Context, node *corev1.Node) (*corev1.Node, error) {
+	var out *corev1.Node
+	err := retry.RetryOnConflict(retry.DefaultBackoff, func() error {
+		var err error
+		if out, err = a.updateNodeStatus(ctx, node); apierrors.IsConflict(err) {
+			if fresh, getErr := a.cfg.Client.CoreV1().Nodes().Get(ctx, a.cfg.NodeName, metav1.GetOptions{}); getErr == nil {
+				node = fresh
+			}
+		}
+		return err
+	})
+	return out, err
 }
 
 // updateNodeStatus writes the status when it changed or when the last
