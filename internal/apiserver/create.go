@@ -15,29 +15,14 @@ import (
 )
 
 func (h *resource) create(w http.ResponseWriter, r *http.Request, info requestInfo) {
-	f, err := negotiate(r)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	opts, err := parseWriteOptions(r)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	obj := h.def.New()
-	warnings, err := h.decodeBody(r, h.def.GroupVersionKind(), obj, opts)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	out, more, err := h.createObject(r.Context(), obj, info.Namespace, opts)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	addWarnings(w, append(warnings, more...))
-	h.srv.writeObject(w, f, http.StatusCreated, out)
+	h.serveWrite(w, r, func(opts writeOptions) (runtime.Object, int, []string, error) {
+		obj, warnings, err := h.decodeNew(r, opts)
+		if err != nil {
+			return nil, 0, nil, err
+		}
+		out, more, err := h.createObject(r.Context(), obj, info.Namespace, opts)
+		return out, http.StatusCreated, append(warnings, more...), err
+	})
 }
 
 // createObject admits, prepares, validates and stores a new object.

@@ -37,37 +37,20 @@ func patchTypeOf(r *http.Request) (types.PatchType, error) {
 }
 
 func (h *resource) patch(w http.ResponseWriter, r *http.Request, info requestInfo) {
-	f, err := negotiate(r)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	pt, err := patchTypeOf(r)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	opts, err := parseWriteOptions(r)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	if pt == types.ApplyYAMLPatchType && r.URL.Query().Get("fieldManager") == "" {
-		writeError(w, apierrors.NewBadRequest("fieldManager is required for apply requests"))
-		return
-	}
-	body, err := readBody(r)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	out, code, warnings, err := h.patchObject(r.Context(), info, pt, body, opts)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	addWarnings(w, warnings)
-	h.srv.writeObject(w, f, code, out)
+	h.serveWrite(w, r, func(opts writeOptions) (runtime.Object, int, []string, error) {
+		pt, err := patchTypeOf(r)
+		if err != nil {
+			return nil, 0, nil, err
+		}
+		if pt == types.ApplyYAMLPatchType && r.URL.Query().Get("fieldManager") == "" {
+			return nil, 0, nil, apierrors.NewBadRequest("fieldManager is required for apply requests")
+		}
+		body, err := readBody(r)
+		if err != nil {
+			return nil, 0, nil, err
+		}
+		return h.patchObject(r.Context(), info, pt, body, opts)
+	})
 }
 
 func (h *resource) patchObject(ctx context.Context, info requestInfo, pt types.PatchType, body []byte, opts writeOptions) (runtime.Object, int, []string, error) {

@@ -26,35 +26,19 @@ type updateFunc func(cur runtime.Object) (runtime.Object, []string, error)
 const maxRetries = 16
 
 func (h *resource) update(w http.ResponseWriter, r *http.Request, info requestInfo) {
-	f, err := negotiate(r)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	opts, err := parseWriteOptions(r)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	obj := h.def.New()
-	warnings, err := h.decodeBody(r, h.def.GroupVersionKind(), obj, opts)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	if err := matchName(accessor(obj), info.Name); err != nil {
-		writeError(w, err)
-		return
-	}
-	out, more, err := h.guaranteedUpdate(r.Context(), info, opts, func(runtime.Object) (runtime.Object, []string, error) {
-		return obj.DeepCopyObject(), nil, nil
+	h.serveWrite(w, r, func(opts writeOptions) (runtime.Object, int, []string, error) {
+		obj, warnings, err := h.decodeNew(r, opts)
+		if err != nil {
+			return nil, 0, nil, err
+		}
+		if err := matchName(accessor(obj), info.Name); err != nil {
+			return nil, 0, nil, err
+		}
+		out, more, err := h.guaranteedUpdate(r.Context(), info, opts, func(runtime.Object) (runtime.Object, []string, error) {
+			return obj.DeepCopyObject(), nil, nil
+		})
+		return out, http.StatusOK, append(warnings, more...), err
 	})
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	addWarnings(w, append(warnings, more...))
-	h.srv.writeObject(w, f, http.StatusOK, out)
 }
 
 // guaranteedUpdate reads the current object, asks fn for the new one,

@@ -107,3 +107,32 @@ func (h *resource) decodeBody(r *http.Request, gvk schema.GroupVersionKind, into
 	}
 	return warnings, err
 }
+
+// serveWrite runs one write: it reads the response format and the write
+// options, calls do, and sends its result (with warnings) or its error.
+func (h *resource) serveWrite(w http.ResponseWriter, r *http.Request, do func(writeOptions) (runtime.Object, int, []string, error)) {
+	f, err := negotiate(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	opts, err := parseWriteOptions(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	out, code, warnings, err := do(opts)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	addWarnings(w, warnings)
+	h.srv.writeObject(w, f, code, out)
+}
+
+// decodeNew reads the request body into a new object of the resource.
+func (h *resource) decodeNew(r *http.Request, opts writeOptions) (runtime.Object, []string, error) {
+	obj := h.def.New()
+	warnings, err := h.decodeBody(r, h.def.GroupVersionKind(), obj, opts)
+	return obj, warnings, err
+}
