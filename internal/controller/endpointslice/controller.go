@@ -134,9 +134,9 @@ func (c *Controller) addHandlers(f informers.SharedInformerFactory) error {
 		{f.Core().V1().Pods().Informer(), cache.ResourceEventHandlerFuncs{
 			AddFunc: c.onPod, UpdateFunc: c.onPodUpdate, DeleteFunc: c.onPodDelete,
 		}},
-		{f.Discovery().V1().EndpointSlices().Informer(), cache.ResourceEventHandlerFuncs{
-			AddFunc: c.onSliceAdd, UpdateFunc: c.onSliceUpdate, DeleteFunc: c.onSliceDelete,
-		}},
+		{f.Discovery().V1().EndpointSlices().Informer(), endpointutil.SliceHandlers{
+			ManagedBy: ManagedBy, Tracker: c.tracker, Enqueue: c.queueForSlice,
+		}.Funcs()},
 		{f.Core().V1().Nodes().Informer(), cache.ResourceEventHandlerFuncs{
 			AddFunc: c.onNodeAdd, UpdateFunc: c.onNodeUpdate,
 		}},
@@ -188,50 +188,6 @@ func (c *Controller) onPodUpdate(old, cur any) {
 func (c *Controller) onPodDelete(obj any) {
 	if pod := endpointutil.PodFromDelete(obj); pod != nil {
 		c.onPod(pod)
-	}
-}
-
-// managed reports whether this controller manages the slice.
-func managed(s *discoveryv1.EndpointSlice) bool {
-	return s.Labels[discoveryv1.LabelManagedBy] == ManagedBy
-}
-
-// onSliceAdd queues the Service of a managed slice the controller did not
-// write (or has not seen written).
-func (c *Controller) onSliceAdd(obj any) {
-	if s, ok := obj.(*discoveryv1.EndpointSlice); ok && managed(s) && c.tracker.ShouldSync(s) {
-		c.queueForSlice(s)
-	}
-}
-
-// onSliceUpdate queues the Service of a slice someone else changed, whose
-// managed-by label moved to or from this controller, or whose
-// service-name label changed (then both Services).
-func (c *Controller) onSliceUpdate(old, cur any) {
-	prev, ok1 := old.(*discoveryv1.EndpointSlice)
-	s, ok2 := cur.(*discoveryv1.EndpointSlice)
-	if !ok1 || !ok2 {
-		return
-	}
-	if prev.Labels[discoveryv1.LabelServiceName] != s.Labels[discoveryv1.LabelServiceName] {
-		c.queueForSlice(prev)
-		c.queueForSlice(s)
-		return
-	}
-	if managed(prev) != managed(s) || (managed(s) && c.tracker.ShouldSync(s)) {
-		c.queueForSlice(s)
-	}
-}
-
-// onSliceDelete queues the Service of a managed slice deleted by someone
-// else, so that it is recreated.
-func (c *Controller) onSliceDelete(obj any) {
-	if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = t.Obj
-	}
-	s, ok := obj.(*discoveryv1.EndpointSlice)
-	if ok && managed(s) && c.tracker.Has(s) && !c.tracker.HandleDeletion(s) {
-		c.queueForSlice(s)
 	}
 }
 

@@ -105,9 +105,9 @@ func (c *Controller) addHandlers(f informers.SharedInformerFactory) error {
 		{f.Core().V1().Endpoints().Informer(), cache.ResourceEventHandlerFuncs{
 			AddFunc: c.onEndpoints, UpdateFunc: c.onEndpointsUpdate, DeleteFunc: c.onEndpoints,
 		}},
-		{f.Discovery().V1().EndpointSlices().Informer(), cache.ResourceEventHandlerFuncs{
-			AddFunc: c.onSliceAdd, UpdateFunc: c.onSliceUpdate, DeleteFunc: c.onSliceDelete,
-		}},
+		{f.Discovery().V1().EndpointSlices().Informer(), endpointutil.SliceHandlers{
+			ManagedBy: ManagedBy, Tracker: c.tracker, Enqueue: c.queueForSlice,
+		}.Funcs()},
 	}
 	for _, h := range handlers {
 		reg, err := h.informer.AddEventHandler(h.funcs)
@@ -168,39 +168,6 @@ func (c *Controller) onEndpointsUpdate(old, cur any) {
 	ep, ok2 := cur.(*corev1.Endpoints)
 	if ok1 && ok2 && (shouldMirror(prev) || shouldMirror(ep)) {
 		c.runner.Enqueue(ep.Namespace + "/" + ep.Name)
-	}
-}
-
-func mirrored(s *discoveryv1.EndpointSlice) bool {
-	return s.Labels[discoveryv1.LabelManagedBy] == ManagedBy
-}
-
-func (c *Controller) onSliceAdd(obj any) {
-	if s, ok := obj.(*discoveryv1.EndpointSlice); ok && mirrored(s) && c.tracker.ShouldSync(s) {
-		c.queueForSlice(s)
-	}
-}
-
-func (c *Controller) onSliceUpdate(old, cur any) {
-	prev, ok1 := old.(*discoveryv1.EndpointSlice)
-	s, ok2 := cur.(*discoveryv1.EndpointSlice)
-	if !ok1 || !ok2 {
-		return
-	}
-	if prev.Labels[discoveryv1.LabelServiceName] != s.Labels[discoveryv1.LabelServiceName] {
-		c.queueForSlice(prev)
-		c.queueForSlice(s)
-		return
-	}
-	if mirrored(prev) != mirrored(s) || (mirrored(s) && c.tracker.ShouldSync(s)) {
-		c.queueForSlice(s)
-	}
-}
-
-func (c *Controller) onSliceDelete(obj any) {
-	s, ok := unwrap(obj).(*discoveryv1.EndpointSlice)
-	if ok && mirrored(s) && c.tracker.Has(s) && !c.tracker.HandleDeletion(s) {
-		c.queueForSlice(s)
 	}
 }
 
