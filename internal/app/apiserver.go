@@ -224,14 +224,18 @@ func serve(ctx context.Context, cfg APIServerConfig, srv *apiserver.Server, stor
 	go func() {
 		_ = storage.RunCompactor(runCtx, storage.CompactorConfig{Store: store, Interval: cfg.CompactionInterval, Logger: cfg.Logger.With("component", "compactor")})
 	}()
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- hs.Serve(tlsLn) }()
 	go func() {
-		err := hs.Serve(tlsLn)
-		if !errors.Is(err, http.ErrServerClosed) {
-			s.err = err
+		// Stop when asked, or when serving fails; s.err is set before Done
+		// closes, so Err is safe to read after it.
+		select {
+		case <-ctx.Done():
+		case err := <-serveErr:
+			if !errors.Is(err, http.ErrServerClosed) {
+				s.err = err
+			}
 		}
-	}()
-	go func() {
-		<-ctx.Done()
 		cancel()
 		<-endpointsDone
 		shutdown(hs, cancel, closeEtcd)
