@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/netip"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
@@ -87,7 +88,7 @@ func RunAPIServer(ctx context.Context, cfg APIServerConfig) error {
 // API server and its bootstrap, and returns once the API answers.
 func StartAPIServer(ctx context.Context, cfg APIServerConfig) (*APIServer, error) {
 	cfg = cfg.withDefaults()
-	bundle, err := pki.Ensure(filepath.Join(cfg.DataDir, "pki"), pki.Config{ExtraSANs: extraSANs(cfg.BindAddress)})
+	bundle, err := pki.Ensure(filepath.Join(cfg.DataDir, "pki"), pki.Config{ExtraSANs: extraSANs(cfg)})
 	if err != nil {
 		return nil, err
 	}
@@ -176,11 +177,16 @@ func (cfg APIServerConfig) withDefaults() APIServerConfig {
 	return cfg
 }
 
-func extraSANs(bind string) []string {
-	if bind == "" || bind == "0.0.0.0" || bind == "::" {
-		return nil
+// extraSANs are the addresses the serving certificate must also name:
+// the bind and advertise addresses, when specific.
+func extraSANs(cfg APIServerConfig) []string {
+	var out []string
+	for _, a := range []string{cfg.BindAddress, cfg.AdvertiseAddress} {
+		if a != "" && a != "0.0.0.0" && a != "::" && !slices.Contains(out, a) {
+			out = append(out, a)
+		}
 	}
-	return []string{bind}
+	return out
 }
 
 // openEtcd connects to the external cluster, or starts the embedded member.

@@ -117,7 +117,11 @@ func enterSandbox(ctx context.Context, cfg *UpConfig) error {
 	if err != nil {
 		return fmt.Errorf("sandbox: inherited listener: %w", err)
 	}
-	cfg.APIServer.BindAddress, cfg.APIServer.Port = "127.0.0.1", port
+	// Inside the sandbox the API is served on every address (the namespace
+	// has no route out), so pods reach it at the node's address, which the
+	// kubernetes Service's endpoints list.
+	cfg.APIServer.BindAddress, cfg.APIServer.Port = "0.0.0.0", port
+	cfg.APIServer.AdvertiseAddress = nodeIP.Addr().String()
 	s := &cfg.Agent
 	s.NodeName, s.NodeIP, s.Cluster = orString(s.NodeName, cfg.Sandbox), nodeIP.Addr().String(), cfg.Sandbox
 	go forward(ctx, host, net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), cfg.Logger)

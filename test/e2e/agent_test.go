@@ -128,6 +128,20 @@ func (s *sandbox) checkWget(t *testing.T, web []webPod) {
 			t.Errorf("wget %s (%s) from bb: %v\n%s", p.ip, p.name, err, out)
 		}
 	}
+	s.checkAPIFromPod(t)
+}
+
+// checkAPIFromPod reaches the API server from a pod at the address the
+// kubernetes Service's endpoints list (the node's, in a sandbox).
+func (s *sandbox) checkAPIFromPod(t *testing.T) {
+	addr, err := s.kubectl("get", "ep", "kubernetes", "-o", "jsonpath={.subsets[0].addresses[0].ip}:{.subsets[0].ports[0].port}")
+	if err != nil || strings.HasPrefix(addr, "127.") {
+		t.Fatalf("kubernetes endpoints: %v %q", err, addr)
+	}
+	out, err := s.kubectl("exec", "bb", "--", "wget", "-qO-", "--no-check-certificate", "https://"+addr+"/version")
+	if err != nil || !strings.Contains(out, `"minor":"32"`) {
+		t.Errorf("API at %s from bb: %v\n%s", addr, err, out)
+	}
 }
 
 func (s *sandbox) checkReadiness(t *testing.T) {
