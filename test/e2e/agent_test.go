@@ -29,6 +29,7 @@ func TestAgentRunsPodsInSandbox(t *testing.T) {
 			t.Fatalf("logs of bb: %q", out)
 		}
 	})
+	t.Run("run -i --rm and logs -f", func(t *testing.T) { s.checkRunAndFollow(t) })
 	t.Run("readiness probe drives Ready", func(t *testing.T) { s.checkReadiness(t) })
 	t.Run("bad input is reported", func(t *testing.T) { s.checkBadInput(t) })
 	t.Run("delete is graceful", func(t *testing.T) { s.checkGracefulDelete(t) })
@@ -264,5 +265,22 @@ func (s *sandbox) checkReplaced(t *testing.T, web []webPod) {
 		if p.name == web[0].name || p.ip == web[0].ip {
 			t.Fatalf("deleted pod %s (%s) still there or its IP reused: %v", web[0].name, web[0].ip, now)
 		}
+	}
+}
+
+// checkRunAndFollow runs a pod the way `kubectl run -i --rm` does (attach,
+// then delete) and follows a pod's logs until its container exits.
+func (s *sandbox) checkRunAndFollow(t *testing.T) {
+	node := fmt.Sprintf(`{"spec":{"nodeName":%q}}`, s.name)
+	out := s.must(t, "run", "once", "-i", "--rm", "--restart=Never", "--image=busybox", "--overrides", node,
+		"--", "sh", "-c", "sleep 1; echo hello from run")
+	if !strings.Contains(out, "hello from run") {
+		t.Fatalf("run -i --rm: %q", out)
+	}
+	s.must(t, "run", "counter", "--restart=Never", "--image=busybox", "--overrides", node,
+		"--", "sh", "-c", "for i in 1 2 3 4 5; do echo line $i; sleep 1; done")
+	s.waitRunningReady(t, "counter")
+	if out := s.must(t, "logs", "-f", "counter"); !strings.Contains(out, "line 5") {
+		t.Fatalf("logs -f: %q", out)
 	}
 }
