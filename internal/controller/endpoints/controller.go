@@ -14,7 +14,6 @@ import (
 	"log/slog"
 	"sync"
 
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
@@ -99,9 +98,7 @@ func (c *Controller) addHandlers(f informers.SharedInformerFactory) error {
 			UpdateFunc: func(_, cur any) { c.runner.EnqueueObject(cur) },
 			DeleteFunc: c.runner.EnqueueObject,
 		}},
-		{core.Pods().Informer(), cache.ResourceEventHandlerFuncs{
-			AddFunc: c.onPod, UpdateFunc: c.onPodUpdate, DeleteFunc: c.onPodDelete,
-		}},
+		{core.Pods().Informer(), c.podHandlers().Funcs()},
 		{core.Endpoints().Informer(), cache.ResourceEventHandlerFuncs{
 			AddFunc: c.onEndpointsAdd, DeleteFunc: c.onEndpointsDelete,
 		}},
@@ -157,40 +154,7 @@ func (c *Controller) onEndpointsDelete(obj any) {
 	}
 }
 
-func (c *Controller) onPod(obj any) {
-	pod, ok := obj.(*corev1.Pod)
-	if !ok {
-		return
-	}
-	c.enqueueServices(endpointutil.ServicesForPod(c.candidates, pod.Namespace, pod.Labels))
-}
-
-func (c *Controller) onPodUpdate(old, cur any) {
-	oldPod, ok1 := old.(*corev1.Pod)
-	curPod, ok2 := cur.(*corev1.Pod)
-	if !ok1 || !ok2 {
-		return
-	}
-	keys, err := endpointutil.ServicesForPodUpdate(c.candidates, oldPod, curPod)
-	if err != nil {
-		c.logger.Warn("map pod to services", "pod", curPod.Namespace+"/"+curPod.Name, "err", err)
-	}
-	for _, k := range keys {
-		c.runner.Enqueue(k)
-	}
-}
-
-func (c *Controller) onPodDelete(obj any) {
-	if pod := endpointutil.PodFromDelete(obj); pod != nil {
-		c.onPod(pod)
-	}
-}
-
-func (c *Controller) enqueueServices(keys map[string]struct{}, err error) {
-	if err != nil {
-		c.logger.Warn("map pod to services", "err", err)
-	}
-	for k := range keys {
-		c.runner.Enqueue(k)
-	}
+// podHandlers queue the Services that select a pod when it changes.
+func (c *Controller) podHandlers() endpointutil.PodHandlers {
+	return endpointutil.PodHandlers{Candidates: c.candidates, Enqueue: c.runner.Enqueue, Logger: c.logger}
 }

@@ -17,7 +17,6 @@ import (
 	"log/slog"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
@@ -131,9 +130,7 @@ func (c *Controller) addHandlers(f informers.SharedInformerFactory) error {
 			UpdateFunc: func(_, cur any) { c.runner.EnqueueObject(cur) },
 			DeleteFunc: c.runner.EnqueueObject,
 		}},
-		{f.Core().V1().Pods().Informer(), cache.ResourceEventHandlerFuncs{
-			AddFunc: c.onPod, UpdateFunc: c.onPodUpdate, DeleteFunc: c.onPodDelete,
-		}},
+		{f.Core().V1().Pods().Informer(), c.podHandlers().Funcs()},
 		{f.Discovery().V1().EndpointSlices().Informer(), endpointutil.SliceHandlers{
 			ManagedBy: ManagedBy, Tracker: c.tracker, Enqueue: c.queueForSlice,
 		}.Funcs()},
@@ -156,43 +153,13 @@ func (c *Controller) Run(ctx context.Context) {
 	c.runner.Run(ctx, c.workers, c.synced...)
 }
 
-func (c *Controller) onPod(obj any) {
-	pod, ok := obj.(*corev1.Pod)
-	if !ok {
-		return
-	}
-	keys, err := endpointutil.ServicesForPod(c.candidates, pod.Namespace, pod.Labels)
-	if err != nil {
-		c.logger.Warn("map pod to services", "pod", pod.Namespace+"/"+pod.Name, "err", err)
-	}
-	for k := range keys {
-		c.runner.Enqueue(k)
-	}
-}
-
-func (c *Controller) onPodUpdate(old, cur any) {
-	oldPod, ok1 := old.(*corev1.Pod)
-	curPod, ok2 := cur.(*corev1.Pod)
-	if !ok1 || !ok2 {
-		return
-	}
-	keys, err := endpointutil.ServicesForPodUpdate(c.candidates, oldPod, curPod)
-	if err != nil {
-		c.logger.Warn("map pod to services", "pod", curPod.Namespace+"/"+curPod.Name, "err", err)
-	}
-	for _, k := range keys {
-		c.runner.Enqueue(k)
-	}
-}
-
-func (c *Controller) onPodDelete(obj any) {
-	if pod := endpointutil.PodFromDelete(obj); pod != nil {
-		c.onPod(pod)
-	}
-}
-
 func (c *Controller) queueForSlice(s *discoveryv1.EndpointSlice) {
 	if key := endpointutil.ServiceKey(s); key != "" {
 		c.runner.EnqueueAfter(key, sliceChangeDelay)
 	}
+}
+
+// podHandlers queue the Services that select a pod when it changes.
+func (c *Controller) podHandlers() endpointutil.PodHandlers {
+	return endpointutil.PodHandlers{Candidates: c.candidates, Enqueue: c.runner.Enqueue, Logger: c.logger}
 }

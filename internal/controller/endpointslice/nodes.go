@@ -73,7 +73,7 @@ func (c *Controller) onNodeUpdate(old, cur any) {
 	}
 	for _, pod := range pods {
 		if pod.Spec.NodeName == node.Name {
-			c.onPod(pod)
+			c.podHandlers().Queue(pod)
 		}
 	}
 }
