@@ -11,13 +11,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
-	"runtime/pprof"
 	"sort"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"text/tabwriter"
 	"time"
 
@@ -25,6 +21,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/svcplane/svcplane/bench/internal/benchutil"
 	"github.com/svcplane/svcplane/internal/app"
 	"github.com/svcplane/svcplane/internal/kubeconfig"
 	"github.com/svcplane/svcplane/internal/storage/etcd"
@@ -46,7 +43,7 @@ func main() {
 	profile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
 	if *profile != "" {
-		stop, err := startProfile(*profile)
+		stop, err := benchutil.StartCPUProfile(*profile)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
 			os.Exit(1)
@@ -57,18 +54,6 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
-}
-
-func startProfile(path string) (func(), error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, err
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 func run(ctx context.Context, cfg config) error {
@@ -99,8 +84,6 @@ func run(ctx context.Context, cfg config) error {
 	return tw.Flush()
 }
 
-func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
-
 // rawEtcdPuts measures plain puts to an embedded etcd of its own.
 func rawEtcdPuts(ctx context.Context, cfg config) (float64, error) {
 	dir, err := os.MkdirTemp("", "svcplane-bench-etcd")
@@ -108,13 +91,13 @@ func rawEtcdPuts(ctx context.Context, cfg config) (float64, error) {
 		return 0, err
 	}
 	defer os.RemoveAll(dir)
-	e, err := etcd.StartEmbedded(ctx, etcd.EmbeddedConfig{DataDir: dir, Logger: quiet()})
+	e, err := etcd.StartEmbedded(ctx, etcd.EmbeddedConfig{DataDir: dir, Logger: benchutil.Quiet()})
 	if err != nil {
 		return 0, err
 	}
 	defer e.Close()
 	value := make([]byte, 400)
-	return parallel(cfg.objects, cfg.workers, func(i int) error {
+	return benchutil.Parallel(cfg.objects, cfg.workers, func(i int) error {
 		_, err := e.Client().Put(ctx, "/bench/"+strconv.Itoa(i), string(value))
 		return err
 	})
@@ -126,7 +109,7 @@ func startServer(ctx context.Context) (*app.APIServer, kubernetes.Interface, fun
 		return nil, nil, nil, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	srv, err := app.StartAPIServer(ctx, app.APIServerConfig{DataDir: dir, Port: 0, Logger: quiet()})
+	srv, err := app.StartAPIServer(ctx, app.APIServerConfig{DataDir: dir, Port: 0, Logger: benchutil.Quiet()})
 	if err != nil {
 		cancel()
 		return nil, nil, nil, err
@@ -148,35 +131,12 @@ func startServer(ctx context.Context) (*app.APIServer, kubernetes.Interface, fun
 
 func apiCreates(ctx context.Context, client kubernetes.Interface, cfg config) (float64, error) {
 	cms := client.CoreV1().ConfigMaps("default")
-	return parallel(cfg.objects, cfg.workers, func(i int) error {
+	return benchutil.Parallel(cfg.objects, cfg.workers, func(i int) error {
 		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "cm-" + strconv.Itoa(i), Labels: map[string]string{"bench": "yes"}},
 			Data: map[string]string{"key": "some value of a modest size, as configuration often is"}}
 		_, err := cms.Create(ctx, cm, metav1.CreateOptions{})
 		return err
 	})
-}
-
-// parallel runs n calls of fn on workers goroutines and returns calls/s.
-func parallel(n, workers int, fn func(i int) error) (float64, error) {
-	var next atomic.Int64
-	var firstErr error
-	var once sync.Once
-	var wg sync.WaitGroup
-	start := time.Now()
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
-				if err := fn(i); err != nil {
-					once.Do(func() { firstErr = err })
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	return float64(n) / time.Since(start).Seconds(), firstErr
 }
 
 func listLatency(ctx context.Context, tw io.Writer, client kubernetes.Interface, cfg config) error {

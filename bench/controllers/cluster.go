@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"strings"
@@ -18,6 +16,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/record"
 
+	"github.com/svcplane/svcplane/bench/internal/benchutil"
 	"github.com/svcplane/svcplane/internal/app"
 	"github.com/svcplane/svcplane/internal/controller/endpoints"
 	"github.com/svcplane/svcplane/internal/controller/endpointslice"
@@ -37,8 +36,6 @@ type bench struct {
 	stop   func()
 }
 
-func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
-
 // startBench starts the API server; startControllers the controllers.
 func startBench(ctx context.Context) (*bench, error) {
 	dir, err := os.MkdirTemp("", "svcplane-bench-controllers")
@@ -46,7 +43,7 @@ func startBench(ctx context.Context) (*bench, error) {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	srv, err := app.StartAPIServer(ctx, app.APIServerConfig{DataDir: dir, Port: 0, Logger: quiet()})
+	srv, err := app.StartAPIServer(ctx, app.APIServerConfig{DataDir: dir, Port: 0, Logger: benchutil.Quiet()})
 	if err != nil {
 		cancel()
 		return nil, err
@@ -95,15 +92,15 @@ func controllers(ctx context.Context, client kubernetes.Interface, workers int) 
 	rec := func(name string) record.EventRecorder {
 		return bc.NewRecorder(scheme.Scheme, corev1.EventSource{Component: name})
 	}
-	ep, err := endpoints.New(endpoints.Config{Client: client, Informers: f, Recorder: rec(endpoints.Name), Logger: quiet(), Workers: workers})
+	ep, err := endpoints.New(endpoints.Config{Client: client, Informers: f, Recorder: rec(endpoints.Name), Logger: benchutil.Quiet(), Workers: workers})
 	if err != nil {
 		return nil, err
 	}
-	es, err := endpointslice.New(endpointslice.Config{Client: client, Informers: f, Recorder: rec(endpointslice.Name), Logger: quiet(), Workers: workers})
+	es, err := endpointslice.New(endpointslice.Config{Client: client, Informers: f, Recorder: rec(endpointslice.Name), Logger: benchutil.Quiet(), Workers: workers})
 	if err != nil {
 		return nil, err
 	}
-	mir, err := mirroring.New(mirroring.Config{Client: client, Informers: f, Recorder: rec(mirroring.Name), Logger: quiet(), Workers: workers})
+	mir, err := mirroring.New(mirroring.Config{Client: client, Informers: f, Recorder: rec(mirroring.Name), Logger: benchutil.Quiet(), Workers: workers})
 	if err != nil {
 		return nil, err
 	}

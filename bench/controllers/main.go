@@ -16,11 +16,12 @@ import (
 	"io"
 	"maps"
 	"os"
-	"runtime/pprof"
 	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/svcplane/svcplane/bench/internal/benchutil"
 )
 
 type config struct {
@@ -41,7 +42,7 @@ func main() {
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run (API server included) here")
 	flag.Parse()
 	if *cpuProfile != "" {
-		stop, err := profile(*cpuProfile)
+		stop, err := benchutil.StartCPUProfile(*cpuProfile)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
 			os.Exit(1)
@@ -52,18 +53,6 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1) //nolint:gocritic // the profile is of no use after a failure
 	}
-}
-
-func profile(path string) (func(), error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, err
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 func run(ctx context.Context, cfg config) error {
@@ -129,7 +118,7 @@ func bigService(ctx context.Context, tw io.Writer, b *bench, cfg config, ns, svc
 		return nil, err
 	}
 	start := time.Now()
-	if err := parallel(cfg.pods, cfg.clients, func(i int) error { return readyPod(ctx, b.client, ns, svc, i) }); err != nil {
+	if _, err := benchutil.Parallel(cfg.pods, cfg.clients, func(i int) error { return readyPod(ctx, b.client, ns, svc, i) }); err != nil {
 		return nil, err
 	}
 	full := func() bool { // Endpoints stop at 1000 addresses, slices do not
@@ -174,10 +163,10 @@ func coldStart(ctx context.Context, tw io.Writer, b *bench, cfg config) error {
 
 func createServicesAndPods(ctx context.Context, b *bench, cfg config, ns string) error {
 	name := func(i int) string { return fmt.Sprintf("svc-%04d", i) }
-	if err := parallel(cfg.services, cfg.clients, func(i int) error { return createService(ctx, b.client, ns, name(i)) }); err != nil {
+	if _, err := benchutil.Parallel(cfg.services, cfg.clients, func(i int) error { return createService(ctx, b.client, ns, name(i)) }); err != nil {
 		return err
 	}
-	return parallel(cfg.services*cfg.perService, cfg.clients, func(i int) error {
+	return benchutil.ParallelErr(cfg.services*cfg.perService, cfg.clients, func(i int) error {
 		return readyPod(ctx, b.client, ns, name(i%cfg.services), i)
 	})
 }
