@@ -67,6 +67,16 @@ func (r *Runner) EnqueueObject(obj any) {
 	r.queue.Add(key)
 }
 
+// ObjectHandlers queue an object's own key on every add, update and
+// delete: the handlers of the resource a controller is keyed by.
+func (r *Runner) ObjectHandlers() cache.ResourceEventHandlerFuncs {
+	return cache.ResourceEventHandlerFuncs{
+		AddFunc:    r.EnqueueObject,
+		UpdateFunc: func(_, cur any) { r.EnqueueObject(cur) },
+		DeleteFunc: r.EnqueueObject,
+	}
+}
+
 // Len returns the number of keys waiting.
 func (r *Runner) Len() int { return r.queue.Len() }
 

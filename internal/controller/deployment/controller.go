@@ -84,11 +84,7 @@ func (c *Controller) Run(ctx context.Context, workers int) {
 }
 
 func (c *Controller) addHandlers() error {
-	_, err := c.cfg.Deployments.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    c.runner.EnqueueObject,
-		UpdateFunc: func(_, cur any) { c.runner.EnqueueObject(cur) },
-		DeleteFunc: c.runner.EnqueueObject,
-	})
+	_, err := c.cfg.Deployments.Informer().AddEventHandler(c.runner.ObjectHandlers())
 	if err != nil {
 		return err
 	}

@@ -93,11 +93,7 @@ func (c *Controller) addHandlers(f informers.SharedInformerFactory) error {
 		informer cache.SharedIndexInformer
 		funcs    cache.ResourceEventHandlerFuncs
 	}{
-		{core.Services().Informer(), cache.ResourceEventHandlerFuncs{
-			AddFunc:    c.runner.EnqueueObject,
-			UpdateFunc: func(_, cur any) { c.runner.EnqueueObject(cur) },
-			DeleteFunc: c.runner.EnqueueObject,
-		}},
+		{core.Services().Informer(), c.runner.ObjectHandlers()},
 		{core.Pods().Informer(), c.podHandlers().Funcs()},
 		{core.Endpoints().Informer(), cache.ResourceEventHandlerFuncs{
 			AddFunc: c.onEndpointsAdd, DeleteFunc: c.onEndpointsDelete,

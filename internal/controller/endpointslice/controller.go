@@ -125,11 +125,7 @@ func (c *Controller) addHandlers(f informers.SharedInformerFactory) error {
 		informer cache.SharedIndexInformer
 		funcs    cache.ResourceEventHandlerFuncs
 	}{
-		{f.Core().V1().Services().Informer(), cache.ResourceEventHandlerFuncs{
-			AddFunc:    c.runner.EnqueueObject,
-			UpdateFunc: func(_, cur any) { c.runner.EnqueueObject(cur) },
-			DeleteFunc: c.runner.EnqueueObject,
-		}},
+		{f.Core().V1().Services().Informer(), c.runner.ObjectHandlers()},
 		{f.Core().V1().Pods().Informer(), c.podHandlers().Funcs()},
 		{f.Discovery().V1().EndpointSlices().Informer(), endpointutil.SliceHandlers{
 			ManagedBy: ManagedBy, Tracker: c.tracker, Enqueue: c.queueForSlice,

@@ -66,11 +66,7 @@ func New(cfg Config) (*Controller, error) {
 	}
 	c := &Controller{cfg: cfg, services: cfg.Services.Lister(), log: cfg.Logger, pool: NewPool(r)}
 	c.runner = controller.NewRunner(controller.RunnerConfig{Name: Name, Sync: c.sync, Logger: cfg.Logger})
-	_, err = cfg.Services.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    c.runner.EnqueueObject,
-		UpdateFunc: func(_, cur any) { c.runner.EnqueueObject(cur) },
-		DeleteFunc: c.runner.EnqueueObject,
-	})
+	_, err = cfg.Services.Informer().AddEventHandler(c.runner.ObjectHandlers())
 	if err != nil {
 		return nil, fmt.Errorf("lb ipam handlers: %w", err)
 	}
