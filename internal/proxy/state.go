@@ -46,6 +46,9 @@ type Input struct {
 	Endpoints EndpointsMap
 	Full      bool
 	Changed   map[ServicePortName]bool
+	// Previous, when set and Full is false, lends its categorized
+	// endpoints to the service ports that did not change.
+	Previous *State
 }
 
 // Build computes the desired state: every service port with its endpoints
@@ -59,7 +62,14 @@ func Build(in Input) *State {
 		Changed:  in.Changed,
 		Services: make([]*ServiceState, 0, len(in.Services)),
 	}
+	reuse := in.Previous != nil && !in.Full
 	for name, sp := range in.Services {
+		if reuse && !in.Changed[name] {
+			if prev := in.Previous.Service(name); prev != nil && prev.ServicePort == sp {
+				st.Services = append(st.Services, prev)
+				continue
+			}
+		}
 		st.Services = append(st.Services, &ServiceState{
 			ServicePort: sp,
 			Categorized: Categorize(in.Endpoints[name], sp, in.Node),
