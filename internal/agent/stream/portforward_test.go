@@ -52,21 +52,22 @@ func podPage(t *testing.T) string {
 	return web.Listener.Addr().String()
 }
 
-// TestPortForwardManyConnections forwards 50 parallel HTTP requests
-// through client-go's PortForwarder, over each dialer.
+// TestPortForwardManyConnections forwards 50 parallel HTTP requests to
+// each of two ports through one client-go PortForwarder, over each
+// dialer.
 func TestPortForwardManyConnections(t *testing.T) {
-	srv := newTestServerPorts(t, map[uint16]string{80: podPage(t)})
+	srv := newTestServerPorts(t, map[uint16]string{80: podPage(t), 8080: podPage(t)})
 	for _, d := range pfDialers {
 		t.Run(d.name, func(t *testing.T) {
-			local := startForwarder(t, d.new(t, srv.URL+"/portForward/ns/p"), "0:80")
+			local := startForwarder(t, d.new(t, srv.URL+"/portForward/ns/p"), "0:80", "0:8080")
 			client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 			var wg sync.WaitGroup
-			errs := make(chan error, 50)
-			for i := range 50 {
+			errs := make(chan error, 100)
+			for i := range 100 {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					errs <- getPage(client, fmt.Sprintf("http://127.0.0.1:%d/%d", local, i), fmt.Sprintf("page /%d", i))
+					errs <- getPage(client, fmt.Sprintf("http://127.0.0.1:%d/%d", local[i%2], i), fmt.Sprintf("page /%d", i))
 				}()
 			}
 			wg.Wait()
@@ -94,11 +95,11 @@ func getPage(c *http.Client, url, want string) error {
 }
 
 // startForwarder runs a PortForwarder for the test and returns its local
-// port.
-func startForwarder(t *testing.T, d httpstream.Dialer, port string) uint16 {
+// ports.
+func startForwarder(t *testing.T, d httpstream.Dialer, ports ...string) []uint16 {
 	t.Helper()
 	stop, ready := make(chan struct{}), make(chan struct{})
-	pf, err := portforward.NewOnAddresses(d, []string{"127.0.0.1"}, []string{port}, stop, ready, io.Discard, io.Discard)
+	pf, err := portforward.NewOnAddresses(d, []string{"127.0.0.1"}, ports, stop, ready, io.Discard, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,11 +111,15 @@ func startForwarder(t *testing.T, d httpstream.Dialer, port string) uint16 {
 	case err := <-done:
 		t.Fatalf("port-forward: %v", err)
 	}
-	ports, err := pf.GetPorts()
+	forwarded, err := pf.GetPorts()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return ports[0].Local
+	var local []uint16
+	for _, p := range forwarded {
+		local = append(local, p.Local)
+	}
+	return local
 }
 
 // TestPortForwardStreams speaks the stream protocol itself: pairs are
