@@ -15,15 +15,17 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 )
 
-// The pods/log, pods/exec and pods/attach subresources are answered by
-// the node agent running the pod (the kubelet's role): the API server
-// finds it through the node's InternalIP and daemon endpoint port, and
-// forwards the request over TLS with its own client certificate. Logs are
-// copied through; exec and attach are upgraded connections (websocket)
-// proxied both ways.
+// The pods/log, pods/exec, pods/attach and pods/portforward subresources
+// are answered by the node agent running the pod (the kubelet's role):
+// the API server finds it through the node's InternalIP and daemon
+// endpoint port, and forwards the request over TLS with its own client
+// certificate. Logs are copied through; exec, attach and port-forward are
+// upgraded connections (websocket or SPDY) proxied both ways. The agent
+// ends port-forward's websocket tunnel itself, where kube-apiserver would
+// end it and speak SPDY to the kubelet.
 
 // proxiedSubresources are the pod subresources served by node agents.
-var proxiedSubresources = map[string]string{"log": "containerLogs", "exec": "exec", "attach": "attach"}
+var proxiedSubresources = map[string]string{"log": "containerLogs", "exec": "exec", "attach": "attach", "portforward": "portForward"}
 
 // proxyToNode serves a pod subresource that lives on the node; it returns
 // false for every other request.
@@ -45,16 +47,23 @@ func (h *resource) proxyToNode(w http.ResponseWriter, r *http.Request, info requ
 	return true
 }
 
-// nodeTarget returns the agent URL that serves the request.
+// nodeTarget returns the agent URL that serves the request:
+// /{path}/{ns}/{pod}/{container}, or /portForward/{ns}/{pod}, which has
+// no container.
 func (h *resource) nodeTarget(ctx context.Context, info requestInfo, path string, q url.Values) (*url.URL, error) {
 	obj, err := h.getObject(ctx, info)
 	if err != nil {
 		return nil, err
 	}
 	pod := obj.(*corev1.Pod)
-	container, err := podContainer(pod, q.Get("container"))
-	if err != nil {
-		return nil, err
+	target := fmt.Sprintf("/%s/%s/%s", path, pod.Namespace, pod.Name)
+	if path != "portForward" {
+		container, err := podContainer(pod, q.Get("container"))
+		if err != nil {
+			return nil, err
+		}
+		q.Del("container")
+		target += "/" + container
 	}
 	if pod.Spec.NodeName == "" {
 		return nil, apierrors.NewBadRequest(fmt.Sprintf("pod %s does not have a host assigned", pod.Name))
@@ -63,8 +72,7 @@ func (h *resource) nodeTarget(ctx context.Context, info requestInfo, path string
 	if err != nil {
 		return nil, err
 	}
-	q.Del("container")
-	return &url.URL{Scheme: "https", Host: addr, Path: fmt.Sprintf("/%s/%s/%s/%s", path, pod.Namespace, pod.Name, container), RawQuery: q.Encode()}, nil
+	return &url.URL{Scheme: "https", Host: addr, Path: target, RawQuery: q.Encode()}, nil
 }
 
 // podContainer checks the named container, or picks the default one.
@@ -186,8 +194,8 @@ func copyFlushing(w http.ResponseWriter, src io.Reader) {
 	}
 }
 
-// proxyUpgrade forwards an exec or attach request, and the connection it
-// upgrades to, to the agent.
+// proxyUpgrade forwards an exec, attach or port-forward request, and the
+// connection it upgrades to, to the agent.
 func (s *Server) proxyUpgrade(w http.ResponseWriter, r *http.Request, target *url.URL) {
 	tr, err := s.nodeTransport()
 	if err != nil {

@@ -8,6 +8,7 @@ package runtime
 import (
 	"context"
 	"io"
+	"net"
 	"net/netip"
 	"time"
 
@@ -53,6 +54,10 @@ type Streamer interface {
 	Exec(ctx context.Context, req ExecRequest) (exitCode int, err error)
 	// Attach connects to a running container's stdin and output.
 	Attach(ctx context.Context, req AttachRequest) error
+	// DialPort connects to a TCP port on localhost inside the pod's
+	// network namespace (the node's for hostNetwork pods), for
+	// port-forward. The error says why, as containerd words it.
+	DialPort(ctx context.Context, uid types.UID, port uint16) (net.Conn, error)
 }
 
 // Sandbox is a pod's network identity.

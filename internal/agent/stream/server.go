@@ -1,8 +1,10 @@
 // Package stream is the agent's HTTPS server, the counterpart of the
-// kubelet's port 10250: container logs (/containerLogs), and exec and
-// attach (/exec, /attach) over the websocket channel protocols kubectl
-// speaks (v5.channel.k8s.io and v4.channel.k8s.io). The API server
-// forwards pods/log, pods/exec and pods/attach here. Only clients with a
+// kubelet's port 10250: container logs (/containerLogs), exec and attach
+// (/exec, /attach) over the websocket channel protocols kubectl speaks
+// (v5.channel.k8s.io and v4.channel.k8s.io) or SPDY, and port-forward
+// (/portForward) over SPDY, plain or tunnelled in a websocket. The API
+// server forwards pods/log, pods/exec, pods/attach and pods/portforward
+// here. Only clients with a
 // certificate signed by the cluster CA get in.
 package stream
 
@@ -27,8 +29,8 @@ import (
 type Pods interface {
 	// LookupPod returns a pod bound to the node.
 	LookupPod(namespace, name string) (*corev1.Pod, bool)
-	// Streamer returns the runtime's logs, exec and attach, if it has
-	// them.
+	// Streamer returns the runtime's logs, exec, attach and
+	// port-forward, if it has them.
 	Streamer() (runtime.Streamer, bool)
 }
 
@@ -82,6 +84,8 @@ func (s *Server) Handler() http.Handler {
 		mux.HandleFunc("/"+verb+"/{ns}/{pod}/{container}", s.serveStream)
 		mux.HandleFunc("/"+verb+"/{ns}/{pod}", s.serveStream)
 	}
+	mux.HandleFunc("/portForward/{ns}/{pod}", s.servePortForward)
+	mux.HandleFunc("/portForward/{ns}/{pod}/{uid}", s.servePortForward)
 	return mux
 }
 

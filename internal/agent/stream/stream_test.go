@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http/httptest"
 	neturl "net/url"
 	"os"
@@ -21,8 +22,12 @@ import (
 	"github.com/svcplane/svcplane/internal/agent/runtime"
 )
 
-// fakeStreamer echoes stdin for exec and serves a fixed log.
-type fakeStreamer struct{ log string }
+// fakeStreamer echoes stdin for exec, serves a fixed log and forwards
+// the pod ports in ports to loopback addresses.
+type fakeStreamer struct {
+	log   string
+	ports map[uint16]string
+}
 
 func (f fakeStreamer) LogPath(types.UID, string, bool) (string, error) { return f.log, nil }
 func (f fakeStreamer) Exited(types.UID, string) <-chan struct{} {
@@ -41,6 +46,14 @@ func (f fakeStreamer) Exec(_ context.Context, req runtime.ExecRequest) (int, err
 	return 0, nil
 }
 func (f fakeStreamer) Attach(context.Context, runtime.AttachRequest) error { return nil }
+func (f fakeStreamer) DialPort(ctx context.Context, _ types.UID, port uint16) (net.Conn, error) {
+	addr, ok := f.ports[port]
+	if !ok {
+		return nil, fmt.Errorf("dial tcp4 127.0.0.1:%d: connect: connection refused", port)
+	}
+	var d net.Dialer
+	return d.DialContext(ctx, "tcp", addr)
+}
 
 type fakePods struct{ s fakeStreamer }
 
@@ -52,11 +65,18 @@ func (p fakePods) Streamer() (runtime.Streamer, bool) { return p.s, true }
 
 func newTestServer(t *testing.T) *httptest.Server {
 	t.Helper()
+	return newTestServerPorts(t, nil)
+}
+
+// newTestServerPorts serves a pod "ns/p" whose ports forward to the
+// given loopback addresses.
+func newTestServerPorts(t *testing.T, ports map[uint16]string) *httptest.Server {
+	t.Helper()
 	log := filepath.Join(t.TempDir(), "log")
 	if err := os.WriteFile(log, []byte("one\ntwo\nthree\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(NewServer(Config{Pods: fakePods{fakeStreamer{log: log}}}).Handler())
+	srv := httptest.NewServer(NewServer(Config{Pods: fakePods{fakeStreamer{log: log, ports: ports}}}).Handler())
 	t.Cleanup(srv.Close)
 	return srv
 }

@@ -46,7 +46,7 @@ func coreResources(cfg Config) []*registry.Resource {
 			ShortNames: []string{"no"}, Subresources: []string{"status"},
 			New: newOf[corev1.Node], NewList: newOf[corev1.NodeList], Strategy: node.Strategy()},
 		{GroupVersion: v1, Name: "pods", Singular: "pod", Kind: "Pod", ListKind: "PodList", Namespaced: true,
-			ShortNames: []string{"po"}, Categories: []string{"all"}, Subresources: []string{"attach", "binding", "exec", "log", "status"},
+			ShortNames: []string{"po"}, Categories: []string{"all"}, Subresources: []string{"attach", "binding", "exec", "log", "portforward", "status"},
 			New: newOf[corev1.Pod], NewList: newOf[corev1.PodList], Strategy: pod.Strategy()},
 		{GroupVersion: v1, Name: "services", Singular: "service", Kind: "Service", ListKind: "ServiceList", Namespaced: true,
 			ShortNames: []string{"svc"}, Categories: []string{"all"}, Subresources: []string{"status"},

@@ -97,11 +97,7 @@ func startMessage(argv []string, err error) string {
 }
 
 func exitCode(cmd *exec.Cmd, err error) (int, ExitRecord) {
-	st, ok := cmd.ProcessState.Sys().(syscall.WaitStatus)
-	code := cmd.ProcessState.ExitCode()
-	if ok && st.Signaled() {
-		code = 128 + int(st.Signal())
-	}
+	code := exitStatusCode(cmd.ProcessState)
 	switch {
 	case code == 0:
 		return 0, ExitRecord{Reason: "Completed"}

@@ -138,7 +138,17 @@ func waitCmd(ctx context.Context, cmd *exec.Cmd) (int, error) {
 	if err != nil && !errors.As(err, &ee) {
 		return -1, err
 	}
-	return cmd.ProcessState.ExitCode(), nil
+	return exitStatusCode(cmd.ProcessState), nil
+}
+
+// exitStatusCode is a process's exit code as runc reports it: the code it
+// exited with, or 128 + the signal that killed it (139 for SIGSEGV).
+// ProcessState.ExitCode alone says -1 for a signal death.
+func exitStatusCode(ps *os.ProcessState) int {
+	if st, ok := ps.Sys().(syscall.WaitStatus); ok && st.Signaled() {
+		return 128 + int(st.Signal())
+	}
+	return ps.ExitCode()
 }
 
 func orDiscard(w io.Writer) io.Writer {
