@@ -25,6 +25,9 @@ type Flags struct {
 	Cleanup bool
 	// Verbosity is --v.
 	Verbosity int
+	// WriteConfigTo is --write-config-to: write the resolved configuration
+	// there (see Marshal) and exit.
+	WriteConfigTo string
 
 	fs    *flag.FlagSet
 	apply map[string]func(*cfg)
@@ -39,8 +42,11 @@ func NewFlags(fs *flag.FlagSet) *Flags {
 	f.apply["v"] = func(c *cfg) { c.Logging.Verbosity = logsapi.VerbosityLevel(max(f.Verbosity, 0)) }
 	fs.Bool("logtostderr", true, "Accepted for compatibility; logs always go to stderr.")
 	fs.Bool("alsologtostderr", false, "Accepted for compatibility; ignored.")
+	fs.StringVar(&f.WriteConfigTo, "write-config-to", "", "If set, write the configuration to this file and exit.")
 	f.bindGeneral()
+	f.bindMisc()
 	f.bindModes()
+	f.bindIPVS()
 	f.bindConntrack()
 	return f
 }
@@ -81,12 +87,30 @@ func (f *Flags) bindModes() {
 		func(c *cfg, v time.Duration) { c.IPTables.SyncPeriod, c.NFTables.SyncPeriod = dur(v), dur(v) })
 	f.duration("iptables-min-sync-period", time.Second, "The minimum period between rule syncs (iptables and nftables modes).",
 		func(c *cfg, v time.Duration) { c.IPTables.MinSyncPeriod, c.NFTables.MinSyncPeriod = dur(v), dur(v) })
+}
+
+func (f *Flags) bindIPVS() {
 	f.duration("ipvs-sync-period", 30*time.Second, "The period at which IPVS rules are fully resynced.",
 		func(c *cfg, v time.Duration) { c.IPVS.SyncPeriod = dur(v) })
 	f.duration("ipvs-min-sync-period", 0, "The minimum period between IPVS rule syncs.",
 		func(c *cfg, v time.Duration) { c.IPVS.MinSyncPeriod = dur(v) })
 	f.str("ipvs-scheduler", "", "The IPVS scheduler (blank: rr).",
 		func(c *cfg, v string) { c.IPVS.Scheduler = v })
+	f.boolean("ipvs-strict-arp", false, "Enable strict ARP (arp_ignore 1, arp_announce 2).",
+		func(c *cfg, v bool) { c.IPVS.StrictARP = v })
+	f.str("ipvs-exclude-cidrs", "", "A comma-separated list of CIDRs IPVS cleanup must not touch.",
+		func(c *cfg, v string) { c.IPVS.ExcludeCIDRs = splitList(v) })
+}
+
+func (f *Flags) bindMisc() {
+	f.str("feature-gates", "", "Accepted for compatibility: key=value pairs recorded in featureGates.",
+		func(c *cfg, v string) { c.FeatureGates = parseGates(v) })
+	f.duration("config-sync-period", 15*time.Minute, "How often configuration from the apiserver is refreshed.",
+		func(c *cfg, v time.Duration) { c.ConfigSyncPeriod = dur(v) })
+	f.boolean("profiling", false, "Enable profiling via web interface host:port/debug/pprof/.",
+		func(c *cfg, v bool) { c.EnableProfiling = v })
+	f.str("port-range", "", "Accepted for compatibility (host port range); unused.",
+		func(c *cfg, v string) { c.PortRange = v })
 }
 
 func (f *Flags) bindConntrack() {
@@ -98,6 +122,12 @@ func (f *Flags) bindConntrack() {
 		func(c *cfg, v time.Duration) { c.Conntrack.TCPEstablishedTimeout = ptr.To(dur(v)) })
 	f.duration("conntrack-tcp-timeout-close-wait", time.Hour, "NAT timeout for TCP connections in the CLOSE_WAIT state.",
 		func(c *cfg, v time.Duration) { c.Conntrack.TCPCloseWaitTimeout = ptr.To(dur(v)) })
+	f.boolean("conntrack-tcp-be-liberal", false, "Do not mark out-of-window TCP packets INVALID.",
+		func(c *cfg, v bool) { c.Conntrack.TCPBeLiberal = v })
+	f.duration("conntrack-udp-timeout", 0, "Idle timeout for UNREPLIED UDP connections (0 to leave as-is).",
+		func(c *cfg, v time.Duration) { c.Conntrack.UDPTimeout = dur(v) })
+	f.duration("conntrack-udp-timeout-stream", 0, "Idle timeout for ASSURED UDP connections (0 to leave as-is).",
+		func(c *cfg, v time.Duration) { c.Conntrack.UDPStreamTimeout = dur(v) })
 }
 
 func (f *Flags) str(name, def, usage string, set func(*cfg, string)) {
@@ -169,6 +199,17 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// parseGates reads "A=true,B=false"; a pair without a boolean value counts
+// as true.
+func parseGates(s string) map[string]bool {
+	gates := map[string]bool{}
+	for _, kv := range splitList(s) {
+		k, v, _ := strings.Cut(kv, "=")
+		gates[strings.TrimSpace(k)] = strings.TrimSpace(v) != "false"
+	}
+	return gates
 }
 
 func dur(d time.Duration) metav1.Duration { return metav1.Duration{Duration: d} }

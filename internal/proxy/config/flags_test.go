@@ -106,7 +106,8 @@ func TestTutorialCommandLine(t *testing.T) {
 	args := strings.Fields("--kubeconfig=/var/lib/kube-proxy/kubeconfig --cluster-cidr=10.200.0.0/16 " +
 		"--proxy-mode=iptables --hostname-override=worker-0 --v=2 --logtostderr=true --cleanup " +
 		"--alsologtostderr --bind-address=0.0.0.0 --healthz-bind-address=0.0.0.0 --metrics-bind-address=0.0.0.0:10249 " +
-		"--ipvs-scheduler=rr --conntrack-max-per-core=0 --detect-local-mode=ClusterCIDR --oom-score-adj=-998")
+		"--ipvs-scheduler=rr --conntrack-max-per-core=0 --detect-local-mode=ClusterCIDR --oom-score-adj=-998 " +
+		"--feature-gates=A=true,B=false --conntrack-tcp-be-liberal --ipvs-strict-arp --write-config-to=/tmp/kp.yaml")
 	if err := fs.Parse(args); err != nil {
 		t.Fatal(err)
 	}
@@ -116,6 +117,12 @@ func TestTutorialCommandLine(t *testing.T) {
 	}
 	if !f.Cleanup || c.HealthzBindAddress != "0.0.0.0:10256" || *c.Conntrack.MaxPerCore != 0 || f.LogLevel() != slog.LevelInfo {
 		t.Errorf("cleanup %v healthz %q maxPerCore %d level %v", f.Cleanup, c.HealthzBindAddress, *c.Conntrack.MaxPerCore, f.LogLevel())
+	}
+	if d := cmp.Diff(map[string]bool{"A": true, "B": false}, c.FeatureGates); d != "" {
+		t.Errorf("featureGates (-want +got):\n%s", d)
+	}
+	if !c.Conntrack.TCPBeLiberal || !c.IPVS.StrictARP || f.WriteConfigTo != "/tmp/kp.yaml" {
+		t.Errorf("tcpBeLiberal %v strictARP %v write-config-to %q", c.Conntrack.TCPBeLiberal, c.IPVS.StrictARP, f.WriteConfigTo)
 	}
 }
 

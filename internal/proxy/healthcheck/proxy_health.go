@@ -14,6 +14,9 @@ import (
 // about to delete; /healthz fails on such a node.
 const ToBeDeletedTaint = "ToBeDeletedByClusterAutoscaler"
 
+// DefaultTimeout is 2 x the default syncPeriod of 30 s.
+const DefaultTimeout = time.Minute
+
 // Observer is told the status code of every /healthz and /livez answer
 // (kube-proxy's kubeproxy_proxy_healthz_total and _livez_total).
 type Observer interface {
@@ -26,7 +29,8 @@ type ProxyHealthConfig struct {
 	// Clock defaults to the real clock.
 	Clock clock.PassiveClock
 	// Timeout is how long a queued update may stay unapplied before the
-	// proxy is unhealthy; kube-proxy uses 2 x syncPeriod.
+	// proxy is unhealthy; kube-proxy uses 2 x syncPeriod. Zero means
+	// DefaultTimeout.
 	Timeout time.Duration
 	// Observer, if set, counts the answers.
 	Observer Observer
@@ -67,6 +71,9 @@ type ProxierStatus struct {
 func NewProxyHealth(cfg ProxyHealthConfig) *ProxyHealth {
 	if cfg.Clock == nil {
 		cfg.Clock = clock.RealClock{}
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = DefaultTimeout
 	}
 	return &ProxyHealth{
 		cfg:          cfg,
