@@ -34,5 +34,7 @@ func EffectiveMode(c *v1alpha1.KubeProxyConfiguration) v1alpha1.ProxyMode {
 	return c.Mode
 }
 
-// ipvsSchedulers are the IPVS schedulers kube-proxy accepts.
-var ipvsSchedulers = []string{"rr", "wrr", "lc", "wlc", "lblc", "lblcr", "sh", "dh", "sed", "nq", "mh"}
+// IPVSSchedulers are the IPVS schedulers kube-proxy accepts.
+func IPVSSchedulers() []string {
+	return []string{"rr", "wrr", "lc", "wlc", "lblc", "lblcr", "sh", "dh", "sed", "nq", "mh"}
+}

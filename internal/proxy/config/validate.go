@@ -65,9 +65,9 @@ func validateNFTables(c *v1alpha1.KubeProxyNFTablesConfiguration, p *field.Path)
 
 func validateIPVS(c *v1alpha1.KubeProxyIPVSConfiguration, p *field.Path) field.ErrorList {
 	errs := validateSyncPeriods(c.SyncPeriod, c.MinSyncPeriod, p)
-	if c.Scheduler != "" && !contains(ipvsSchedulers, c.Scheduler) {
+	if c.Scheduler != "" && !contains(IPVSSchedulers(), c.Scheduler) {
 		errs = append(errs, field.Invalid(p.Child("scheduler"), c.Scheduler, fmt.Sprintf(
-			"must be in %v, blank means the default algorithm method (currently rr)", ipvsSchedulers)))
+			"must be in %v, blank means the default algorithm method (currently rr)", IPVSSchedulers())))
 	}
 	errs = append(errs, nonNegative(c.TCPTimeout, p.Child("tcpTimeout"))...)
 	errs = append(errs, nonNegative(c.TCPFinTimeout, p.Child("tcpFinTimeout"))...)
