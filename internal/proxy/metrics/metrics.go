@@ -170,9 +170,9 @@ func (m *Metrics) EndpointChanged() { m.endpointChanges.Inc() }
 // ServiceChanged counts one Service change seen.
 func (m *Metrics) ServiceChanged() { m.serviceChanges.Inc() }
 
-// SetPendingChanges sets the numbers of Services whose endpoint and
-// Service changes wait for the next sync.
-func (m *Metrics) SetPendingChanges(endpoints, services int) {
+// SetPendingChanges sets the numbers of Services whose Service and
+// endpoint changes wait for the next sync (the order of Tracker.Pending).
+func (m *Metrics) SetPendingChanges(services, endpoints int) {
 	m.endpointPending.Set(float64(endpoints))
 	m.servicePending.Set(float64(services))
 }

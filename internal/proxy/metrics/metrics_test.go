@@ -38,7 +38,7 @@ kubeproxy_sync_proxy_rules_last_timestamp_seconds{ip_family="IPv4"} 1.7672256005
 			m.EndpointChanged()
 			m.EndpointChanged()
 			m.ServiceChanged()
-			m.SetPendingChanges(3, 1)
+			m.SetPendingChanges(1, 3)
 		}, []string{"kubeproxy_sync_proxy_rules_endpoint_changes_total", "kubeproxy_sync_proxy_rules_endpoint_changes_pending",
 			"kubeproxy_sync_proxy_rules_service_changes_total", "kubeproxy_sync_proxy_rules_service_changes_pending"}, `
 # HELP kubeproxy_sync_proxy_rules_endpoint_changes_pending Pending proxy rules Endpoint changes
