@@ -63,6 +63,7 @@ func runUp(ctx context.Context, args []string) error {
 		return err
 	}
 	cfg.APIServer.EtcdServers = splitList(*etcd)
+	fs.Visit(func(f *flag.Flag) { cfg.Proxy.ModeSet = cfg.Proxy.ModeSet || f.Name == "proxy-mode" })
 	cfg.Logger = newLogger(*level)
 	cfg.Out = os.Stdout
 	return app.RunUp(ctx, cfg)

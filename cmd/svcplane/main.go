@@ -25,6 +25,7 @@ func commands() []command {
 		{"apiserver", "run the API server", runAPIServer},
 		{"controllers", "run the controllers against an API server", runControllers},
 		{"agent", "run the node agent against an API server", runAgent},
+		{"proxy", "run the node proxy (kube-proxy's flags); proxy rules prints its rules", runProxy},
 		{"down", "remove a sandbox's namespaces, processes and agent state", runDown},
 		{"kubeconfig", "print the path of the admin kubeconfig", runKubeconfig},
 		{"version", "print the version", runVersion},
@@ -66,5 +67,9 @@ func newLogger(level string) *slog.Logger {
 	if err := l.UnmarshalText([]byte(level)); err != nil {
 		l = slog.LevelInfo
 	}
+	return newLoggerLevel(l)
+}
+
+func newLoggerLevel(l slog.Level) *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
 }

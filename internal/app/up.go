@@ -17,6 +17,8 @@ type UpConfig struct {
 	// Agent settings; NoAgent runs no agent.
 	Agent   AgentSettings
 	NoAgent bool
+	// Proxy settings; the proxy runs with the agent, on its node.
+	Proxy ProxySettings
 	// Sandbox, when set, runs the node in a network namespace of that
 	// name (see sandbox.go); Args are the command line to run again inside
 	// and SandboxNodeIP the node's address there.
@@ -53,6 +55,11 @@ func RunUp(ctx context.Context, cfg UpConfig) error {
 	if !cfg.NoAgent {
 		if err := startAgent(ctx, s, cfg); err != nil {
 			return err
+		}
+		if !cfg.Proxy.NoProxy {
+			if err := startProxy(ctx, s, cfg); err != nil {
+				return err
+			}
 		}
 	}
 	if cfg.Example {
