@@ -17,18 +17,19 @@ import (
 // zone is a test server's records, in zone-file syntax.
 type zone []string
 
-// server is a miekg/dns server on 127.0.0.1:0 answering from a zone and
-// logging the names asked for A records.
+// server is a miekg/dns server answering from a zone (SERVFAIL without
+// one) and logging the names asked for A records.
 type server struct {
 	port    string
 	records map[string][]dns.RR
+	failing bool // SERVFAIL for everything
 	mu      sync.Mutex
 	asked   []string
 }
 
-func startServer(t *testing.T, z zone) *server {
+func startServer(t *testing.T, addr string, z zone) *server {
 	t.Helper()
-	s := &server{records: map[string][]dns.RR{}}
+	s := &server{records: map[string][]dns.RR{}, failing: z == nil}
 	for _, line := range z {
 		rr, err := dns.NewRR(line)
 		if err != nil {
@@ -38,11 +39,16 @@ func startServer(t *testing.T, z zone) *server {
 		s.records[name] = append(s.records[name], rr)
 	}
 	started := make(chan struct{})
-	srv := &dns.Server{Addr: "127.0.0.1:0", Net: "udp", Handler: s, NotifyStartedFunc: func() { close(started) }}
-	go srv.ListenAndServe()
-	<-started
-	t.Cleanup(func() { srv.Shutdown() })
+	srv := &dns.Server{Addr: addr, Net: "udp", Handler: s, NotifyStartedFunc: func() { close(started) }}
+	failed := make(chan error, 1)
+	go func() { failed <- srv.ListenAndServe() }()
+	select {
+	case <-started:
+	case err := <-failed:
+		t.Fatalf("dns server on %s: %v", addr, err)
+	}
 	_, s.port, _ = strings.Cut(srv.PacketConn.LocalAddr().String(), ":")
+	t.Cleanup(func() { srv.Shutdown() })
 	return s
 }
 
@@ -55,7 +61,10 @@ func (s *server) ServeDNS(w dns.ResponseWriter, q *dns.Msg) {
 		s.mu.Unlock()
 	}
 	rrs, ok := s.records[name]
-	if !ok {
+	switch {
+	case s.failing:
+		m.Rcode = dns.RcodeServerFailure
+	case !ok:
 		m.Rcode = dns.RcodeNameError
 	}
 	for _, rr := range rrs {
@@ -90,8 +99,9 @@ const clusterResolv = "search default.svc.cluster.local svc.cluster.local cluste
 const serverBlock = "Server:    127.0.0.1\nAddress 1: 127.0.0.1 kube-dns.kube-system.svc.cluster.local\n\n"
 
 func TestMain(t *testing.T) {
-	cluster := startServer(t, clusterZone)
-	other := startServer(t, otherZone)
+	cluster := startServer(t, "127.0.0.1:0", clusterZone)
+	other := startServer(t, "127.0.0.1:0", otherZone)
+	startServer(t, "127.0.0.2:"+cluster.port, nil)
 	tests := []struct {
 		name   string
 		args   []string
@@ -124,6 +134,10 @@ func TestMain(t *testing.T) {
 			asked: []string{"kubernetes."}},
 		{name: "absolute name", args: []string{"kubernetes.default.svc.cluster.local."},
 			stdout: serverBlock + "Name:      kubernetes.default.svc.cluster.local.\nAddress 1: 10.96.0.1 kubernetes.default.svc.cluster.local\n"},
+		{name: "a failing server passes to the next", args: []string{"kubernetes"},
+			resolv: "nameserver 127.0.0.2\n" + clusterResolv,
+			stdout: "Server:    127.0.0.2\nAddress 1: 127.0.0.2\n\n" +
+				"Name:      kubernetes\nAddress 1: 10.96.0.1 kubernetes.default.svc.cluster.local\n"},
 		{name: "failure", args: []string{"nosuch"},
 			stdout: serverBlock, stderr: "nslookup: can't resolve 'nosuch'\n", code: 1},
 		{name: "IPv6 first, each with its reverse name", args: []string{"dual.example"},

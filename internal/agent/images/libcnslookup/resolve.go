@@ -74,15 +74,20 @@ func (r *resolver) lookupHost(name string) []netip.Addr {
 		return nil
 	}
 	for _, fqdn := range r.conf.NameList(name) {
-		var addrs []netip.Addr
-		for _, qtype := range []uint16{dns.TypeA, dns.TypeAAAA} {
-			addrs = append(addrs, answerAddrs(r.exchange(fqdn, qtype))...)
-		}
-		if len(addrs) > 0 {
+		if addrs := r.lookupIP(fqdn); len(addrs) > 0 {
 			return r.sort(addrs)
 		}
 	}
 	return nil
+}
+
+// lookupIP asks for the A and AAAA records of fqdn at once, as glibc
+// does, and returns the A addresses, then the AAAA.
+func (r *resolver) lookupIP(fqdn string) []netip.Addr {
+	aaaa := make(chan []netip.Addr, 1)
+	go func() { aaaa <- answerAddrs(r.exchange(fqdn, dns.TypeAAAA)) }()
+	addrs := answerAddrs(r.exchange(fqdn, dns.TypeA))
+	return append(addrs, <-aaaa...)
 }
 
 // lookupAddr is getnameinfo with NI_NAMEREQD: the name /etc/hosts gives
