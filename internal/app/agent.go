@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"time"
@@ -172,7 +173,11 @@ func prepareBusybox(want, self, dir string, log *slog.Logger) images.BusyboxDirs
 		log.Warn("static busybox not found, busybox images run the host's busybox, whose wget -T may crash (run hack/deps.sh)",
 			"want", want, "using", bin)
 	}
-	dirs, err := images.PrepareBusybox(images.BusyboxLayout{Binary: bin, Self: self, Dir: dir})
+	shell, err := exec.LookPath("busybox")
+	if err != nil {
+		log.Warn("no host busybox: shells of busybox:1.28 and older run busybox 1.37's nslookup (run hack/deps.sh)")
+	}
+	dirs, err := images.PrepareBusybox(images.BusyboxLayout{Binary: bin, Self: self, Shell: shell, Dir: dir})
 	if err != nil {
 		log.Warn("busybox applets not available to containers", "err", err)
 		return images.BusyboxDirs{}

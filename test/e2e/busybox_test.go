@@ -50,14 +50,29 @@ func TestBusyboxTools(t *testing.T) {
 	t.Run("wget", func(t *testing.T) {
 		for _, pod := range []string{"bb128", "bblatest"} {
 			s.checkWgetOptions(t, pod, webIP)
+			out, err := s.kubectl("exec", pod, "--", "sh", "-c", "wget -qO- -T 3 http://"+webIP+"/")
+			if err != nil || !strings.Contains(out, "Welcome to nginx!") {
+				t.Errorf("%s: sh -c wget: %v\n%s", pod, err, out)
+			}
 		}
 	})
 	t.Run("nslookup 1.28 walks the search list", func(t *testing.T) {
-		want := fmt.Sprintf("Server:    %s\nAddress 1: %s kube-dns.kube-system.svc.cluster.local\n\n"+
-			"Name:      kubernetes\nAddress 1: %s kubernetes.default.svc.cluster.local\n", nodeIP, nodeIP, apiIP)
-		out, err := s.kubectl("exec", "bb1284", "--", "nslookup", "kubernetes")
-		if diff := cmp.Diff(want, out); err != nil || diff != "" {
-			t.Errorf("nslookup kubernetes: %v (-want +got):\n%s", err, diff)
+		for _, c := range []struct {
+			host string
+			argv []string
+		}{
+			{"kubernetes", []string{"nslookup", "kubernetes"}},
+			{"kubernetes.default", []string{"nslookup", "kubernetes.default"}},
+			{"kubernetes", []string{"nslookup", "kubernetes", nodeIP}},
+			{"kubernetes", []string{"sh", "-c", "nslookup kubernetes"}}, // the shell looks nslookup up in PATH
+			{"kubernetes", []string{"env", "nslookup", "kubernetes"}},
+		} {
+			want := fmt.Sprintf("Server:    %s\nAddress 1: %s kube-dns.kube-system.svc.cluster.local\n\n"+
+				"Name:      %s\nAddress 1: %s kubernetes.default.svc.cluster.local\n", nodeIP, nodeIP, c.host, apiIP)
+			out, err := s.kubectl(append([]string{"exec", "bb1284", "--"}, c.argv...)...)
+			if diff := cmp.Diff(want, out); err != nil || diff != "" {
+				t.Errorf("%s: %v (-want +got):\n%s", strings.Join(c.argv, " "), err, diff)
+			}
 		}
 	})
 	t.Run("nslookup 1.28 failure", func(t *testing.T) {
@@ -68,9 +83,15 @@ func TestBusyboxTools(t *testing.T) {
 		}
 	})
 	t.Run("nslookup latest is busybox 1.37's", func(t *testing.T) {
-		out, _ := s.kubectl("exec", "bblatest", "--", "nslookup", "kubernetes.default.svc.cluster.local")
-		if !strings.Contains(out, "Server:\t\t"+nodeIP+"\n") || !strings.Contains(out, "Address: "+apiIP+"\n") {
-			t.Errorf("nslookup from busybox:latest:\n%s", out)
+		for _, sh := range []bool{false, true} {
+			argv := []string{"nslookup", "kubernetes.default.svc.cluster.local"}
+			if sh {
+				argv = []string{"sh", "-c", strings.Join(argv, " ")}
+			}
+			out, _ := s.kubectl(append([]string{"exec", "bblatest", "--"}, argv...)...)
+			if !strings.Contains(out, "Server:\t\t"+nodeIP+"\n") || !strings.Contains(out, "Address: "+apiIP+"\n") {
+				t.Errorf("%s from busybox:latest:\n%s", strings.Join(argv, " "), out)
+			}
 		}
 	})
 }

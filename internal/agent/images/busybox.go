@@ -44,6 +44,13 @@ type BusyboxLayout struct {
 	Binary string
 	// Self is the svcplane binary, which runs the applets of Applet.
 	Self string
+	// Shell is the busybox whose shell and command runners (sh, env,
+	// xargs...) the libc directory links: one that looks commands up in
+	// PATH, as busybox 1.28's images do, so that `sh -c nslookup` finds
+	// the libc nslookup. Debian's dynamic busybox does; the static one,
+	// built with FEATURE_SH_STANDALONE and PREFER_APPLETS, runs its own
+	// applets first. Empty means Binary.
+	Shell string
 	// Dir holds the applet directories.
 	Dir string
 }
@@ -60,6 +67,8 @@ func PrepareBusybox(l BusyboxLayout) (BusyboxDirs, error) {
 		libcTarget := l.Binary
 		if _, ok := Applet(applet); ok {
 			libcTarget = l.Self
+		} else if runsCommands(applet) && l.Shell != "" {
+			libcTarget = l.Shell
 		}
 		if err := link(l.Binary, filepath.Join(dirs.Current, applet)); err != nil {
 			return BusyboxDirs{}, err
@@ -69,6 +78,16 @@ func PrepareBusybox(l BusyboxLayout) (BusyboxDirs, error) {
 		}
 	}
 	return dirs, nil
+}
+
+// runsCommands reports whether an applet starts other programs by name,
+// which a busybox built with PREFER_APPLETS runs as its own applets.
+func runsCommands(applet string) bool {
+	switch applet {
+	case "sh", "ash", "hush", "env", "xargs", "time", "timeout", "nohup", "nice", "chroot", "setsid", "watch":
+		return true
+	}
+	return false
 }
 
 // link makes path a symbolic link to target, atomically replacing

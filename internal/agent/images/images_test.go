@@ -104,7 +104,7 @@ func TestPrepareBusybox(t *testing.T) {
 	if err := os.Symlink("/old/busybox", filepath.Join(dir, "stale")); err != nil {
 		t.Fatal(err)
 	}
-	l := BusyboxLayout{Binary: bin, Self: "/bin/svcplane", Dir: filepath.Join(dir, "applets")}
+	l := BusyboxLayout{Binary: bin, Self: "/bin/svcplane", Shell: "/bin/busybox", Dir: filepath.Join(dir, "applets")}
 	os.MkdirAll(filepath.Join(l.Dir, "current"), 0o755)
 	os.Symlink("/old/busybox", filepath.Join(l.Dir, "current", "wget"))
 	for range 2 { // the second run finds everything in place
@@ -123,7 +123,7 @@ func TestPrepareBusybox(t *testing.T) {
 			}
 		}
 		want := []string{"current/sh -> " + bin, "current/nslookup -> " + bin, "current/wget -> " + bin,
-			"libc/sh -> " + bin, "libc/nslookup -> /bin/svcplane", "libc/wget -> " + bin}
+			"libc/sh -> /bin/busybox", "libc/nslookup -> /bin/svcplane", "libc/wget -> " + bin}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("links (-want +got):\n%s", diff)
 		}
