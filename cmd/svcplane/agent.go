@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"flag"
+	"os"
 
+	"github.com/svcplane/svcplane/internal/agent/images"
 	"github.com/svcplane/svcplane/internal/app"
 	"github.com/svcplane/svcplane/internal/kubeconfig"
 )
@@ -18,6 +20,8 @@ func agentFlags(fs *flag.FlagSet, s *app.AgentSettings) {
 	fs.StringVar(&s.ClusterDomain, "cluster-domain", "cluster.local", "the cluster's DNS domain")
 	fs.StringVar(&s.NetnsDir, "netns-dir", "/run/netns", "where network namespaces are mounted")
 	fs.IntVar(&s.MaxPods, "max-pods", 0, "pods the node reports it can hold (default 110; 100000 when simulated)")
+	fs.StringVar(&s.Busybox, "busybox", envOr("SVCPLANE_BUSYBOX", images.DefaultBusybox),
+		"busybox binary whose applets busybox images run ($SVCPLANE_BUSYBOX; hack/deps.sh installs it; the host's busybox if missing)")
 	fs.IntVar(&s.Port, "agent-port", 10250, "port of the agent's HTTPS server (logs, exec, attach)")
 }
 
@@ -58,4 +62,12 @@ func upAgentFlags(fs *flag.FlagSet, cfg *app.UpConfig, args []string) {
 	fs.StringVar(&cfg.Proxy.IPTablesBackend, "iptables-backend", "auto", "iptables backend of the proxy: legacy, nft or auto")
 	fs.BoolVar(&cfg.Proxy.NoProxy, "no-proxy", false, "run no proxy on the node")
 	cfg.Args = append([]string{"up"}, args...)
+}
+
+// envOr is the environment variable key, or def when it is unset.
+func envOr(key, def string) string {
+	if v, ok := os.LookupEnv(key); ok && v != "" {
+		return v
+	}
+	return def
 }

@@ -9,7 +9,10 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
+
+	"github.com/svcplane/svcplane/internal/agent/images"
 )
 
 // command is one subcommand: its name, a line of help, and its run func.
@@ -36,6 +39,10 @@ func commands() []command {
 }
 
 func main() {
+	// Busybox images link some applets to this binary (see images.Applet).
+	if applet, ok := images.Applet(filepath.Base(os.Args[0])); ok {
+		os.Exit(applet(os.Args[1:]))
+	}
 	if len(os.Args) < 2 {
 		usage()
 		os.Exit(2)

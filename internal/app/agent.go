@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"time"
@@ -63,6 +64,9 @@ type AgentSettings struct {
 	ClusterDNS      string
 	ClusterDomain   string
 	MaxPods         int
+	// Busybox is the busybox binary busybox images run (default
+	// images.DefaultBusybox, else the host's busybox).
+	Busybox string
 	// Address and Port of the agent's HTTPS server (logs, exec, attach);
 	// the address defaults to the node IP, the port to 10250.
 	Address string
@@ -136,11 +140,7 @@ func newAgent(cfg AgentConfig, client kubernetes.Interface, nodeIP netip.Addr, p
 	if err != nil {
 		return nil, fmt.Errorf("find the svcplane binary: %w", err)
 	}
-	bbDir := filepath.Join(root, "busybox")
-	if ok, err := images.PrepareBusybox(bbDir); err != nil || !ok {
-		cfg.Logger.Warn("busybox applets not available to containers", "err", err)
-		bbDir = ""
-	}
+	bb := prepareBusybox(s.Busybox, self, filepath.Join(root, "busybox"), cfg.Logger)
 	fallback, _ := parseOptionalPrefix(s.PodCIDRFallback)
 	explicit, err := parseOptionalPrefix(s.PodCIDR)
 	if err != nil {
@@ -151,10 +151,38 @@ func newAgent(cfg AgentConfig, client kubernetes.Interface, nodeIP netip.Addr, p
 		PodCIDR: explicit, PodCIDRFallback: fallback, PodCIDRWait: s.PodCIDRWait,
 		NewRuntime:  runtimeFactory(s, root, self, nodeIP, cfg.Logger),
 		RuntimeName: s.Runtime, ProbesEnabled: s.Runtime != "simulated", QuietStarts: s.Runtime == "simulated",
-		Images:     images.NewResolver(images.Config{Self: self, BusyboxDir: bbDir}),
+		Images:     images.NewResolver(images.Config{Self: self, Busybox: bb}),
 		ClusterDNS: []string{s.ClusterDNS}, ClusterDomain: s.ClusterDomain, MaxPods: s.MaxPods,
 		Logger: cfg.Logger,
 	}), nil
+}
+
+// prepareBusybox lays out the busybox applets for containers; without
+// the static busybox it falls back to the host's, and without any it logs
+// that busybox images have no applets.
+func prepareBusybox(want, self, dir string, log *slog.Logger) images.BusyboxDirs {
+	if want == "" {
+		want = images.DefaultBusybox
+	}
+	bin, fallback := images.FindBusybox(want)
+	if bin == "" {
+		log.Warn("no busybox: busybox images have no applets (run hack/deps.sh)", "want", want)
+		return images.BusyboxDirs{}
+	}
+	if fallback {
+		log.Warn("static busybox not found, busybox images run the host's busybox, whose wget -T may crash (run hack/deps.sh)",
+			"want", want, "using", bin)
+	}
+	shell, err := exec.LookPath("busybox")
+	if err != nil {
+		log.Warn("no host busybox: shells of busybox:1.28 and older run busybox 1.37's nslookup (run hack/deps.sh)")
+	}
+	dirs, err := images.PrepareBusybox(images.BusyboxLayout{Binary: bin, Self: self, Shell: shell, Dir: dir})
+	if err != nil {
+		log.Warn("busybox applets not available to containers", "err", err)
+		return images.BusyboxDirs{}
+	}
+	return dirs
 }
 
 // runtimeFactory picks the runtime: a plain switch, no registration.

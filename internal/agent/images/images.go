@@ -3,8 +3,10 @@
 // `svcplane image <name> [args]` in the container's namespaces: nginx (a
 // web server answering like nginx's default page), agnhost (the Kubernetes
 // e2e helper: pause, serve-hostname, netexec) and pause. busybox runs the
-// host's busybox applets. Any other image runs only when the container's
-// command names a host executable.
+// applets of a static busybox 1.37 (Debian trixie's busybox-static, see
+// hack/deps.sh); busybox:1.28 and older tags run svcplane's copy of 1.28's
+// libc nslookup instead of busybox's (package libcnslookup). Any other
+// image runs only when the container's command names a host executable.
 package images
 
 import (
@@ -25,8 +27,9 @@ var ErrNotBuiltIn = errors.New("not built in")
 type Config struct {
 	// Self is the path of the svcplane binary.
 	Self string
-	// BusyboxDir holds a link per busybox applet (see PrepareBusybox).
-	BusyboxDir string
+	// Busybox holds the busybox applet directories (see PrepareBusybox);
+	// empty when busybox is not available.
+	Busybox BusyboxDirs
 }
 
 // Resolver turns a container into the argv and environment to run.
@@ -52,7 +55,7 @@ const standardPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/b
 // Resolve returns what to run for container c.
 func (r *Resolver) Resolve(c *corev1.Container) (Resolved, error) {
 	name := ShortName(c.Image)
-	res := Resolved{Image: name, Env: []string{"PATH=" + r.path()}}
+	res := Resolved{Image: name, Env: []string{"PATH=" + r.path(r.cfg.Busybox.Current)}}
 	switch name {
 	case "nginx":
 		res.Argv = r.entrypoint(c, "nginx", []string{r.cfg.Self, "image", "nginx", "--ports", portList(c)}, nil)
@@ -65,6 +68,9 @@ func (r *Resolver) Resolve(c *corev1.Container) (Resolved, error) {
 		res.Argv = r.entrypoint(c, "pause", []string{r.cfg.Self, "image", "pause"}, nil)
 	case "busybox":
 		res.Argv = noEntrypoint(c, []string{"sh"})
+		if libcBusybox(imageTag(c.Image)) {
+			res.Env = []string{"PATH=" + r.path(r.cfg.Busybox.Libc)}
+		}
 	default:
 		if len(c.Command) == 0 {
 			return Resolved{}, fmt.Errorf("image %s is %w; set command to a host executable", c.Image, ErrNotBuiltIn)
@@ -90,11 +96,12 @@ func (r *Resolver) entrypoint(c *corev1.Container, program string, builtin, defa
 	return append(append([]string(nil), c.Command...), c.Args...)
 }
 
-func (r *Resolver) path() string {
-	if r.cfg.BusyboxDir == "" {
+// path is the standard PATH after the busybox applet directory dir.
+func (r *Resolver) path(dir string) string {
+	if dir == "" {
 		return standardPath
 	}
-	return r.cfg.BusyboxDir + ":" + standardPath
+	return dir + ":" + standardPath
 }
 
 // noEntrypoint is the argv of an image without an entrypoint: command
@@ -122,6 +129,15 @@ func portList(c *corev1.Container) string {
 		return "80"
 	}
 	return strings.Join(ports, ",")
+}
+
+// imageTag is an image reference's tag, "latest" when it has none.
+func imageTag(ref string) string {
+	ref, _, _ = strings.Cut(ref, "@")
+	if i := strings.LastIndexByte(ref, ':'); i > strings.LastIndexByte(ref, '/') {
+		return ref[i+1:]
+	}
+	return "latest"
 }
 
 // ShortName returns the built-in name an image reference means: the last
