@@ -3,7 +3,7 @@
 # Idempotent; needs root (or sudo) and Debian's package mirrors.
 set -euo pipefail
 
-packages=(iproute2 iptables nftables ipvsadm conntrack dnsutils curl busybox procps)
+packages=(iproute2 iptables nftables ipvsadm conntrack dnsutils curl busybox procps kmod)
 
 missing=()
 for p in "${packages[@]}"; do
