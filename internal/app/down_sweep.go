@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"time"
 
 	"github.com/svcplane/svcplane/internal/agent/runtime/process"
@@ -59,17 +61,19 @@ func sweepCluster(cfg DownConfig, t downTarget) error {
 }
 
 // killRecorded kills the init of every container the agents' state
-// records, with its descendants and its session.
+// records, with its descendants, its session, and every process in its
+// pod's network namespace (found through the init's /proc entry, which
+// works where the namespace's mount cannot be seen).
 func killRecorded(cfg DownConfig, dataDir string, rep *sweepReport) {
-	var refs []proctable.Ref
+	var inits []process.RecordedInit
 	for _, root := range agentRuntimeRoots(dataDir) {
 		r, err := process.RecordedInits(root)
 		if err != nil {
 			rep.fail("agent state in %s: %v", root, err)
 		}
-		refs = append(refs, r...)
+		inits = append(inits, r...)
 	}
-	if len(refs) == 0 {
+	if len(inits) == 0 {
 		return
 	}
 	all, err := proctable.List(cfg.ProcRoot)
@@ -77,7 +81,47 @@ func killRecorded(cfg DownConfig, dataDir string, rep *sweepReport) {
 		rep.fail("%v", err)
 		return
 	}
+	refs := make([]proctable.Ref, 0, len(inits))
+	for _, in := range inits {
+		refs = append(refs, in.Ref)
+		if !in.HostNetwork {
+			refs = append(refs, inPodNetns(cfg, all, in.Ref)...)
+		}
+	}
 	kill(cfg, proctable.Family(all, refs), "pod process", rep)
+}
+
+// inPodNetns returns the processes in the network namespace of the pod
+// whose recorded init is r, if it still runs. The init's main thread
+// stays in the node's namespace and one of its threads enters the pod's:
+// that is the namespace other than the node's and down's own.
+func inPodNetns(cfg DownConfig, all []proctable.Proc, r proctable.Ref) []proctable.Ref {
+	if !slices.ContainsFunc(all, r.Matches) {
+		return nil
+	}
+	dir := filepath.Join(cfg.ProcRoot, strconv.Itoa(r.PID))
+	node, err := netns.Inode(filepath.Join(dir, "ns", "net"))
+	if err != nil {
+		return nil
+	}
+	own, err := netns.Inode("/proc/self/ns/net")
+	if err != nil {
+		return nil
+	}
+	threads, _ := filepath.Glob(filepath.Join(dir, "task", "*", "ns", "net"))
+	var out []proctable.Ref
+	seen := map[uint64]bool{node: true, own: true}
+	for _, th := range threads {
+		ino, err := netns.Inode(th)
+		if err != nil || seen[ino] {
+			continue
+		}
+		seen[ino] = true
+		for _, pid := range netns.ProcessesIn(ino) {
+			out = append(out, proctable.Ref{PID: pid})
+		}
+	}
+	return out
 }
 
 // kill kills procs and reports those that survive.

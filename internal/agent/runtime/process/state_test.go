@@ -25,7 +25,7 @@ func TestRecordedInits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 2 || got[0] == got[1] || got[0].PID == 0 {
+	if len(got) != 2 || got[0] == got[1] || got[0].PID == 0 || got[0].HostNetwork {
 		t.Fatalf("recorded inits: %v", got)
 	}
 	for _, ref := range got {
