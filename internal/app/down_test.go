@@ -37,6 +37,9 @@ func (w downWorld) cluster(t *testing.T, name string, running bool) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := w.reg.Register(name, dir); err != nil {
+		t.Fatal(err)
+	}
 	if running {
 		t.Cleanup(l.Release)
 	} else {

@@ -88,7 +88,14 @@ func claimDataDir(cfg UpConfig) (*clusterdir.Lock, error) {
 		rec.Name = cfg.Agent.withDefaults().Cluster
 	}
 	dir := orString(cfg.APIServer.DataDir, "/var/lib/svcplane")
-	return clusterdir.Claim(dir, rec, cfg.Registry)
+	lock, err := clusterdir.Claim(dir, rec, cfg.Registry)
+	if err != nil || rec.Name == "" {
+		return lock, err
+	}
+	if err := cfg.Registry.Register(rec.Name, dir); err != nil {
+		cfg.Logger.Warn("cluster not listed on the machine: svcplane down will need --data-dir", "err", err)
+	}
+	return lock, nil
 }
 
 func printUsage(out io.Writer, s *APIServer) {

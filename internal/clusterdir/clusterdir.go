@@ -239,8 +239,8 @@ func sameDir(a, b string) bool {
 
 // Claim is what up does first: it locks data directory dir, refuses a
 // cluster name that a running up of another data directory holds, then
-// records the cluster in dir and registers it. The lock is held until
-// Release.
+// records the cluster in dir. The lock is held until Release. Registering
+// the cluster is left to the caller (a failure there need not stop up).
 func Claim(dir string, rec Record, reg Registry) (*Lock, error) {
 	l, err := Acquire(dir)
 	if err != nil {
@@ -255,12 +255,6 @@ func Claim(dir string, rec Record, reg Registry) (*Lock, error) {
 	if err := Write(dir, rec); err != nil {
 		l.Release()
 		return nil, err
-	}
-	if rec.Name != "" {
-		if err := reg.Register(rec.Name, dir); err != nil {
-			l.Release()
-			return nil, err
-		}
 	}
 	return l, nil
 }

@@ -74,6 +74,11 @@ func TestClaim(t *testing.T) {
 			}
 			if err == nil {
 				held = append(held, l) // held until the whole test ends
+				if tc.rec.Name != "" {
+					if err := reg.Register(tc.rec.Name, tc.dir); err != nil {
+						t.Fatal(err)
+					}
+				}
 			}
 		})
 	}
