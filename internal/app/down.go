@@ -120,7 +120,7 @@ func downInputs(cfg DownConfig) (downInput, error) {
 	return in, nil
 }
 
-// stopHolders refuses, or with leave stops, the running ups that hold the
+// stopHolders refuses to go on, or stops, the running ups that hold the
 // cluster: one of another data directory (only with --force), and the
 // one of its own data directory (when the user named that directory, or
 // with --force).
