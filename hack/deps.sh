@@ -4,7 +4,7 @@
 # (or sudo) and Debian's package mirrors.
 set -euo pipefail
 
-packages=(iproute2 iptables nftables ipvsadm conntrack dnsutils curl busybox procps)
+packages=(iproute2 iptables nftables ipvsadm conntrack dnsutils curl busybox procps kmod)
 
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"

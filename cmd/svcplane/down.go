@@ -3,39 +3,22 @@ package main
 import (
 	"context"
 	"flag"
-	"fmt"
 	"os"
-	"path/filepath"
 
-	"github.com/svcplane/svcplane/internal/netns"
+	"github.com/svcplane/svcplane/internal/app"
 )
 
-// runDown removes everything a cluster made on the machine: every
-// namespace named with its prefix and each process inside, and the
-// agents' runtime state in the data directory.
-func runDown(_ context.Context, args []string) error {
+// runDown removes one cluster from the machine (see app.RunDown).
+func runDown(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("down", flag.ContinueOnError)
-	sandbox := fs.String("sandbox", "", "name of the sandbox (or cluster) to remove")
-	dir := fs.String("netns-dir", "/run/netns", "where network namespaces are mounted")
-	dataDir := fs.String("data-dir", "", "data directory whose agent state to remove too")
+	var cfg app.DownConfig
+	fs.StringVar(&cfg.Sandbox, "sandbox", "", "name of the cluster (sandbox) to remove (default: the one the data directory records, else the only one on the machine)")
+	fs.StringVar(&cfg.DataDir, "data-dir", "", "data directory of the cluster to remove; its up, if running, is stopped")
+	fs.StringVar(&cfg.NetnsDir, "netns-dir", "/run/netns", "where network namespaces are mounted")
+	fs.BoolVar(&cfg.Force, "force", false, "also remove a cluster that a running up of another data directory holds (stopping it)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *sandbox == "" {
-		*sandbox = "svcplane"
-	}
-	if !netns.ValidCluster(*sandbox) {
-		return fmt.Errorf("invalid sandbox name %q", *sandbox)
-	}
-	names := netns.Names{Cluster: *sandbox}
-	removed, err := netns.Sweep(netns.NewDir(*dir), names.Prefix())
-	for _, n := range removed {
-		fmt.Println("removed netns", n)
-	}
-	if *dataDir != "" {
-		if rerr := os.RemoveAll(filepath.Join(*dataDir, "agents")); rerr != nil && err == nil {
-			err = rerr
-		}
-	}
-	return err
+	cfg.Out = os.Stdout
+	return app.RunDown(ctx, cfg)
 }

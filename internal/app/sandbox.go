@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -111,6 +112,10 @@ func enterSandbox(ctx context.Context, cfg *UpConfig) error {
 	if err := netns.SetupSandboxNode(nodeIP); err != nil {
 		return err
 	}
+	nodeNetns := netns.NewDir(cfg.Agent.NetnsDir).Path(netns.Names{Cluster: cfg.Sandbox}.Node(cfg.Sandbox))
+	if err := setupNodeSysctls(nodeNetns, cfg.Logger); err != nil {
+		return err
+	}
 	f := os.NewFile(sandboxFD, "api-listener")
 	host, err := net.FileListener(f)
 	f.Close()
@@ -125,6 +130,26 @@ func enterSandbox(ctx context.Context, cfg *UpConfig) error {
 	s := &cfg.Agent
 	s.NodeName, s.NodeIP, s.Cluster = orString(s.NodeName, cfg.Sandbox), nodeIP.Addr().String(), cfg.Sandbox
 	go forward(ctx, host, net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), cfg.Logger)
+	return nil
+}
+
+// setupNodeSysctls sets the node namespace's sysctls and logs, in one
+// line, what each is now and what it was before.
+func setupNodeSysctls(nodeNetns string, log *slog.Logger) error {
+	res, err := netns.SetupNodeSysctls(nodeNetns)
+	if err != nil {
+		return fmt.Errorf("sandbox node sysctls: %w", err)
+	}
+	parts := make([]string, len(res))
+	failed := false
+	for i, r := range res {
+		parts[i], failed = r.String(), failed || r.Err != nil
+	}
+	level := slog.LevelInfo
+	if failed {
+		level = slog.LevelWarn
+	}
+	log.Log(context.Background(), level, "node namespace sysctls", "sysctls", strings.Join(parts, ", "))
 	return nil
 }
 

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+
+	"github.com/svcplane/svcplane/internal/clusterdir"
+	"github.com/svcplane/svcplane/internal/netns"
 )
 
 // UpConfig configures `svcplane up`: one node with everything on it.
@@ -25,6 +28,8 @@ type UpConfig struct {
 	Sandbox       string
 	Args          []string
 	SandboxNodeIP string
+	// Registry lists the machine's clusters (clusterdir.DefaultRegistry).
+	Registry clusterdir.Registry
 	// Out receives the how-to-use text.
 	Out    io.Writer
 	Logger *slog.Logger
@@ -35,6 +40,13 @@ type UpConfig struct {
 func RunUp(ctx context.Context, cfg UpConfig) error {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if !inSandbox() {
+		lock, err := claimDataDir(cfg)
+		if err != nil {
+			return err
+		}
+		defer lock.Release()
 	}
 	if cfg.Sandbox != "" && !inSandbox() {
 		return runSandboxParent(ctx, cfg)
@@ -72,6 +84,25 @@ func RunUp(ctx context.Context, cfg UpConfig) error {
 	}
 	<-s.Done
 	return s.Err()
+}
+
+// claimDataDir locks the data directory for as long as up runs and
+// records in it the cluster it makes on the machine, so that `svcplane
+// down --data-dir` removes that one and no other.
+func claimDataDir(cfg UpConfig) (*clusterdir.Lock, error) {
+	rec := clusterdir.Record{Name: cfg.Sandbox, Sandbox: cfg.Sandbox != "", NetnsDir: orString(cfg.Agent.NetnsDir, netns.DefaultDir)}
+	if rec.Name == "" && !cfg.NoAgent {
+		rec.Name = cfg.Agent.withDefaults().Cluster
+	}
+	dir := orString(cfg.APIServer.DataDir, "/var/lib/svcplane")
+	lock, err := clusterdir.Claim(dir, rec, cfg.Registry)
+	if err != nil || rec.Name == "" {
+		return lock, err
+	}
+	if err := cfg.Registry.Register(rec.Name, dir); err != nil {
+		cfg.Logger.Warn("cluster not listed on the machine: svcplane down will need --data-dir", "err", err)
+	}
+	return lock, nil
 }
 
 func printUsage(out io.Writer, s *APIServer) {

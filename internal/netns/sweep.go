@@ -38,8 +38,8 @@ func Sweep(ns Namespaces, prefix string) ([]string, error) {
 // (up to 5s) until none is left.
 func killIn(path string) error {
 	ino, err := inode(path)
-	if err != nil {
-		return nil // not mounted: nothing can be inside
+	if err != nil || !isNetns(path) {
+		return nil // not mounted here: nothing to find by it
 	}
 	for deadline := time.Now().Add(5 * time.Second); ; {
 		pids := ProcessesIn(ino)
@@ -83,3 +83,7 @@ func ProcessesIn(ino uint64) []int {
 	}
 	return pids
 }
+
+// IsMounted says whether path is a network namespace mounted in this
+// process's mount namespace (not a file left without its mount).
+func IsMounted(path string) bool { return isNetns(path) }

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/svcplane/svcplane/internal/proctable"
 )
 
 // The runtime keeps what it must find again after a restart in files:
@@ -117,4 +119,49 @@ func readJSON(path string, v any) (bool, error) {
 		return false, fmt.Errorf("read %s: %w", path, err)
 	}
 	return true, nil
+}
+
+// RecordedInit is the init process of one container instance, as the
+// runtime's files record it.
+type RecordedInit struct {
+	proctable.Ref
+	// HostNetwork says the pod shares the node's network namespace.
+	HostNetwork bool
+}
+
+// RecordedInits returns the init process of every container instance
+// kept under the runtime root, running or not: what `svcplane down` kills
+// (with their process groups, descendants and network namespaces) when it
+// cannot see the pods' network namespaces.
+func RecordedInits(root string) ([]RecordedInit, error) {
+	l := layout{root: root}
+	pods, err := os.ReadDir(l.podsDir())
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read pods: %w", err)
+	}
+	var out []RecordedInit
+	var errs []error
+	for _, pod := range pods {
+		uid := types.UID(pod.Name())
+		var rec podRecord
+		if _, err := readJSON(l.podFile(uid), &rec); err != nil {
+			errs = append(errs, err)
+		}
+		for _, name := range l.containerNames(uid) {
+			for _, attempt := range l.attempts(uid, name) {
+				var p procRecord
+				ok, err := readJSON(filepath.Join(l.instanceDir(uid, name, attempt), "proc.json"), &p)
+				if err != nil {
+					errs = append(errs, err)
+				}
+				if ok && p.PID > 0 {
+					out = append(out, RecordedInit{Ref: proctable.Ref{PID: p.PID, StartTicks: p.StartTicks}, HostNetwork: rec.HostNetwork})
+				}
+			}
+		}
+	}
+	return out, errors.Join(errs...)
 }
