@@ -14,11 +14,12 @@ import (
 	"github.com/svcplane/svcplane/internal/controller/nodelifecycle"
 	"github.com/svcplane/svcplane/internal/controller/replicaset"
 	"github.com/svcplane/svcplane/internal/controller/scheduler"
+	"github.com/svcplane/svcplane/internal/controller/serviceaccount"
 )
 
 // workloadControllers builds the Deployment, ReplicaSet, scheduler,
-// garbage collector, namespace, node lifecycle/IPAM and LoadBalancer
-// controllers.
+// garbage collector, namespace, node lifecycle/IPAM, serviceaccount and
+// LoadBalancer controllers.
 func workloadControllers(d controllerDeps) ([]namedRun, error) {
 	dyn, err := dynamic.NewForConfig(d.RESTConfig)
 	if err != nil {
@@ -27,7 +28,7 @@ func workloadControllers(d controllerDeps) ([]namedRun, error) {
 	var runs []namedRun
 	for _, build := range []func(controllerDeps, dynamic.Interface) (namedRun, error){
 		replicaSetController, deploymentController, schedulerController, gcController,
-		namespaceController, nodeIPAMController, nodeLifecycleController,
+		namespaceController, nodeIPAMController, nodeLifecycleController, serviceAccountController,
 	} {
 		r, err := build(d, dyn)
 		if err != nil {
@@ -97,6 +98,17 @@ func namespaceController(d controllerDeps, dyn dynamic.Interface) (namedRun, err
 		return namedRun{}, err
 	}
 	return namedRun{name: namespace.Name, run: runWith(c.Run, d.Settings.Workers)}, nil
+}
+
+func serviceAccountController(d controllerDeps, _ dynamic.Interface) (namedRun, error) {
+	c, err := serviceaccount.New(serviceaccount.Config{
+		Client: d.Client, Namespaces: d.Informers.Core().V1().Namespaces(),
+		ServiceAccounts: d.Informers.Core().V1().ServiceAccounts(), Logger: d.Logger,
+	})
+	if err != nil {
+		return namedRun{}, err
+	}
+	return namedRun{name: serviceaccount.Name, run: runWith(c.Run, d.Settings.Workers)}, nil
 }
 
 func nodeIPAMController(d controllerDeps, _ dynamic.Interface) (namedRun, error) {

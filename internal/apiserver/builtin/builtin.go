@@ -21,7 +21,9 @@ import (
 	"github.com/svcplane/svcplane/internal/apiserver/registry/node"
 	"github.com/svcplane/svcplane/internal/apiserver/registry/pod"
 	"github.com/svcplane/svcplane/internal/apiserver/registry/replicaset"
+	"github.com/svcplane/svcplane/internal/apiserver/registry/secret"
 	"github.com/svcplane/svcplane/internal/apiserver/registry/service"
+	"github.com/svcplane/svcplane/internal/apiserver/registry/serviceaccount"
 )
 
 // Config carries what resources need to know of the cluster.
@@ -58,6 +60,11 @@ func coreResources(cfg Config) []*registry.Resource {
 		{GroupVersion: v1, Name: "configmaps", Singular: "configmap", Kind: "ConfigMap", ListKind: "ConfigMapList", Namespaced: true,
 			ShortNames: []string{"cm"},
 			New:        newOf[corev1.ConfigMap], NewList: newOf[corev1.ConfigMapList], Strategy: configmap.Strategy()},
+		{GroupVersion: v1, Name: "secrets", Singular: "secret", Kind: "Secret", ListKind: "SecretList", Namespaced: true,
+			New: newOf[corev1.Secret], NewList: newOf[corev1.SecretList], Strategy: secret.Strategy()},
+		{GroupVersion: v1, Name: "serviceaccounts", Singular: "serviceaccount", Kind: "ServiceAccount", ListKind: "ServiceAccountList", Namespaced: true,
+			ShortNames: []string{"sa"},
+			New:        newOf[corev1.ServiceAccount], NewList: newOf[corev1.ServiceAccountList], Strategy: serviceaccount.Strategy()},
 		{GroupVersion: v1, Name: "events", Singular: "event", Kind: "Event", ListKind: "EventList", Namespaced: true,
 			ShortNames: []string{"ev"},
 			New:        newOf[corev1.Event], NewList: newOf[corev1.EventList], Strategy: event.Strategy()},

@@ -53,6 +53,10 @@ func For(gr schema.GroupResource) (Printer, bool) {
 		return namespacePrinter(), true
 	case "configmaps":
 		return configMapPrinter(), true
+	case "secrets":
+		return secretPrinter(), true
+	case "serviceaccounts":
+		return serviceAccountPrinter(), true
 	case "events":
 		return eventPrinter(), true
 	case "deployments.apps":
