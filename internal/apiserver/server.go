@@ -152,9 +152,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/api/", s.serveAPI)
 	mux.HandleFunc("/apis", s.serveAPI)
 	mux.HandleFunc("/apis/", s.serveAPI)
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, apierrors.NewNotFound(schema.GroupResource{}, ""))
-	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { writeError(w, errNoResource()) })
 	return s.authenticate(mux)
 }
 
@@ -168,13 +166,23 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	h := s.resources[schema.GroupVersionResource{Group: info.Group, Version: info.Version, Resource: info.Resource}]
 	if h == nil {
-		writeError(w, apierrors.NewNotFound(schema.GroupResource{Group: info.Group, Resource: info.Resource}, ""))
+		writeError(w, errNoResource())
 		return
 	}
 	done := s.metrics.observe(info.Verb, h.def.GroupResource(), info.Subresource)
 	rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
 	h.serve(rec, r, info)
 	done(rec.code)
+}
+
+// errNoResource is kube-apiserver's answer for a path that names no
+// served resource: 404 NotFound, "the server could not find the requested
+// resource", with empty details.
+func errNoResource() *apierrors.StatusError {
+	return &apierrors.StatusError{ErrStatus: metav1.Status{
+		Status: metav1.StatusFailure, Code: http.StatusNotFound, Reason: metav1.StatusReasonNotFound,
+		Details: &metav1.StatusDetails{}, Message: "the server could not find the requested resource",
+	}}
 }
 
 func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {

@@ -17,7 +17,8 @@ import (
 	"github.com/svcplane/svcplane/internal/controller/serviceaccount"
 )
 
-// workloadControllers builds the Deployment, ReplicaSet, scheduler,
+// workloadControllers builds the Deployment, ReplicaSet,
+// ReplicationController, scheduler,
 // garbage collector, namespace, node lifecycle/IPAM, serviceaccount and
 // LoadBalancer controllers.
 func workloadControllers(d controllerDeps) ([]namedRun, error) {
@@ -27,7 +28,7 @@ func workloadControllers(d controllerDeps) ([]namedRun, error) {
 	}
 	var runs []namedRun
 	for _, build := range []func(controllerDeps, dynamic.Interface) (namedRun, error){
-		replicaSetController, deploymentController, schedulerController, gcController,
+		replicaSetController, replicationController, deploymentController, schedulerController, gcController,
 		namespaceController, nodeIPAMController, nodeLifecycleController, serviceAccountController,
 	} {
 		r, err := build(d, dyn)
@@ -60,6 +61,19 @@ func replicaSetController(d controllerDeps, _ dynamic.Interface) (namedRun, erro
 		return namedRun{}, err
 	}
 	return namedRun{name: replicaset.Name, run: runWith(c.Run, d.Settings.Workers)}, nil
+}
+
+// replicationController is the ReplicaSet controller over
+// ReplicationControllers.
+func replicationController(d controllerDeps, _ dynamic.Interface) (namedRun, error) {
+	c, err := replicaset.New(replicaset.Config{
+		Client: d.Client, Kind: replicaset.ReplicationControllers(d.Client, d.Informers.Core().V1().ReplicationControllers()),
+		Name: replicaset.RCName, Pods: d.Informers.Core().V1().Pods(), Recorder: d.Recorder(replicaset.RCName), Logger: d.Logger,
+	})
+	if err != nil {
+		return namedRun{}, err
+	}
+	return namedRun{name: replicaset.RCName, run: runWith(c.Run, d.Settings.Workers)}, nil
 }
 
 func deploymentController(d controllerDeps, _ dynamic.Interface) (namedRun, error) {

@@ -21,6 +21,7 @@ import (
 	"github.com/svcplane/svcplane/internal/apiserver/registry/node"
 	"github.com/svcplane/svcplane/internal/apiserver/registry/pod"
 	"github.com/svcplane/svcplane/internal/apiserver/registry/replicaset"
+	"github.com/svcplane/svcplane/internal/apiserver/registry/replicationcontroller"
 	"github.com/svcplane/svcplane/internal/apiserver/registry/secret"
 	"github.com/svcplane/svcplane/internal/apiserver/registry/service"
 	"github.com/svcplane/svcplane/internal/apiserver/registry/serviceaccount"
@@ -60,6 +61,10 @@ func coreResources(cfg Config) []*registry.Resource {
 		{GroupVersion: v1, Name: "configmaps", Singular: "configmap", Kind: "ConfigMap", ListKind: "ConfigMapList", Namespaced: true,
 			ShortNames: []string{"cm"},
 			New:        newOf[corev1.ConfigMap], NewList: newOf[corev1.ConfigMapList], Strategy: configmap.Strategy()},
+		{GroupVersion: v1, Name: "replicationcontrollers", Singular: "replicationcontroller", Kind: "ReplicationController",
+			ListKind: "ReplicationControllerList", Namespaced: true,
+			ShortNames: []string{"rc"}, Categories: []string{"all"}, Subresources: []string{"status", "scale"},
+			New: newOf[corev1.ReplicationController], NewList: newOf[corev1.ReplicationControllerList], Strategy: replicationcontroller.Strategy()},
 		{GroupVersion: v1, Name: "secrets", Singular: "secret", Kind: "Secret", ListKind: "SecretList", Namespaced: true,
 			New: newOf[corev1.Secret], NewList: newOf[corev1.SecretList], Strategy: secret.Strategy()},
 		{GroupVersion: v1, Name: "serviceaccounts", Singular: "serviceaccount", Kind: "ServiceAccount", ListKind: "ServiceAccountList", Namespaced: true,

@@ -53,6 +53,8 @@ func For(gr schema.GroupResource) (Printer, bool) {
 		return namespacePrinter(), true
 	case "configmaps":
 		return configMapPrinter(), true
+	case "replicationcontrollers":
+		return replicationControllerPrinter(), true
 	case "secrets":
 		return secretPrinter(), true
 	case "serviceaccounts":

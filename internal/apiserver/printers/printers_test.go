@@ -111,6 +111,7 @@ var resources = []schema.GroupResource{
 	{Resource: "events"},
 	{Resource: "secrets"},
 	{Resource: "serviceaccounts"},
+	{Resource: "replicationcontrollers"},
 	{Group: "apps", Resource: "deployments"},
 	{Group: "apps", Resource: "replicasets"},
 	{Group: "coordination.k8s.io", Resource: "leases"},
@@ -126,6 +127,7 @@ configmaps: Name:string:name | Data:string | Age:string
 events: Last Seen:string | Type:string | Reason:string | Object:string | +Subobject:string(1) | +Source:string(1) | Message:string | +First Seen:string(1) | +Count:string(1) | +Name:string:name(1)
 secrets: Name:string:name | Type:string | Data:string | Age:string
 serviceaccounts: Name:string:name | Secrets:string | Age:string
+replicationcontrollers: Name:string:name | Desired:integer | Current:integer | Ready:integer | Age:string | +Containers:string(1) | +Images:string(1) | +Selector:string(1)
 deployments.apps: Name:string:name | Ready:string | Up-to-date:string | Available:string | Age:string | +Containers:string(1) | +Images:string(1) | +Selector:string(1)
 replicasets.apps: Name:string:name | Desired:integer | Current:integer | Ready:integer | Age:string | +Containers:string(1) | +Images:string(1) | +Selector:string(1)
 leases.coordination.k8s.io: Name:string:name | Holder:string | Age:string
@@ -194,6 +196,7 @@ func TestCellTypes(t *testing.T) {
 		"events":                          &corev1.Event{},
 		"secrets":                         &corev1.Secret{},
 		"serviceaccounts":                 &corev1.ServiceAccount{},
+		"replicationcontrollers":          &corev1.ReplicationController{},
 		"deployments.apps":                &appsv1.Deployment{},
 		"replicasets.apps":                &appsv1.ReplicaSet{},
 		"leases.coordination.k8s.io":      &coordinationv1.Lease{},
@@ -208,6 +211,7 @@ configmaps: string int64 string
 events: string string string string string string string string int64 string
 secrets: string string int64 string
 serviceaccounts: string int64 string
+replicationcontrollers: string int64 int64 int64 string string string string
 deployments.apps: string string int64 int64 string string string string
 replicasets.apps: string int64 int64 int64 string string string string
 leases.coordination.k8s.io: string string string`
