@@ -10,6 +10,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"sync"
 
@@ -42,6 +43,10 @@ type Config struct {
 	// NodeTLS reaches node agents for pods/log, exec and attach (client
 	// certificate and CA); without it those answer 503.
 	NodeTLS *tls.Config
+	// ProxyDial, when set, dials the pods and endpoints of the proxy
+	// subresources instead of a plain dialer: integration tests point
+	// them at loopback backends.
+	ProxyDial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // Server serves the Kubernetes API.
