@@ -63,7 +63,7 @@ func coreResources(cfg Config) []*registry.Resource {
 			New:        newOf[corev1.ConfigMap], NewList: newOf[corev1.ConfigMapList], Strategy: configmap.Strategy()},
 		{GroupVersion: v1, Name: "replicationcontrollers", Singular: "replicationcontroller", Kind: "ReplicationController",
 			ListKind: "ReplicationControllerList", Namespaced: true,
-			ShortNames: []string{"rc"}, Categories: []string{"all"}, Subresources: []string{"status", "scale"},
+			ShortNames: []string{"rc"}, Categories: []string{"all"}, Subresources: []string{"status", "scale"}, OrphanByDefault: true,
 			New: newOf[corev1.ReplicationController], NewList: newOf[corev1.ReplicationControllerList], Strategy: replicationcontroller.Strategy()},
 		{GroupVersion: v1, Name: "secrets", Singular: "secret", Kind: "Secret", ListKind: "SecretList", Namespaced: true,
 			New: newOf[corev1.Secret], NewList: newOf[corev1.SecretList], Strategy: secret.Strategy()},

@@ -1,6 +1,7 @@
 package workloads
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -58,6 +59,26 @@ func TestReplicationController(t *testing.T) {
 	e.eventually(15*time.Second, "pods collected", func() (bool, string) {
 		list, err := e.Client.CoreV1().Pods(ns).List(e.ctx, metav1.ListOptions{LabelSelector: labels.Set{"name": "web"}.String()})
 		return err == nil && len(list.Items) == 0, describe(err, "list")
+	})
+	testRCOrphansByDefault(e, ns)
+}
+
+// testRCOrphansByDefault: a delete without a propagation policy (not
+// kubectl's, which asks for Background) orphans an RC's pods, as upstream
+// keeps for core/v1 ReplicationControllers.
+func testRCOrphansByDefault(e *env, ns string) {
+	if _, errOut, err := e.KubectlResult(strings.ReplaceAll(strings.ReplaceAll(rcManifest, "NS", ns), "replicas: 2", "replicas: 1"), "apply", "-f", "-"); err != nil {
+		e.t.Fatalf("apply rc: %v\n%s", err, errOut)
+	}
+	e.waitPods(ns, 1)
+	if err := e.Client.CoreV1().ReplicationControllers(ns).Delete(e.ctx, "web", metav1.DeleteOptions{}); err != nil {
+		e.t.Fatal(err)
+	}
+	e.eventually(15*time.Second, "rc gone, its pod orphaned", func() (bool, string) {
+		_, err := e.Client.CoreV1().ReplicationControllers(ns).Get(e.ctx, "web", metav1.GetOptions{})
+		pods := e.pods(ns)
+		return apierrors.IsNotFound(err) && len(pods) == 1 && len(pods[0].OwnerReferences) == 0,
+			fmt.Sprintf("rc: %v, %d pods", err, len(pods))
 	})
 }
 
