@@ -75,11 +75,11 @@ func Validate(_ context.Context, s *corev1.Secret) field.ErrorList {
 	return append(errs, validateType(s, dataPath)...)
 }
 
-// typeRules are the keys each built-in type requires.
+// typeRules are the keys each built-in type requires to be present (an
+// SSH key must also not be empty).
 var typeRules = map[corev1.SecretType][]string{
 	corev1.SecretTypeDockercfg:        {corev1.DockerConfigKey},
 	corev1.SecretTypeDockerConfigJson: {corev1.DockerConfigJsonKey},
-	corev1.SecretTypeSSHAuth:          {corev1.SSHAuthPrivateKey},
 	corev1.SecretTypeTLS:              {corev1.TLSCertKey, corev1.TLSPrivateKeyKey},
 }
 
@@ -99,6 +99,10 @@ func validateType(s *corev1.Secret, dataPath *field.Path) field.ErrorList {
 		errs = append(errs, validateJSON(s.Data, corev1.DockerConfigKey, dataPath)...)
 	case corev1.SecretTypeDockerConfigJson:
 		errs = append(errs, validateJSON(s.Data, corev1.DockerConfigJsonKey, dataPath)...)
+	case corev1.SecretTypeSSHAuth:
+		if len(s.Data[corev1.SSHAuthPrivateKey]) == 0 {
+			errs = append(errs, field.Required(dataPath.Key(corev1.SSHAuthPrivateKey), ""))
+		}
 	case corev1.SecretTypeBasicAuth:
 		_, user := s.Data[corev1.BasicAuthUsernameKey]
 		_, pass := s.Data[corev1.BasicAuthPasswordKey]

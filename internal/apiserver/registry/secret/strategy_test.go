@@ -73,6 +73,7 @@ func TestValidate(t *testing.T) {
 			[]string{"data[username]: Required value", "data[password]: Required value"}},
 		{"basic auth password only", secret(corev1.SecretTypeBasicAuth, map[string]string{"password": "p"}), nil},
 		{"ssh without key", secret(corev1.SecretTypeSSHAuth, nil), []string{"data[ssh-privatekey]: Required value"}},
+		{"ssh with an empty key", secret(corev1.SecretTypeSSHAuth, map[string]string{"ssh-privatekey": ""}), []string{"data[ssh-privatekey]: Required value"}},
 		{"custom type", secret("example.com/thing", nil), nil},
 	}
 	for _, tc := range tests {
