@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"net/netip"
 	"strconv"
 	"strings"
 
@@ -39,13 +40,22 @@ func parseProxyName(s string) (proxyName, bool) {
 }
 
 // podHost is the pod's IP with the asked port: a number, or a container
-// port's name; none leaves the scheme's default port.
+// port's name (which upstream does not resolve). None is the first
+// declared container port, as upstream, else the scheme's default port.
 func podHost(pod *corev1.Pod, port string) (string, error) {
 	ip := pod.Status.PodIP
-	if ip == "" {
-		return "", apierrors.NewBadRequest(fmt.Sprintf("address not allowed: pod %s has no IP", pod.Name))
+	if err := proxyable(ip); err != nil {
+		return "", err
 	}
 	if port == "" {
+		for _, c := range pod.Spec.Containers {
+			if len(c.Ports) > 0 {
+				return net.JoinHostPort(ip, strconv.Itoa(int(c.Ports[0].ContainerPort))), nil
+			}
+		}
+		if strings.Contains(ip, ":") {
+			return "[" + ip + "]", nil
+		}
 		return ip, nil
 	}
 	if _, err := strconv.ParseUint(port, 10, 16); err == nil {
@@ -59,6 +69,16 @@ func podHost(pod *corev1.Pod, port string) (string, error) {
 		}
 	}
 	return "", apierrors.NewBadRequest(fmt.Sprintf("no container port named %q in pod %s", port, pod.Name))
+}
+
+// proxyable refuses what upstream's IsProxyableIP refuses: anything but
+// a global unicast address (no loopback, link-local or unspecified).
+func proxyable(ip string) error {
+	a, err := netip.ParseAddr(ip)
+	if err != nil || !net.IP(a.AsSlice()).IsGlobalUnicast() {
+		return apierrors.NewBadRequest("address not allowed")
+	}
+	return nil
 }
 
 // servicePortName is the name of the Service's port asked for by name or
@@ -82,6 +102,9 @@ func endpointHost(ep *corev1.Endpoints, portName string, pick func(n int) int) (
 				continue
 			}
 			for _, a := range ss.Addresses {
+				if proxyable(a.IP) != nil {
+					continue
+				}
 				hosts = append(hosts, net.JoinHostPort(a.IP, strconv.Itoa(int(p.Port))))
 			}
 		}

@@ -54,7 +54,7 @@ func TestPodHost(t *testing.T) {
 	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "p"}, Status: corev1.PodStatus{PodIP: "10.244.0.5"},
 		Spec: corev1.PodSpec{Containers: []corev1.Container{{Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: 8080}}}}}}
 	cases := []struct{ port, want, err string }{
-		{"", "10.244.0.5", ""},
+		{"", "10.244.0.5:8080", ""},
 		{"9376", "10.244.0.5:9376", ""},
 		{"http", "10.244.0.5:8080", ""},
 		{"metrics", "", `no container port named "metrics" in pod p`},
@@ -65,8 +65,13 @@ func TestPodHost(t *testing.T) {
 			t.Errorf("port %q: got %q, %v", tc.port, got, err)
 		}
 	}
-	if _, err := podHost(&corev1.Pod{}, ""); err == nil {
-		t.Error("pod without IP accepted")
+	for _, ip := range []string{"", "127.0.0.1", "169.254.1.1", "::1"} {
+		if _, err := podHost(&corev1.Pod{Status: corev1.PodStatus{PodIP: ip}}, ""); errText(err) != "address not allowed" {
+			t.Errorf("pod IP %q: %v", ip, err)
+		}
+	}
+	if got, _ := podHost(&corev1.Pod{Status: corev1.PodStatus{PodIP: "fd00::5"}}, ""); got != "[fd00::5]" {
+		t.Errorf("no ports declared: %q", got)
 	}
 }
 
