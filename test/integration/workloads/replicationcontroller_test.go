@@ -99,11 +99,21 @@ func TestStatusKeepsMetadata(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.addNode("node-s", nil, false)
+	zero := strings.NewReplacer("NS", ns, "replicas: 2", "replicas: 0").Replace(rcManifest)
+	rs := strings.NewReplacer("apiVersion: v1\nkind: ReplicationController", "apiVersion: apps/v1\nkind: ReplicaSet",
+		"selector: {name: web}", "selector: {matchLabels: {name: web}}", "name: web, namespace", "name: web-rs, namespace").Replace(zero)
+	for _, m := range []string{zero, rs} {
+		if _, errOut, err := e.KubectlResult(m, "apply", "-f", "-"); err != nil {
+			t.Fatalf("apply: %v\n%s", err, errOut)
+		}
+	}
 	cases := []struct{ name, resource, obj, status string }{
 		{"service", "services", "web", `"status":{"conditions":[{"type":"Probed","status":"True","reason":"R","message":"m","lastTransitionTime":"2024-01-01T00:00:00Z"}]}`},
 		{"pod", "pods", "p", `"status":{"message":"from test"}`},
 		{"node", "nodes", "node-s", `"status":{"phase":"Running"}`},
 		{"deployment", "deployments", "web", `"status":{"observedGeneration":1}`},
+		{"replicaset", "replicasets", "web-rs", `"status":{"replicas":0}`},
+		{"replicationcontroller", "replicationcontrollers", "web", `"status":{"replicas":0}`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -117,6 +127,9 @@ func TestStatusKeepsMetadata(t *testing.T) {
 				t.Errorf("annotation after status patch: %q", out)
 			}
 		})
+	}
+	if out := e.kubectl("get", "svc", "web", "-n", ns, "-o", "jsonpath={.status.conditions[0].type}"); out != "Probed" {
+		t.Errorf("service status after the patch: condition %q, want Probed", out)
 	}
 }
 
