@@ -61,6 +61,7 @@ func (h *resource) serveDelete(w http.ResponseWriter, r *http.Request, info requ
 		writeError(w, err)
 		return
 	}
+	h.defaultPropagation(&d)
 	if info.Verb == "deletecollection" {
 		h.deleteCollection(w, r, info, d)
 		return
@@ -71,6 +72,22 @@ func (h *resource) serveDelete(w http.ResponseWriter, r *http.Request, info requ
 		return
 	}
 	writeJSON(w, code, out)
+}
+
+// defaultPropagation applies the deprecated orphanDependents field, then
+// the resource's default when neither it nor a policy was given.
+func (h *resource) defaultPropagation(d *deleteRequest) {
+	if d.PropagationPolicy != nil {
+		return
+	}
+	orphan := h.def.OrphanByDefault
+	if d.OrphanDependents != nil {
+		orphan = *d.OrphanDependents
+	}
+	if orphan {
+		p := metav1.DeletePropagationOrphan
+		d.PropagationPolicy = &p
+	}
 }
 
 func checkPropagation(p *metav1.DeletionPropagation) error {

@@ -13,6 +13,9 @@ type requestInfo struct {
 	Name           string
 	Subresource    string
 	Verb           string
+	// ProxyPath is the path after <name>/proxy of a proxy request, with
+	// its leading slash (and its trailing one, if any).
+	ProxyPath string
 }
 
 // parseRequest reads a /api/v1/... or /apis/<group>/<version>/... path.
@@ -41,11 +44,22 @@ func parseRequest(r *http.Request) (requestInfo, bool) {
 	if len(parts) > 2 {
 		info.Subresource = parts[2]
 	}
-	if len(parts) > 3 {
+	if info.Subresource == "proxy" {
+		info.ProxyPath = proxyPath(parts[3:], strings.HasSuffix(r.URL.Path, "/"))
+	} else if len(parts) > 3 {
 		return info, false
 	}
 	info.Verb = verbOf(r, info.Name)
 	return info, true
+}
+
+// proxyPath joins the parts after "proxy" into an absolute path.
+func proxyPath(parts []string, trailingSlash bool) string {
+	p := "/" + strings.Join(parts, "/")
+	if trailingSlash && len(parts) > 0 {
+		p += "/"
+	}
+	return p
 }
 
 func splitPath(p string) []string {

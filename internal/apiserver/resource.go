@@ -44,6 +44,10 @@ func (h *resource) serve(w http.ResponseWriter, r *http.Request, info requestInf
 		writeError(w, apierrors.NewNotFound(h.def.GroupResource(), info.Name+"/"+info.Subresource))
 		return
 	}
+	if info.Subresource == "proxy" {
+		h.serveProxy(w, r, info)
+		return
+	}
 	if h.proxyToNode(w, r, info) {
 		return
 	}

@@ -8,8 +8,10 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -21,17 +23,31 @@ import (
 type scaleTarget struct {
 	replicas **int32
 	status   int32
-	selector *metav1.LabelSelector
+	// selector returns status.selector of the Scale.
+	selector func() (string, error)
 }
 
 func scaleOf(obj runtime.Object) (scaleTarget, bool) {
 	switch o := obj.(type) {
 	case *appsv1.Deployment:
-		return scaleTarget{&o.Spec.Replicas, o.Status.Replicas, o.Spec.Selector}, true
+		return scaleTarget{&o.Spec.Replicas, o.Status.Replicas, labelSelector(o.Spec.Selector)}, true
 	case *appsv1.ReplicaSet:
-		return scaleTarget{&o.Spec.Replicas, o.Status.Replicas, o.Spec.Selector}, true
+		return scaleTarget{&o.Spec.Replicas, o.Status.Replicas, labelSelector(o.Spec.Selector)}, true
+	case *corev1.ReplicationController:
+		sel := labels.SelectorFromSet(o.Spec.Selector).String()
+		return scaleTarget{&o.Spec.Replicas, o.Status.Replicas, func() (string, error) { return sel, nil }}, true
 	}
 	return scaleTarget{}, false
+}
+
+func labelSelector(ls *metav1.LabelSelector) func() (string, error) {
+	return func() (string, error) {
+		sel, err := metav1.LabelSelectorAsSelector(ls)
+		if err != nil {
+			return "", err
+		}
+		return sel.String(), nil
+	}
 }
 
 func (h *resource) scaleObject(obj runtime.Object) (*autoscalingv1.Scale, error) {
@@ -40,7 +56,7 @@ func (h *resource) scaleObject(obj runtime.Object) (*autoscalingv1.Scale, error)
 		return nil, apierrors.NewNotFound(h.def.GroupResource(), accessor(obj).GetName()+"/scale")
 	}
 	m := accessor(obj)
-	sel, err := metav1.LabelSelectorAsSelector(t.selector)
+	sel, err := t.selector()
 	if err != nil {
 		return nil, apierrors.NewInternalError(err)
 	}
@@ -53,7 +69,7 @@ func (h *resource) scaleObject(obj runtime.Object) (*autoscalingv1.Scale, error)
 		ObjectMeta: metav1.ObjectMeta{Name: m.GetName(), Namespace: m.GetNamespace(), UID: m.GetUID(),
 			ResourceVersion: m.GetResourceVersion(), CreationTimestamp: m.GetCreationTimestamp()},
 		Spec:   autoscalingv1.ScaleSpec{Replicas: replicas},
-		Status: autoscalingv1.ScaleStatus{Replicas: t.status, Selector: sel.String()},
+		Status: autoscalingv1.ScaleStatus{Replicas: t.status, Selector: sel},
 	}, nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"sync"
 
@@ -42,6 +43,10 @@ type Config struct {
 	// NodeTLS reaches node agents for pods/log, exec and attach (client
 	// certificate and CA); without it those answer 503.
 	NodeTLS *tls.Config
+	// ProxyDial, when set, dials the pods and endpoints of the proxy
+	// subresources instead of a plain dialer: integration tests point
+	// them at loopback backends.
+	ProxyDial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // Server serves the Kubernetes API.
@@ -152,9 +157,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/api/", s.serveAPI)
 	mux.HandleFunc("/apis", s.serveAPI)
 	mux.HandleFunc("/apis/", s.serveAPI)
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, apierrors.NewNotFound(schema.GroupResource{}, ""))
-	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { writeError(w, errNoResource()) })
 	return s.authenticate(mux)
 }
 
@@ -168,13 +171,23 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	h := s.resources[schema.GroupVersionResource{Group: info.Group, Version: info.Version, Resource: info.Resource}]
 	if h == nil {
-		writeError(w, apierrors.NewNotFound(schema.GroupResource{Group: info.Group, Resource: info.Resource}, ""))
+		writeError(w, errNoResource())
 		return
 	}
 	done := s.metrics.observe(info.Verb, h.def.GroupResource(), info.Subresource)
 	rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
 	h.serve(rec, r, info)
 	done(rec.code)
+}
+
+// errNoResource is kube-apiserver's answer for a path that names no
+// served resource: 404 NotFound, "the server could not find the requested
+// resource", with empty details.
+func errNoResource() *apierrors.StatusError {
+	return &apierrors.StatusError{ErrStatus: metav1.Status{
+		Status: metav1.StatusFailure, Code: http.StatusNotFound, Reason: metav1.StatusReasonNotFound,
+		Details: &metav1.StatusDetails{}, Message: "the server could not find the requested resource",
+	}}
 }
 
 func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {

@@ -44,6 +44,9 @@ type APIServerConfig struct {
 	// Cluster holds the cluster-wide settings.
 	Cluster ClusterConfig
 	Logger  *slog.Logger
+	// ProxyDial, when set, dials the targets of the pods, services and
+	// nodes proxy subresources (tests point them at loopback backends).
+	ProxyDial func(ctx context.Context, network, addr string) (net.Conn, error)
 	// nodeTLS reaches node agents (pods/log, exec, attach).
 	nodeTLS *tls.Config
 }
@@ -133,7 +136,7 @@ func newServer(ctx context.Context, cfg APIServerConfig, store storage.Store) (*
 		return nil, nil, err
 	}
 	resources := builtin.Resources(builtin.Config{Service: hooks.ServiceConfig(), ServiceHooks: hooks})
-	srv, err := apiserver.New(apiserver.Config{Storage: store, Resources: resources, Logger: cfg.Logger.With("component", "apiserver"), NodeTLS: cfg.nodeTLS})
+	srv, err := apiserver.New(apiserver.Config{Storage: store, Resources: resources, Logger: cfg.Logger.With("component", "apiserver"), NodeTLS: cfg.nodeTLS, ProxyDial: cfg.ProxyDial})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -14,11 +14,13 @@ import (
 	"github.com/svcplane/svcplane/internal/controller/nodelifecycle"
 	"github.com/svcplane/svcplane/internal/controller/replicaset"
 	"github.com/svcplane/svcplane/internal/controller/scheduler"
+	"github.com/svcplane/svcplane/internal/controller/serviceaccount"
 )
 
-// workloadControllers builds the Deployment, ReplicaSet, scheduler,
-// garbage collector, namespace, node lifecycle/IPAM and LoadBalancer
-// controllers.
+// workloadControllers builds the Deployment, ReplicaSet,
+// ReplicationController, scheduler,
+// garbage collector, namespace, node lifecycle/IPAM, serviceaccount and
+// LoadBalancer controllers.
 func workloadControllers(d controllerDeps) ([]namedRun, error) {
 	dyn, err := dynamic.NewForConfig(d.RESTConfig)
 	if err != nil {
@@ -26,8 +28,8 @@ func workloadControllers(d controllerDeps) ([]namedRun, error) {
 	}
 	var runs []namedRun
 	for _, build := range []func(controllerDeps, dynamic.Interface) (namedRun, error){
-		replicaSetController, deploymentController, schedulerController, gcController,
-		namespaceController, nodeIPAMController, nodeLifecycleController,
+		replicaSetController, replicationController, deploymentController, schedulerController, gcController,
+		namespaceController, nodeIPAMController, nodeLifecycleController, serviceAccountController,
 	} {
 		r, err := build(d, dyn)
 		if err != nil {
@@ -59,6 +61,19 @@ func replicaSetController(d controllerDeps, _ dynamic.Interface) (namedRun, erro
 		return namedRun{}, err
 	}
 	return namedRun{name: replicaset.Name, run: runWith(c.Run, d.Settings.Workers)}, nil
+}
+
+// replicationController is the ReplicaSet controller over
+// ReplicationControllers.
+func replicationController(d controllerDeps, _ dynamic.Interface) (namedRun, error) {
+	c, err := replicaset.New(replicaset.Config{
+		Client: d.Client, Kind: replicaset.ReplicationControllers(d.Client, d.Informers.Core().V1().ReplicationControllers()),
+		Name: replicaset.RCName, Pods: d.Informers.Core().V1().Pods(), Recorder: d.Recorder(replicaset.RCName), Logger: d.Logger,
+	})
+	if err != nil {
+		return namedRun{}, err
+	}
+	return namedRun{name: replicaset.RCName, run: runWith(c.Run, d.Settings.Workers)}, nil
 }
 
 func deploymentController(d controllerDeps, _ dynamic.Interface) (namedRun, error) {
@@ -97,6 +112,17 @@ func namespaceController(d controllerDeps, dyn dynamic.Interface) (namedRun, err
 		return namedRun{}, err
 	}
 	return namedRun{name: namespace.Name, run: runWith(c.Run, d.Settings.Workers)}, nil
+}
+
+func serviceAccountController(d controllerDeps, _ dynamic.Interface) (namedRun, error) {
+	c, err := serviceaccount.New(serviceaccount.Config{
+		Client: d.Client, Namespaces: d.Informers.Core().V1().Namespaces(),
+		ServiceAccounts: d.Informers.Core().V1().ServiceAccounts(), Logger: d.Logger,
+	})
+	if err != nil {
+		return namedRun{}, err
+	}
+	return namedRun{name: serviceaccount.Name, run: runWith(c.Run, d.Settings.Workers)}, nil
 }
 
 func nodeIPAMController(d controllerDeps, _ dynamic.Interface) (namedRun, error) {

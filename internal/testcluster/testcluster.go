@@ -8,6 +8,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -42,6 +43,8 @@ type Options struct {
 	Cluster app.ClusterConfig
 	// Logger receives the server's logs; nil discards them.
 	Logger *slog.Logger
+	// ProxyDial dials the targets of the proxy subresources.
+	ProxyDial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // Start runs an API server until the test ends.
@@ -54,7 +57,7 @@ func Start(t *testing.T, opts Options) *Cluster {
 		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	srv, err := app.StartAPIServer(ctx, app.APIServerConfig{
-		DataDir: dir, BindAddress: "127.0.0.1", Port: 0, Cluster: opts.Cluster, Logger: logger,
+		DataDir: dir, BindAddress: "127.0.0.1", Port: 0, Cluster: opts.Cluster, Logger: logger, ProxyDial: opts.ProxyDial,
 	})
 	if err != nil {
 		cancel()

@@ -21,7 +21,10 @@ import (
 	"github.com/svcplane/svcplane/internal/apiserver/registry/node"
 	"github.com/svcplane/svcplane/internal/apiserver/registry/pod"
 	"github.com/svcplane/svcplane/internal/apiserver/registry/replicaset"
+	"github.com/svcplane/svcplane/internal/apiserver/registry/replicationcontroller"
+	"github.com/svcplane/svcplane/internal/apiserver/registry/secret"
 	"github.com/svcplane/svcplane/internal/apiserver/registry/service"
+	"github.com/svcplane/svcplane/internal/apiserver/registry/serviceaccount"
 )
 
 // Config carries what resources need to know of the cluster.
@@ -43,13 +46,13 @@ func coreResources(cfg Config) []*registry.Resource {
 			ShortNames: []string{"ns"}, Subresources: []string{"status"}, ValidateName: apivalidation.NameIsDNSLabel,
 			New: newOf[corev1.Namespace], NewList: newOf[corev1.NamespaceList], Strategy: namespace.Strategy()},
 		{GroupVersion: v1, Name: "nodes", Singular: "node", Kind: "Node", ListKind: "NodeList",
-			ShortNames: []string{"no"}, Subresources: []string{"status"},
+			ShortNames: []string{"no"}, Subresources: []string{"proxy", "status"},
 			New: newOf[corev1.Node], NewList: newOf[corev1.NodeList], Strategy: node.Strategy()},
 		{GroupVersion: v1, Name: "pods", Singular: "pod", Kind: "Pod", ListKind: "PodList", Namespaced: true,
-			ShortNames: []string{"po"}, Categories: []string{"all"}, Subresources: []string{"attach", "binding", "exec", "log", "portforward", "status"},
+			ShortNames: []string{"po"}, Categories: []string{"all"}, Subresources: []string{"attach", "binding", "exec", "log", "portforward", "proxy", "status"},
 			New: newOf[corev1.Pod], NewList: newOf[corev1.PodList], Strategy: pod.Strategy()},
 		{GroupVersion: v1, Name: "services", Singular: "service", Kind: "Service", ListKind: "ServiceList", Namespaced: true,
-			ShortNames: []string{"svc"}, Categories: []string{"all"}, Subresources: []string{"status"},
+			ShortNames: []string{"svc"}, Categories: []string{"all"}, Subresources: []string{"proxy", "status"},
 			ValidateName: apivalidation.NameIsDNS1035Label, Hooks: cfg.ServiceHooks,
 			New: newOf[corev1.Service], NewList: newOf[corev1.ServiceList], Strategy: service.Strategy(cfg.Service)},
 		{GroupVersion: v1, Name: "endpoints", Singular: "endpoints", Kind: "Endpoints", ListKind: "EndpointsList", Namespaced: true,
@@ -58,6 +61,15 @@ func coreResources(cfg Config) []*registry.Resource {
 		{GroupVersion: v1, Name: "configmaps", Singular: "configmap", Kind: "ConfigMap", ListKind: "ConfigMapList", Namespaced: true,
 			ShortNames: []string{"cm"},
 			New:        newOf[corev1.ConfigMap], NewList: newOf[corev1.ConfigMapList], Strategy: configmap.Strategy()},
+		{GroupVersion: v1, Name: "replicationcontrollers", Singular: "replicationcontroller", Kind: "ReplicationController",
+			ListKind: "ReplicationControllerList", Namespaced: true,
+			ShortNames: []string{"rc"}, Categories: []string{"all"}, Subresources: []string{"status", "scale"}, OrphanByDefault: true,
+			New: newOf[corev1.ReplicationController], NewList: newOf[corev1.ReplicationControllerList], Strategy: replicationcontroller.Strategy()},
+		{GroupVersion: v1, Name: "secrets", Singular: "secret", Kind: "Secret", ListKind: "SecretList", Namespaced: true,
+			New: newOf[corev1.Secret], NewList: newOf[corev1.SecretList], Strategy: secret.Strategy()},
+		{GroupVersion: v1, Name: "serviceaccounts", Singular: "serviceaccount", Kind: "ServiceAccount", ListKind: "ServiceAccountList", Namespaced: true,
+			ShortNames: []string{"sa"},
+			New:        newOf[corev1.ServiceAccount], NewList: newOf[corev1.ServiceAccountList], Strategy: serviceaccount.Strategy()},
 		{GroupVersion: v1, Name: "events", Singular: "event", Kind: "Event", ListKind: "EventList", Namespaced: true,
 			ShortNames: []string{"ev"},
 			New:        newOf[corev1.Event], NewList: newOf[corev1.EventList], Strategy: event.Strategy()},

@@ -9,10 +9,12 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	extensionsv1beta1 "k8s.io/api/extensions/v1beta1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 )
 
 // The apps printers take their descriptions from extensions/v1beta1, as
-// upstream does.
+// upstream does; ReplicationControllers, printed like ReplicaSets, from
+// core/v1.
 
 func deploymentPrinter() Printer {
 	status := extensionsv1beta1.DeploymentStatus{}.SwaggerDoc()
@@ -72,6 +74,37 @@ func replicaSetRow(rs *appsv1.ReplicaSet, now time.Time) []interface{} {
 		names,
 		images,
 		metav1.FormatLabelSelector(rs.Spec.Selector),
+	}
+}
+
+func replicationControllerPrinter() Printer {
+	spec, status := corev1.ReplicationControllerSpec{}.SwaggerDoc(), corev1.ReplicationControllerStatus{}.SwaggerDoc()
+	cols := []metav1.TableColumnDefinition{
+		nameColumn(),
+		column("Desired", "integer", spec["replicas"]),
+		column("Current", "integer", status["replicas"]),
+		column("Ready", "integer", status["readyReplicas"]),
+		ageColumn(),
+	}
+	cols = append(cols, containerColumns()...)
+	cols = append(cols, wideColumn("Selector", "string", spec["selector"]))
+	return Printer{Columns: cols, Row: typed(replicationControllerRow)}
+}
+
+func replicationControllerRow(rc *corev1.ReplicationController, now time.Time) []interface{} {
+	var names, images string
+	if rc.Spec.Template != nil {
+		names, images = containerCells(rc.Spec.Template.Spec.Containers)
+	}
+	return []interface{}{
+		rc.Name,
+		int64(replicas(rc.Spec.Replicas)),
+		int64(rc.Status.Replicas),
+		int64(rc.Status.ReadyReplicas),
+		age(rc.CreationTimestamp, now),
+		names,
+		images,
+		labels.FormatLabels(rc.Spec.Selector),
 	}
 }
 

@@ -87,3 +87,17 @@ func TestReplicaSetRows(t *testing.T) {
 			"web-7d4b9c8f5 | 3 | 3 | 1 | 45m |  |  | app=web,pod-template-hash=7d4b9c8f5"},
 	})
 }
+
+func TestReplicationControllerRows(t *testing.T) {
+	tpl := podTemplate("nginx:1.27", "envoy:1.30")
+	rc := &corev1.ReplicationController{
+		ObjectMeta: objMeta("web", 2*time.Hour),
+		Spec:       corev1.ReplicationControllerSpec{Replicas: ptr(int32(3)), Selector: map[string]string{"name": "web", "app": "x"}, Template: &tpl},
+		Status:     corev1.ReplicationControllerStatus{Replicas: 3, ReadyReplicas: 2},
+	}
+	testRows(t, schema.GroupResource{Resource: "replicationcontrollers"}, []rowCase{
+		{"scaled", rc, "web | 3 | 3 | 2 | 120m | web,sidecar | nginx:1.27,envoy:1.30 | app=x,name=web"},
+		{"no template, selector or replicas", &corev1.ReplicationController{ObjectMeta: objMeta("bare", time.Minute)},
+			"bare | 0 | 0 | 0 | 60s |  |  | <none>"},
+	})
+}

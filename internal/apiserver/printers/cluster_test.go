@@ -90,6 +90,19 @@ func TestNamespaceConfigMapLeaseRows(t *testing.T) {
 	})
 }
 
+func TestSecretServiceAccountRows(t *testing.T) {
+	testRows(t, schema.GroupResource{Resource: "secrets"}, []rowCase{
+		{"tls", &corev1.Secret{ObjectMeta: objMeta("web-tls", time.Hour), Type: corev1.SecretTypeTLS,
+			Data: map[string][]byte{"tls.crt": {1}, "tls.key": {2}}}, "web-tls | kubernetes.io/tls | 2 | 60m"},
+		{"opaque, empty", &corev1.Secret{ObjectMeta: objMeta("empty", time.Minute), Type: corev1.SecretTypeOpaque}, "empty | Opaque | 0 | 60s"},
+	})
+	testRows(t, schema.GroupResource{Resource: "serviceaccounts"}, []rowCase{
+		{"default", &corev1.ServiceAccount{ObjectMeta: objMeta("default", 3*24*time.Hour)}, "default | 0 | 3d"},
+		{"with a secret", &corev1.ServiceAccount{ObjectMeta: objMeta("builder", 5*time.Minute),
+			Secrets: []corev1.ObjectReference{{Name: "builder-token"}}}, "builder | 1 | 5m"},
+	})
+}
+
 func event(mutate func(*corev1.Event)) *corev1.Event {
 	e := &corev1.Event{
 		ObjectMeta:     objMeta("web-0.182f4c1a2b3c4d5e", 10*time.Minute),

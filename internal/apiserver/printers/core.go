@@ -8,7 +8,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// The small printers: namespaces, configmaps and leases.
+// The small printers: namespaces, configmaps, secrets, service accounts
+// and leases.
 
 func namespacePrinter() Printer {
 	return Printer{
@@ -50,6 +51,34 @@ func leasePrinter() Printer {
 				holder = *l.Spec.HolderIdentity
 			}
 			return []interface{}{l.Name, holder, age(l.CreationTimestamp, now)}
+		}),
+	}
+}
+
+func secretPrinter() Printer {
+	doc := corev1.Secret{}.SwaggerDoc()
+	return Printer{
+		Columns: []metav1.TableColumnDefinition{
+			nameColumn(),
+			column("Type", "string", doc["type"]),
+			column("Data", "string", doc["data"]),
+			ageColumn(),
+		},
+		Row: typed(func(s *corev1.Secret, now time.Time) []interface{} {
+			return []interface{}{s.Name, string(s.Type), int64(len(s.Data)), age(s.CreationTimestamp, now)}
+		}),
+	}
+}
+
+func serviceAccountPrinter() Printer {
+	return Printer{
+		Columns: []metav1.TableColumnDefinition{
+			nameColumn(),
+			column("Secrets", "string", corev1.ServiceAccount{}.SwaggerDoc()["secrets"]),
+			ageColumn(),
+		},
+		Row: typed(func(sa *corev1.ServiceAccount, now time.Time) []interface{} {
+			return []interface{}{sa.Name, int64(len(sa.Secrets)), age(sa.CreationTimestamp, now)}
 		}),
 	}
 }

@@ -53,6 +53,12 @@ func For(gr schema.GroupResource) (Printer, bool) {
 		return namespacePrinter(), true
 	case "configmaps":
 		return configMapPrinter(), true
+	case "replicationcontrollers":
+		return replicationControllerPrinter(), true
+	case "secrets":
+		return secretPrinter(), true
+	case "serviceaccounts":
+		return serviceAccountPrinter(), true
 	case "events":
 		return eventPrinter(), true
 	case "deployments.apps":

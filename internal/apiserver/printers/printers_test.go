@@ -109,6 +109,9 @@ var resources = []schema.GroupResource{
 	{Resource: "namespaces"},
 	{Resource: "configmaps"},
 	{Resource: "events"},
+	{Resource: "secrets"},
+	{Resource: "serviceaccounts"},
+	{Resource: "replicationcontrollers"},
 	{Group: "apps", Resource: "deployments"},
 	{Group: "apps", Resource: "replicasets"},
 	{Group: "coordination.k8s.io", Resource: "leases"},
@@ -122,6 +125,9 @@ nodes: Name:string:name | Status:string | Roles:string | Age:string | Version:st
 namespaces: Name:string:name | Status:string | Age:string
 configmaps: Name:string:name | Data:string | Age:string
 events: Last Seen:string | Type:string | Reason:string | Object:string | +Subobject:string(1) | +Source:string(1) | Message:string | +First Seen:string(1) | +Count:string(1) | +Name:string:name(1)
+secrets: Name:string:name | Type:string | Data:string | Age:string
+serviceaccounts: Name:string:name | Secrets:string | Age:string
+replicationcontrollers: Name:string:name | Desired:integer | Current:integer | Ready:integer | Age:string | +Containers:string(1) | +Images:string(1) | +Selector:string(1)
 deployments.apps: Name:string:name | Ready:string | Up-to-date:string | Available:string | Age:string | +Containers:string(1) | +Images:string(1) | +Selector:string(1)
 replicasets.apps: Name:string:name | Desired:integer | Current:integer | Ready:integer | Age:string | +Containers:string(1) | +Images:string(1) | +Selector:string(1)
 leases.coordination.k8s.io: Name:string:name | Holder:string | Age:string
@@ -165,7 +171,7 @@ func TestDescriptions(t *testing.T) {
 
 func TestForUnknown(t *testing.T) {
 	for _, gr := range []schema.GroupResource{
-		{Resource: "secrets"},
+		{Resource: "podtemplates"},
 		{Group: "apps", Resource: "services"},
 		{Group: "events.k8s.io", Resource: "events"},
 		{Resource: "deployments"},
@@ -188,6 +194,9 @@ func TestCellTypes(t *testing.T) {
 		"namespaces":                      &corev1.Namespace{},
 		"configmaps":                      &corev1.ConfigMap{},
 		"events":                          &corev1.Event{},
+		"secrets":                         &corev1.Secret{},
+		"serviceaccounts":                 &corev1.ServiceAccount{},
+		"replicationcontrollers":          &corev1.ReplicationController{},
 		"deployments.apps":                &appsv1.Deployment{},
 		"replicasets.apps":                &appsv1.ReplicaSet{},
 		"leases.coordination.k8s.io":      &coordinationv1.Lease{},
@@ -200,6 +209,9 @@ nodes: string string string string string string string string string string
 namespaces: string string string
 configmaps: string int64 string
 events: string string string string string string string string int64 string
+secrets: string string int64 string
+serviceaccounts: string int64 string
+replicationcontrollers: string int64 int64 int64 string string string string
 deployments.apps: string string int64 int64 string string string string
 replicasets.apps: string int64 int64 int64 string string string string
 leases.coordination.k8s.io: string string string`
@@ -224,8 +236,8 @@ leases.coordination.k8s.io: string string string`
 func TestRowWrongType(t *testing.T) {
 	for _, gr := range resources {
 		p, _ := For(gr)
-		if _, err := p.Row(&corev1.Secret{}, testNow); err == nil {
-			t.Errorf("%v: Row(*Secret) gave no error", gr)
+		if _, err := p.Row(&corev1.PodTemplate{}, testNow); err == nil {
+			t.Errorf("%v: Row(*PodTemplate) gave no error", gr)
 		}
 		if _, err := p.Row(nil, testNow); err == nil {
 			t.Errorf("%v: Row(nil) gave no error", gr)

@@ -43,6 +43,10 @@ type Resource struct {
 	Strategy Strategy
 	// Hooks, when set, act around storage writes.
 	Hooks Hooks
+	// OrphanByDefault makes a delete that names no propagation policy
+	// orphan the object's dependents, as upstream does for core/v1
+	// ReplicationControllers (for compatibility); others are Background.
+	OrphanByDefault bool
 }
 
 // GroupResource returns the resource's group and plural name.

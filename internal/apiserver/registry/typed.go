@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -19,16 +18,11 @@ type Typed[T runtime.Object] struct {
 	PrepareForCreateFunc       func(ctx context.Context, obj T)
 	PrepareForUpdateFunc       func(ctx context.Context, obj, old T)
 	PrepareForStatusUpdateFunc func(ctx context.Context, obj, old T)
-	// StatusKeepsMeta, when set, leaves metadata changes of a status update
-	// to PrepareForStatusUpdateFunc; by default a status update changes no
-	// metadata (metav1.ResetObjectMetaForStatus), as most of upstream's
-	// status strategies do.
-	StatusKeepsMeta          bool
-	ValidateFunc             func(ctx context.Context, obj T) field.ErrorList
-	ValidateUpdateFunc       func(ctx context.Context, obj, old T) field.ErrorList
-	ValidateStatusUpdateFunc func(ctx context.Context, obj, old T) field.ErrorList
-	WarningsFunc             func(ctx context.Context, obj, old T) []string
-	FieldSetFunc             func(obj T) fields.Set
+	ValidateFunc               func(ctx context.Context, obj T) field.ErrorList
+	ValidateUpdateFunc         func(ctx context.Context, obj, old T) field.ErrorList
+	ValidateStatusUpdateFunc   func(ctx context.Context, obj, old T) field.ErrorList
+	WarningsFunc               func(ctx context.Context, obj, old T) []string
+	FieldSetFunc               func(obj T) fields.Set
 }
 
 var _ Strategy = Typed[runtime.Object]{}
@@ -51,14 +45,11 @@ func (s Typed[T]) PrepareForUpdate(ctx context.Context, obj, old runtime.Object)
 	}
 }
 
+// PrepareForStatusUpdate calls PrepareForStatusUpdateFunc. Metadata
+// changes (labels, annotations...) of a status write are kept, as all of
+// upstream's built-in status strategies keep them; a strategy resets what
+// its upstream counterpart resets (the spec always).
 func (s Typed[T]) PrepareForStatusUpdate(ctx context.Context, obj, old runtime.Object) {
-	if !s.StatusKeepsMeta {
-		if m, err := meta.Accessor(obj); err == nil {
-			if om, err := meta.Accessor(old); err == nil {
-				metav1.ResetObjectMetaForStatus(m, om)
-			}
-		}
-	}
 	if s.PrepareForStatusUpdateFunc != nil {
 		s.PrepareForStatusUpdateFunc(ctx, obj.(T), old.(T))
 	}

@@ -1,5 +1,6 @@
-// Package replicaset is the ReplicaSet controller: it keeps as many pods
-// as a ReplicaSet asks for, created from its template and owned through a
+// Package replicaset is the ReplicaSet controller, and over a Kind adapter
+// also the ReplicationController one: it keeps as many pods as a
+// ReplicaSet asks for, created from its template and owned through a
 // controller reference, adopts matching orphans and releases pods that no
 // longer match, and reports replica counts in the ReplicaSet's status.
 //
@@ -17,7 +18,6 @@ import (
 	appsinformers "k8s.io/client-go/informers/apps/v1"
 	coreinformers "k8s.io/client-go/informers/core/v1"
 	"k8s.io/client-go/kubernetes"
-	appslisters "k8s.io/client-go/listers/apps/v1"
 	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
@@ -32,13 +32,22 @@ const Name = "replicaset-controller"
 // BurstReplicas.
 const defaultBurst = 500
 
+// RCName is the name of the same controller over ReplicationControllers.
+const RCName = "replication-controller"
+
 // Config configures the controller.
 type Config struct {
-	Client      kubernetes.Interface
+	Client kubernetes.Interface
+	// ReplicaSets are kept unless Kind is set.
 	ReplicaSets appsinformers.ReplicaSetInformer
-	Pods        coreinformers.PodInformer
-	Recorder    record.EventRecorder
-	Logger      *slog.Logger
+	// Kind is the workload kept (ReplicationControllers); nil means
+	// ReplicaSets.
+	Kind Kind
+	// Name names the controller in logs (default Name).
+	Name     string
+	Pods     coreinformers.PodInformer
+	Recorder record.EventRecorder
+	Logger   *slog.Logger
 	// BurstReplicas caps creations or deletions per sync (default 500).
 	BurstReplicas int
 	// Now is the clock; nil means time.Now.
@@ -47,13 +56,13 @@ type Config struct {
 
 // Controller is the ReplicaSet controller.
 type Controller struct {
-	cfg      Config
-	rsLister appslisters.ReplicaSetLister
-	pods     corelisters.PodLister
-	exp      *Expectations
-	runner   *controller.Runner
-	synced   []cache.InformerSynced
-	log      *slog.Logger
+	cfg    Config
+	kind   Kind
+	pods   corelisters.PodLister
+	exp    *Expectations
+	runner *controller.Runner
+	synced []cache.InformerSynced
+	log    *slog.Logger
 }
 
 // New builds the controller and registers its event handlers.
@@ -67,12 +76,18 @@ func New(cfg Config) (*Controller, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	c := &Controller{
-		cfg: cfg, rsLister: cfg.ReplicaSets.Lister(), pods: cfg.Pods.Lister(),
-		exp: NewExpectations(cfg.Now), log: cfg.Logger,
-		synced: []cache.InformerSynced{cfg.ReplicaSets.Informer().HasSynced, cfg.Pods.Informer().HasSynced},
+	if cfg.Kind == nil {
+		cfg.Kind = ReplicaSets(cfg.Client, cfg.ReplicaSets)
 	}
-	c.runner = controller.NewRunner(controller.RunnerConfig{Name: Name, Sync: c.sync, Logger: cfg.Logger})
+	if cfg.Name == "" {
+		cfg.Name = Name
+	}
+	c := &Controller{
+		cfg: cfg, kind: cfg.Kind, pods: cfg.Pods.Lister(),
+		exp: NewExpectations(cfg.Now), log: cfg.Logger,
+		synced: []cache.InformerSynced{cfg.Kind.Informer().HasSynced, cfg.Pods.Informer().HasSynced},
+	}
+	c.runner = controller.NewRunner(controller.RunnerConfig{Name: cfg.Name, Sync: c.sync, Logger: cfg.Logger})
 	if err := c.addHandlers(); err != nil {
 		return nil, fmt.Errorf("replicaset controller handlers: %w", err)
 	}
@@ -85,7 +100,7 @@ func (c *Controller) Run(ctx context.Context, workers int) {
 }
 
 func (c *Controller) addHandlers() error {
-	_, err := c.cfg.ReplicaSets.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+	_, err := c.kind.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    c.runner.EnqueueObject,
 		UpdateFunc: func(_, cur any) { c.runner.EnqueueObject(cur) },
 		DeleteFunc: c.deleteRS,

@@ -8,6 +8,7 @@ import (
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/tools/cache"
 )
 
@@ -106,10 +107,11 @@ func (c *Controller) deletePod(obj any) {
 // resolveRef returns the ReplicaSet a controller reference names, if it
 // is still the same object.
 func (c *Controller) resolveRef(ns string, ref *metav1.OwnerReference) *appsv1.ReplicaSet {
-	if ref.Kind != controllerKind.Kind {
+	gvk := c.kind.GVK()
+	if ref.Kind != gvk.Kind || !sameGroup(ref.APIVersion, gvk.Group) {
 		return nil
 	}
-	rs, err := c.rsLister.ReplicaSets(ns).Get(ref.Name)
+	rs, err := c.kind.Get(ns, ref.Name)
 	if err != nil || rs.UID != ref.UID {
 		return nil
 	}
@@ -118,7 +120,7 @@ func (c *Controller) resolveRef(ns string, ref *metav1.OwnerReference) *appsv1.R
 
 // enqueueMatching wakes the ReplicaSets whose selector covers the pod.
 func (c *Controller) enqueueMatching(pod *corev1.Pod) {
-	list, err := c.rsLister.ReplicaSets(pod.Namespace).List(labels.Everything())
+	list, err := c.kind.List(pod.Namespace)
 	if err != nil {
 		return
 	}
@@ -129,6 +131,12 @@ func (c *Controller) enqueueMatching(pod *corev1.Pod) {
 		}
 		c.runner.Enqueue(keyOf(rs))
 	}
+}
+
+// sameGroup says whether apiVersion is of group.
+func sameGroup(apiVersion, group string) bool {
+	gv, err := schema.ParseGroupVersion(apiVersion)
+	return err == nil && gv.Group == group
 }
 
 func keyOf(rs *appsv1.ReplicaSet) string { return rs.Namespace + "/" + rs.Name }

@@ -62,18 +62,18 @@ func SlowStartBatch(count, initial int, fn func() error) (int, error) {
 }
 
 func (c *Controller) createPod(ctx context.Context, rs *appsv1.ReplicaSet) error {
-	pod, err := PodFromTemplate(rs)
+	pod, err := podFromTemplate(rs, c.kind.GVK())
 	if err != nil {
 		return err
 	}
 	created, err := c.cfg.Client.CoreV1().Pods(rs.Namespace).Create(ctx, pod, metav1.CreateOptions{})
 	if err != nil {
 		if !apierrors.HasStatusCause(err, corev1.NamespaceTerminatingCause) {
-			c.cfg.Recorder.Eventf(rs, corev1.EventTypeWarning, "FailedCreate", "Error creating: %v", err)
+			c.cfg.Recorder.Eventf(c.kind.Object(rs), corev1.EventTypeWarning, "FailedCreate", "Error creating: %v", err)
 		}
 		return err
 	}
-	c.cfg.Recorder.Eventf(rs, corev1.EventTypeNormal, "SuccessfulCreate", "Created pod: %v", created.Name)
+	c.cfg.Recorder.Eventf(c.kind.Object(rs), corev1.EventTypeNormal, "SuccessfulCreate", "Created pod: %v", created.Name)
 	return nil
 }
 
@@ -89,12 +89,12 @@ func (c *Controller) deletePods(ctx context.Context, rs *appsv1.ReplicaSet, vict
 			err := c.cfg.Client.CoreV1().Pods(p.Namespace).Delete(ctx, p.Name, metav1.DeleteOptions{})
 			switch {
 			case err == nil:
-				c.cfg.Recorder.Eventf(rs, corev1.EventTypeNormal, "SuccessfulDelete", "Deleted pod: %v", p.Name)
+				c.cfg.Recorder.Eventf(c.kind.Object(rs), corev1.EventTypeNormal, "SuccessfulDelete", "Deleted pod: %v", p.Name)
 			case apierrors.IsNotFound(err):
 				c.exp.DeletionObserved(key, p.Namespace+"/"+p.Name)
 			default:
 				c.exp.DeletionObserved(key, p.Namespace+"/"+p.Name)
-				c.cfg.Recorder.Eventf(rs, corev1.EventTypeWarning, "FailedDelete", "Error deleting: %v", err)
+				c.cfg.Recorder.Eventf(c.kind.Object(rs), corev1.EventTypeWarning, "FailedDelete", "Error deleting: %v", err)
 				errs[i] = err
 			}
 		}()
@@ -111,7 +111,7 @@ func (c *Controller) relatedPods(rs *appsv1.ReplicaSet, own []*corev1.Pod) []*co
 		return own
 	}
 	siblings := map[types.UID]bool{}
-	list, _ := c.rsLister.ReplicaSets(rs.Namespace).List(labels.Everything())
+	list, _ := c.kind.List(rs.Namespace)
 	for _, s := range list {
 		if ref := metav1.GetControllerOfNoCopy(s); ref != nil && ref.UID == owner.UID {
 			siblings[s.UID] = true

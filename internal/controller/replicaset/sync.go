@@ -22,7 +22,7 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 	if err != nil {
 		return nil
 	}
-	rs, err := c.rsLister.ReplicaSets(ns).Get(name)
+	rs, err := c.kind.Get(ns, name)
 	if apierrors.IsNotFound(err) {
 		c.exp.Forget(key)
 		return nil
@@ -58,7 +58,7 @@ func (c *Controller) claimPods(ctx context.Context, rs *appsv1.ReplicaSet, sel l
 		return nil, err
 	}
 	owner := Owner{UID: rs.UID, Namespace: rs.Namespace, Deleting: rs.DeletionTimestamp != nil}
-	ref, patch := ControllerRef(rs), c.patchPod(rs.Namespace)
+	ref, patch := *metav1.NewControllerRef(rs, c.kind.GVK()), c.patchPod(rs.Namespace)
 	var owned []*corev1.Pod
 	var errs []error
 	rechecked := false
@@ -95,12 +95,12 @@ func (c *Controller) patchPod(ns string) PatchFunc {
 // recheckOwner reads rs afresh before adopting: a ReplicaSet that was
 // replaced or is being deleted must not take pods.
 func (c *Controller) recheckOwner(ctx context.Context, rs *appsv1.ReplicaSet) error {
-	fresh, err := c.cfg.Client.AppsV1().ReplicaSets(rs.Namespace).Get(ctx, rs.Name, metav1.GetOptions{})
+	fresh, err := c.kind.Fetch(ctx, rs.Namespace, rs.Name)
 	if err != nil {
 		return err
 	}
 	if fresh.UID != rs.UID {
-		return fmt.Errorf("original ReplicaSet %s/%s is gone: got uid %s, wanted %s", rs.Namespace, rs.Name, fresh.UID, rs.UID)
+		return fmt.Errorf("original %s %s/%s is gone: got uid %s, wanted %s", c.kind.GVK().Kind, rs.Namespace, rs.Name, fresh.UID, rs.UID)
 	}
 	if fresh.DeletionTimestamp != nil {
 		return fmt.Errorf("%s/%s has just been deleted at %v", rs.Namespace, rs.Name, fresh.DeletionTimestamp)
@@ -130,15 +130,14 @@ func (c *Controller) updateStatus(ctx context.Context, rs *appsv1.ReplicaSet, st
 	if apiequality.Semantic.DeepEqual(rs.Status, status) {
 		return rs, nil
 	}
-	client := c.cfg.Client.AppsV1().ReplicaSets(rs.Namespace)
 	cp := rs.DeepCopy()
 	cp.Status = status
 	for attempt := 0; ; attempt++ {
-		updated, err := client.UpdateStatus(ctx, cp, metav1.UpdateOptions{})
+		updated, err := c.kind.UpdateStatus(ctx, cp)
 		if err == nil || attempt == 1 || !apierrors.IsConflict(err) {
 			return updated, err
 		}
-		if cp, err = client.Get(ctx, rs.Name, metav1.GetOptions{}); err != nil {
+		if cp, err = c.kind.Fetch(ctx, rs.Namespace, rs.Name); err != nil {
 			return nil, err
 		}
 		cp.Status = status

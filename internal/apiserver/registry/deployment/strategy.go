@@ -23,12 +23,10 @@ func Strategy() registry.Strategy {
 		PrepareForCreateFunc:       PrepareForCreate,
 		PrepareForUpdateFunc:       PrepareForUpdate,
 		PrepareForStatusUpdateFunc: PrepareForStatusUpdate,
-		// As upstream: a status write may record the revision annotation.
-		StatusKeepsMeta:          true,
-		ValidateFunc:             Validate,
-		ValidateUpdateFunc:       ValidateUpdate,
-		ValidateStatusUpdateFunc: ValidateStatusUpdate,
-		WarningsFunc:             Warnings,
+		ValidateFunc:               Validate,
+		ValidateUpdateFunc:         ValidateUpdate,
+		ValidateStatusUpdateFunc:   ValidateStatusUpdate,
+		WarningsFunc:               Warnings,
 	}
 }
 

@@ -32,7 +32,21 @@ func ValidateUpdate(ctx context.Context, rs, _ *appsv1.ReplicaSet) field.ErrorLi
 
 // ValidateStatusUpdate checks the counters of a status write.
 func ValidateStatusUpdate(_ context.Context, rs, _ *appsv1.ReplicaSet) field.ErrorList {
-	p, s := field.NewPath("status"), rs.Status
+	s := rs.Status
+	return ValidateCounts(Counts{s.Replicas, s.FullyLabeledReplicas, s.ReadyReplicas, s.AvailableReplicas, s.ObservedGeneration})
+}
+
+// Counts are the replica counters of a ReplicaSet's or a
+// ReplicationController's status.
+type Counts struct {
+	Replicas, FullyLabeledReplicas, ReadyReplicas, AvailableReplicas int32
+	ObservedGeneration                                               int64
+}
+
+// ValidateCounts checks status counters: none negative, none above
+// status.replicas, available at most ready.
+func ValidateCounts(s Counts) field.ErrorList {
+	p := field.NewPath("status")
 	errs := apivalidation.ValidateNonnegativeField(int64(s.Replicas), p.Child("replicas"))
 	errs = append(errs, apivalidation.ValidateNonnegativeField(int64(s.FullyLabeledReplicas), p.Child("fullyLabeledReplicas"))...)
 	errs = append(errs, apivalidation.ValidateNonnegativeField(int64(s.ReadyReplicas), p.Child("readyReplicas"))...)
@@ -79,10 +93,13 @@ func ValidateSelectorAndTemplate(selector *metav1.LabelSelector, tpl *corev1.Pod
 	if err != nil {
 		return append(errs, field.Invalid(selPath, selector, "invalid label selector"))
 	}
-	return append(errs, validateTemplate(tpl, sel, kind, fldPath.Child("template"))...)
+	return append(errs, ValidateTemplate(tpl, sel, kind, fldPath.Child("template"))...)
 }
 
-func validateTemplate(tpl *corev1.PodTemplateSpec, sel labels.Selector, kind string, p *field.Path) field.ErrorList {
+// ValidateTemplate checks a workload's pod template at p: sel must match
+// its labels, its spec must be valid with restartPolicy Always and no
+// activeDeadlineSeconds (kind names the workload in that error).
+func ValidateTemplate(tpl *corev1.PodTemplateSpec, sel labels.Selector, kind string, p *field.Path) field.ErrorList {
 	var errs field.ErrorList
 	if !sel.Empty() && !sel.Matches(labels.Set(tpl.Labels)) {
 		errs = append(errs, field.Invalid(p.Child("metadata", "labels"), tpl.Labels, "`selector` does not match template `labels`"))
