@@ -3,6 +3,7 @@ package iptables
 import (
 	"context"
 	"flag"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,7 +22,7 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 
 func newTestBackend(t testing.TB, f *iptablestest.Fake) *Backend {
 	t.Helper()
-	b, err := New(context.Background(), Config{Family: corev1.IPv4Protocol, Exec: f, IPTablesBackend: BackendLegacy})
+	b, err := New(context.Background(), Config{Family: corev1.IPv4Protocol, Exec: f, IPTablesBackend: BackendLegacy, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,7 +42,10 @@ func (r *renderer) chains(p *plan) []string {
 }
 
 func (r *renderer) declare(chain string) {
-	r.natChains.line(":" + chain + " - [0:0]")
+	w := &r.natChains
+	w.b = append(w.b, ':')
+	w.b = append(w.b, chain...)
+	w.b = append(w.b, " - [0:0]\n"...)
 }
 
 // clusterIPMasq marks traffic to the cluster IP for masquerading: all of

@@ -110,7 +110,7 @@ func (r *renderer) localhostNodePorts() bool {
 // deleteChains flushes and deletes stale per-service chains.
 func (r *renderer) deleteChains(chains []string) {
 	for _, c := range chains {
-		r.natChains.line(":" + c + " - [0:0]")
+		r.declare(c)
 		r.natRules.line("-X", c)
 	}
 }

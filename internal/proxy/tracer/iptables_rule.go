@@ -82,7 +82,9 @@ func parseRule(line string) (*iptRule, string, error) {
 			continue
 		case "-m", "--comment", "--mode", "--probability", "--name", "--seconds", "--reject-with", "--nfacct-name":
 			arg()
-		case "--reap", "--set", "--random-fully", "--random":
+		case "--mask":
+			arg()
+		case "--reap", "--set", "--random-fully", "--random", "--rsource", "--rdest":
 		case "--rcheck", "--update":
 			r.branch = true
 		case "-s", "--source", "-d", "--destination":
