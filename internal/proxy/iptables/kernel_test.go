@@ -5,11 +5,15 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
+	"net/netip"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/svcplane/svcplane/internal/proxy"
 	"github.com/svcplane/svcplane/internal/proxy/proxytest"
 	"github.com/svcplane/svcplane/internal/proxy/tracer"
 )
@@ -85,5 +89,46 @@ func TestKernelOverall(t *testing.T) {
 				t.Errorf("left after cleanup:\n%s", rules)
 			}
 		})
+	}
+}
+
+func TestKernelIPv6(t *testing.T) {
+	ex := testNetns(t)
+	ctx := context.Background()
+	b, err := New(ctx, Config{Family: corev1.IPv6Protocol, Exec: ex, IPTablesBackend: BackendLegacy, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Skip(err)
+	}
+	name := proxy.ServicePortName{Port: "http", Protocol: corev1.ProtocolTCP}
+	name.Namespace, name.Name = "ns", "v6"
+	sp := &proxy.ServicePort{Name: name, ClusterIP: netip.MustParseAddr("fd00:30::1"), Port: 80, Protocol: corev1.ProtocolTCP, NodePort: 30080, AffinitySeconds: 60}
+	st := proxy.Build(proxy.Input{
+		Family:   corev1.IPv6Protocol,
+		Node:     proxy.Node{Name: "n", IPs: []netip.Addr{netip.MustParseAddr("fd00:1::2")}},
+		Options:  proxy.Options{ClusterCIDRs: []netip.Prefix{netip.MustParsePrefix("fd00:10::/64")}},
+		Services: map[proxy.ServicePortName]*proxy.ServicePort{name: sp},
+		Endpoints: proxy.EndpointsMap{name: {
+			{IP: netip.MustParseAddr("fd00:10::5"), Port: 8080, Ready: true, Serving: true},
+			{IP: netip.MustParseAddr("fd00:10::6"), Port: 8080, Ready: true, Serving: true},
+		}},
+		Full: true,
+	})
+	if err := b.Sync(ctx, st); err != nil {
+		t.Fatalf("%v\n%s", err, b.LastRestore())
+	}
+	rules, err := b.Rules(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := tracer.NewIPTables(rules, st.Node.IPs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tracer.Run(t, tr, []tracer.Case{
+		{Name: "pod to cluster IP", Src: "fd00:10::9", Dst: "fd00:30::1", Port: 80, Want: tracer.Result{Output: "[fd00:10::5]:8080, [fd00:10::6]:8080"}},
+		{Name: "outside to NodePort", Src: "fd00:99::1", Dst: "fd00:1::2", Port: 30080, Want: tracer.Result{Output: "[fd00:10::5]:8080, [fd00:10::6]:8080", Masq: true}},
+	})
+	if err := b.Cleanup(ctx); err != nil {
+		t.Fatal(err)
 	}
 }
