@@ -54,9 +54,9 @@ func (r *renderer) clusterIPMasq(p *plan) {
 	s, n := p.s, p.n
 	switch {
 	case r.st.Options.MasqueradeAll:
-		r.match(&r.natRules, p.internalChain, n, " cluster IP", ipString(s.ClusterIP), s.Port)
+		r.match(&r.natRules, p.internalChain, n, " cluster IP", n.clusterIPString(s.ClusterIP), s.Port)
 	case r.localCIDR != "":
-		r.match(&r.natRules, p.internalChain, n, " cluster IP", ipString(s.ClusterIP), s.Port)
+		r.match(&r.natRules, p.internalChain, n, " cluster IP", n.clusterIPString(s.ClusterIP), s.Port)
 		r.natRules.words("!", "-s", r.localCIDR)
 	default:
 		return

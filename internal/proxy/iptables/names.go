@@ -49,6 +49,17 @@ type portNames struct {
 	svc, svl string
 	ext, fw  string
 	seps     map[netip.AddrPort]*sepNames
+	// clusterIP caches the printed cluster IP.
+	clusterIP    netip.Addr
+	clusterIPStr string
+}
+
+// clusterIPString prints the port's cluster IP once.
+func (p *portNames) clusterIPString(a netip.Addr) string {
+	if a != p.clusterIP || p.clusterIPStr == "" {
+		p.clusterIP, p.clusterIPStr = a, a.String()
+	}
+	return p.clusterIPStr
 }
 
 // sepNames are the cached strings of one endpoint of a service port.

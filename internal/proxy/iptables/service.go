@@ -61,10 +61,10 @@ func (r *renderer) plan(s *proxy.ServiceState) plan {
 func (r *renderer) dispatch(p *plan) {
 	s, n := p.s, p.n
 	if p.hasInternal {
-		r.match(&r.natRules, chainServices, n, " cluster IP", ipString(s.ClusterIP), s.Port)
+		r.match(&r.natRules, chainServices, n, " cluster IP", n.clusterIPString(s.ClusterIP), s.Port)
 		r.natRules.line("-j", p.internalChain)
 	} else {
-		r.match(&r.filterRules, chainServices, n, p.intComment, ipString(s.ClusterIP), s.Port)
+		r.match(&r.filterRules, chainServices, n, p.intComment, n.clusterIPString(s.ClusterIP), s.Port)
 		r.filterRules.line("-j", p.intTarget)
 	}
 	for _, ip := range s.ExternalIPs {
