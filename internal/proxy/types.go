@@ -64,9 +64,11 @@ func (p *ServicePort) ExternallyAccessible() bool {
 }
 
 // UsesClusterEndpoints says whether some traffic to the port goes to
-// endpoints anywhere in the cluster.
+// endpoints anywhere in the cluster. As in kube-proxy, an externally
+// accessible port always does, even with externalTrafficPolicy Local: pod
+// traffic to its external addresses short-circuits to the Cluster endpoints.
 func (p *ServicePort) UsesClusterEndpoints() bool {
-	return !p.InternalPolicyLocal || (p.ExternallyAccessible() && !p.ExternalPolicyLocal)
+	return !p.InternalPolicyLocal || p.ExternallyAccessible()
 }
 
 // UsesLocalEndpoints says whether some traffic to the port goes only to
