@@ -1,0 +1,163 @@
+package nftables
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os/exec"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/knftables"
+
+	"github.com/svcplane/svcplane/internal/proxy"
+)
+
+// Config configures a Backend.
+type Config struct {
+	// Family is the IP family the backend programs (table ip or ip6).
+	Family corev1.IPFamily
+	// NFT reaches nftables; nil means knftables.New for the family's
+	// table. Tests pass knftables.NewFake(family, TableName).
+	NFT knftables.Interface
+	// LocalAddrs lists the node's addresses, for NodePorts on every local
+	// address (nodePortAddresses 0.0.0.0/0); nil lists the interfaces of
+	// the network namespace the process runs in.
+	LocalAddrs func() []netip.Addr
+	// Logger logs; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Backend is the nftables mode for one IP family.
+type Backend struct {
+	cfg Config
+	fam family
+	nft knftables.Interface
+	log *slog.Logger
+
+	// What the kernel holds as of the last successful sync.
+	claims    map[string]*claim
+	held      map[proxy.ServicePortName]rendered
+	chainRefs map[string]int
+	chainDefs map[string][]string
+	needFull  bool
+	// lastCheck is when NeedsFullSync last looked at the kernel.
+	lastCheck time.Time
+}
+
+// claim is an element in the kernel and how many service ports hold it.
+type claim struct {
+	element
+	holders int
+}
+
+var _ proxy.Backend = (*Backend)(nil)
+
+// New returns the nftables backend of cfg.Family. It errors, wrapping
+// proxy.ErrUnavailable, when nft or the kernel's nftables is missing.
+func New(cfg Config) (*Backend, error) {
+	if cfg.Family == "" {
+		cfg.Family = corev1.IPv4Protocol
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.LocalAddrs == nil {
+		cfg.LocalAddrs = interfaceAddrs
+	}
+	fam := familyOf(cfg.Family)
+	nft := cfg.NFT
+	if nft == nil {
+		var err error
+		if nft, err = knftables.New(fam.nft, TableName); err != nil {
+			return nil, fmt.Errorf("nftables %s: %w: %v", cfg.Family, proxy.ErrUnavailable, err)
+		}
+	}
+	b := &Backend{cfg: cfg, fam: fam, nft: nft, log: cfg.Logger.With("family", string(cfg.Family)), needFull: true}
+	b.reset()
+	return b, nil
+}
+
+func (b *Backend) reset() {
+	b.claims = map[string]*claim{}
+	b.held = map[proxy.ServicePortName]rendered{}
+	b.chainRefs = map[string]int{}
+	b.chainDefs = map[string][]string{}
+}
+
+// Mode is proxy.ModeNFTables.
+func (b *Backend) Mode() proxy.Mode { return proxy.ModeNFTables }
+
+// NeedsFullSync says whether the table went missing (someone deleted it),
+// looking at most every 10 seconds.
+func (b *Backend) NeedsFullSync(ctx context.Context) bool {
+	if b.needFull || time.Since(b.lastCheck) < 10*time.Second {
+		return false
+	}
+	b.lastCheck = time.Now()
+	_, err := b.nft.List(ctx, "chain")
+	return knftables.IsNotFound(err)
+}
+
+// Rules is `nft list table` of the backend's table.
+func (b *Backend) Rules(ctx context.Context) (string, error) {
+	if f, ok := b.nft.(*knftables.Fake); ok {
+		return f.Dump(), nil
+	}
+	out, err := exec.CommandContext(ctx, "nft", "list", "table", string(b.fam.nft), TableName).CombinedOutput()
+	if err != nil {
+		if _, lerr := b.nft.List(ctx, "chain"); knftables.IsNotFound(lerr) {
+			return "", nil
+		}
+		return "", fmt.Errorf("nft list table: %w: %s", err, out)
+	}
+	return string(out), nil
+}
+
+// Cleanup deletes the table, if it exists.
+func (b *Backend) Cleanup(ctx context.Context) error {
+	if _, err := b.nft.List(ctx, "chain"); knftables.IsNotFound(err) {
+		return nil
+	}
+	tx := b.nft.NewTransaction()
+	tx.Delete(&knftables.Table{})
+	if err := b.nft.Run(ctx, tx); err != nil && !knftables.IsNotFound(err) {
+		return fmt.Errorf("nftables %s cleanup: %w", b.cfg.Family, err)
+	}
+	b.reset()
+	b.needFull = true
+	return nil
+}
+
+// nodePortIPs are the addresses NodePorts answer on.
+func (b *Backend) nodePortIPs(st *proxy.State) []netip.Addr {
+	if st.Options.NodePortAddresses != nil {
+		return st.Options.NodePortAddresses
+	}
+	seen := map[netip.Addr]bool{}
+	var out []netip.Addr
+	for _, ip := range append(append([]netip.Addr{}, st.Node.IPs...), b.cfg.LocalAddrs()...) {
+		if proxy.Family(ip) == b.cfg.Family && !ip.IsLoopback() && !ip.IsLinkLocalUnicast() && !seen[ip] {
+			seen[ip] = true
+			out = append(out, ip)
+		}
+	}
+	return out
+}
+
+// interfaceAddrs lists the addresses of this network namespace.
+func interfaceAddrs() []netip.Addr {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return nil
+	}
+	var out []netip.Addr
+	for _, a := range addrs {
+		if p, err := netip.ParsePrefix(a.String()); err == nil {
+			out = append(out, p.Addr().Unmap())
+		}
+	}
+	return out
+}

@@ -1,0 +1,71 @@
+package nftables
+
+import (
+	"context"
+	"flag"
+	"log/slog"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/knftables"
+
+	"github.com/svcplane/svcplane/internal/proxy/proxytest"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+func newTestBackend(t testing.TB) (*Backend, *knftables.Fake) {
+	t.Helper()
+	fake := knftables.NewFake(knftables.IPv4Family, TableName)
+	b, err := New(Config{
+		Family:     corev1.IPv4Protocol,
+		NFT:        fake,
+		LocalAddrs: func() []netip.Addr { return nil },
+		Logger:     slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, fake
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(string(want), got); d != "" {
+		t.Errorf("%s differs (-want +got):\n%s", name, d)
+	}
+}
+
+func TestOverallRules(t *testing.T) {
+	b, fake := newTestBackend(t)
+	if err := b.Sync(context.Background(), proxytest.OverallState()); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "overall.golden", fake.Dump())
+}
+
+var knftablesTable = knftables.Table{}
+
+func newTestBackend6(t testing.TB) (*Backend, *knftables.Fake) {
+	t.Helper()
+	fake := knftables.NewFake(knftables.IPv6Family, TableName)
+	b, err := New(Config{Family: corev1.IPv6Protocol, NFT: fake, LocalAddrs: func() []netip.Addr { return nil }, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, fake
+}

@@ -1,0 +1,125 @@
+package nftables
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/svcplane/svcplane/internal/netns"
+	"github.com/svcplane/svcplane/internal/proxy"
+	"github.com/svcplane/svcplane/internal/proxy/proxytest"
+)
+
+// inTestNetns runs fn inside a throwaway network namespace, or skips.
+func inTestNetns(t *testing.T, fn func() error) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+	if _, err := exec.LookPath("nft"); err != nil {
+		t.Skip("no nft")
+	}
+	b := make([]byte, 4)
+	rand.Read(b)
+	name := "svcplane-nft-" + hex.EncodeToString(b)
+	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
+		t.Skipf("ip netns add: %v: %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", name).Run() })
+	if err := netns.Do("/run/netns/"+name, fn); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// kernelBackend is a Backend on the real nft in the current namespace.
+func kernelBackend(fam corev1.IPFamily) (*Backend, error) {
+	return New(Config{Family: fam, Logger: slog.New(slog.DiscardHandler)})
+}
+
+func TestKernelOverall(t *testing.T) {
+	ctx := context.Background()
+	var rules, after string
+	inTestNetns(t, func() error {
+		b, err := kernelBackend(corev1.IPv4Protocol)
+		if err != nil {
+			return err
+		}
+		st := proxytest.OverallState()
+		if err := b.Sync(ctx, st); err != nil {
+			return err
+		}
+		if rules, err = b.Rules(ctx); err != nil {
+			return err
+		}
+		// A partial sync that drops an endpoint of ns4 and the service ns1.
+		st2 := proxytest.State(proxytest.OverallServices()[1:], proxytest.OverallSlices()[1:3])
+		st2.Full = false
+		st2.Changed = map[proxy.ServicePortName]bool{}
+		for _, s := range st.Services {
+			st2.Changed[s.Name] = true
+		}
+		if err := b.Sync(ctx, st2); err != nil {
+			return err
+		}
+		if after, err = b.Rules(ctx); err != nil {
+			return err
+		}
+		if b.NeedsFullSync(ctx) {
+			t.Error("table reported missing")
+		}
+		if err := b.Cleanup(ctx); err != nil {
+			return err
+		}
+		left, _ := b.Rules(ctx)
+		if strings.TrimSpace(left) != "" {
+			t.Errorf("left after cleanup:\n%s", left)
+		}
+		return nil
+	})
+	for _, want := range []string{
+		"172.30.0.41 . tcp . 80 : goto cluster-ip",
+		"172.30.0.44 . 80 . 1 : 10.180.0.5 . 80",
+		"172.30.0.46 . tcp . 80 : goto reject-chain",
+	} {
+		if !strings.Contains(rules, want) {
+			t.Errorf("kernel rules lack %q:\n%s", want, rules)
+		}
+	}
+	for _, gone := range []string{"172.30.0.41 . tcp . 80", "10.180.0.5 . 80"} {
+		if strings.Contains(after, gone) {
+			t.Errorf("partial sync left %q:\n%s", gone, after)
+		}
+	}
+}
+
+// TestKernelPartialSyncs applies the steps of TestPartialSyncsEqualFullSyncs
+// to the kernel: each partial transaction refers to maps and chains that
+// only the kernel holds, which nft must read back.
+func TestKernelPartialSyncs(t *testing.T) {
+	ctx := context.Background()
+	inTestNetns(t, func() error {
+		b, err := kernelBackend(corev1.IPv4Protocol)
+		if err != nil {
+			return err
+		}
+		var prev *proxy.State
+		for i, step := range steps() {
+			st := proxytest.State(step.services, step.slices)
+			if i > 0 {
+				st = partial(st, prev)
+			}
+			if err := b.Sync(ctx, st); err != nil {
+				t.Errorf("%s: %v", step.name, err)
+			}
+			prev = st
+		}
+		return b.Cleanup(ctx)
+	})
+}

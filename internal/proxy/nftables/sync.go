@@ -1,0 +1,290 @@
+package nftables
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"sigs.k8s.io/knftables"
+
+	"github.com/svcplane/svcplane/internal/proxy"
+)
+
+// Sync programs st as one nft transaction. A full sync declares the
+// table, its sets, maps and chains, refills them and deletes chains no
+// longer used; a partial one adds and deletes the elements (and pick
+// chains) of the service ports in st.Changed only.
+func (b *Backend) Sync(ctx context.Context, st *proxy.State) error {
+	full := st.Full || b.needFull
+	r := &renderer{fam: b.fam, nodePortIPs: b.nodePortIPs(st), nodeIPs: st.Node.IPs}
+	var tx *knftables.Transaction
+	var err error
+	if full {
+		tx, err = b.fullTx(ctx, st, r)
+	} else {
+		tx = b.partialTx(ctx, st, r)
+	}
+	if err == nil {
+		err = b.nft.Run(ctx, tx)
+	}
+	if err != nil {
+		// What the kernel holds is unknown: start again from nothing.
+		b.reset()
+		b.needFull = true
+		return fmt.Errorf("nftables %s sync: %w", b.cfg.Family, err)
+	}
+	b.needFull = false
+	b.log.Debug("synced nftables rules", "full", full, "operations", tx.NumOperations())
+	return nil
+}
+
+// fullTx rewrites everything but the dynamic affinity map, whose stale
+// entries it deletes.
+func (b *Backend) fullTx(ctx context.Context, st *proxy.State, r *renderer) (*knftables.Transaction, error) {
+	existing, err := b.nft.List(ctx, "chain")
+	if err != nil && !knftables.IsNotFound(err) {
+		return nil, fmt.Errorf("list chains: %w", err)
+	}
+	affinity := b.affinityEntries(ctx)
+	b.reset()
+	for _, s := range st.Services {
+		b.acquire(s.Name, r.render(s))
+	}
+	tx := b.nft.NewTransaction()
+	tx.Add(&knftables.Table{})
+	for _, obj := range b.fam.sets() {
+		tx.Add(obj)
+		if m, ok := obj.(*knftables.Map); !ok || m.Name != mapAffinity {
+			tx.Flush(obj)
+		}
+	}
+	needed := map[string]bool{}
+	var rules []*knftables.Rule
+	writeChain := func(c *knftables.Chain, body []string) {
+		needed[c.Name] = true
+		tx.Add(c)
+		tx.Flush(c)
+		for _, rule := range body {
+			rules = append(rules, &knftables.Rule{Chain: c.Name, Rule: rule})
+		}
+	}
+	fixed := b.fam.fixedChains(st.Options)
+	for _, name := range sortedKeys(fixed) {
+		writeChain(&knftables.Chain{Name: name}, fixed[name])
+	}
+	for _, name := range sortedKeys(b.chainRefs) {
+		writeChain(&knftables.Chain{Name: name}, b.chainRules(name))
+	}
+	for _, bc := range baseChains() {
+		writeChain(&knftables.Chain{Name: bc.name, Type: &bc.typ, Hook: &bc.hook, Priority: &bc.priority}, bc.rules)
+	}
+	for _, r := range rules {
+		tx.Add(r)
+	}
+	b.addElements(tx, st)
+	b.deleteStaleAffinity(tx, affinity)
+	for _, name := range existing {
+		if !needed[name] {
+			tx.Delete(&knftables.Chain{Name: name})
+		}
+	}
+	return tx, nil
+}
+
+// addElements adds every claimed element; set elements of cluster CIDRs
+// come from the options.
+func (b *Backend) addElements(tx *knftables.Transaction, st *proxy.State) {
+	for _, p := range st.Options.ClusterCIDRs {
+		tx.Add(&knftables.Element{Set: setClusterCIDRs, Key: []string{p.Masked().String()}})
+	}
+	ids := make([]string, 0, len(b.claims))
+	for id := range b.claims {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		tx.Add(b.claims[id].object())
+	}
+}
+
+// partialTx writes the changes of the service ports in st.Changed: pick
+// chains that become used, elements that go or change, elements that
+// come, chains no longer used, in that order.
+func (b *Backend) partialTx(ctx context.Context, st *proxy.State, r *renderer) *knftables.Transaction {
+	names := make([]proxy.ServicePortName, 0, len(st.Changed))
+	for n := range st.Changed {
+		names = append(names, n)
+	}
+	sort.Slice(names, func(i, j int) bool {
+		return names[i].String()+string(names[i].Protocol) < names[j].String()+string(names[j].Protocol)
+	})
+	before := map[string]element{}
+	chainsBefore := map[string]int{}
+	affinityTouched := false
+	for _, n := range names {
+		old := b.held[n]
+		affinityTouched = affinityTouched || hasAffinity(old)
+		b.noteBefore(old, before, chainsBefore)
+		b.release(n)
+	}
+	for _, n := range names {
+		if s := st.Service(n); s != nil {
+			out := r.render(s)
+			affinityTouched = affinityTouched || hasAffinity(out)
+			b.noteBefore(out, before, chainsBefore)
+			b.acquire(n, out)
+		}
+	}
+	tx := b.nft.NewTransaction()
+	for _, name := range sortedKeys(chainsBefore) {
+		if chainsBefore[name] == 0 && b.chainRefs[name] > 0 {
+			tx.Add(&knftables.Chain{Name: name})
+			tx.Flush(&knftables.Chain{Name: name})
+			for _, rule := range b.chainRules(name) {
+				tx.Add(&knftables.Rule{Chain: name, Rule: rule})
+			}
+		}
+	}
+	var adds []*knftables.Element
+	for _, id := range sortedKeys(before) {
+		was, now := before[id], b.claims[id]
+		switch {
+		case was.set == "" && now != nil:
+			adds = append(adds, now.object())
+		case was.set != "" && now == nil:
+			tx.Delete(was.object())
+		case was.set != "" && now != nil && !equal(was.value, now.value):
+			tx.Delete(was.object())
+			adds = append(adds, now.object())
+		}
+	}
+	for _, e := range adds {
+		tx.Add(e)
+	}
+	if affinityTouched {
+		b.deleteStaleAffinity(tx, b.affinityEntries(ctx))
+	}
+	for _, name := range sortedKeys(chainsBefore) {
+		if chainsBefore[name] > 0 && b.chainRefs[name] == 0 {
+			tx.Delete(&knftables.Chain{Name: name})
+			delete(b.chainRefs, name)
+			delete(b.chainDefs, name)
+		}
+	}
+	return tx
+}
+
+// noteBefore records, for every element id and chain out touches, what
+// the kernel held before this sync (the first time it is seen).
+func (b *Backend) noteBefore(out rendered, before map[string]element, chains map[string]int) {
+	for _, e := range out.elements {
+		id := e.id()
+		if _, ok := before[id]; ok {
+			continue
+		}
+		if c := b.claims[id]; c != nil {
+			before[id] = c.element
+		} else {
+			before[id] = element{}
+		}
+	}
+	for _, c := range out.chains {
+		if _, ok := chains[c.name]; !ok {
+			chains[c.name] = b.chainRefs[c.name]
+		}
+	}
+}
+
+// acquire makes out held by n: each element is claimed unless another
+// service port holds its key with another value (two Services claiming
+// one external address and port: the first keeps it).
+func (b *Backend) acquire(n proxy.ServicePortName, out rendered) {
+	if _, ok := schedulerOf(out.scheduler); !ok {
+		b.log.Warn("unknown "+proxy.SchedulerAnnotation+" value; using random", "servicePort", n.String(), "scheduler", out.scheduler)
+	}
+	held := rendered{chains: out.chains, scheduler: out.scheduler}
+	for _, e := range out.elements {
+		id := e.id()
+		c := b.claims[id]
+		switch {
+		case c == nil:
+			b.claims[id] = &claim{element: e, holders: 1}
+		case equal(c.value, e.value):
+			c.holders++
+		default:
+			b.log.Warn("two service ports claim one key; the first keeps it", "key", id, "servicePort", n.String())
+			continue
+		}
+		held.elements = append(held.elements, e)
+	}
+	for _, c := range out.chains {
+		b.chainRefs[c.name]++
+		b.chainDefs[c.name] = c.rules
+	}
+	b.held[n] = held
+}
+
+// release gives up what n holds.
+func (b *Backend) release(n proxy.ServicePortName) {
+	old, ok := b.held[n]
+	if !ok {
+		return
+	}
+	for _, e := range old.elements {
+		id := e.id()
+		if c := b.claims[id]; c != nil {
+			if c.holders--; c.holders <= 0 {
+				delete(b.claims, id)
+			}
+		}
+	}
+	for _, c := range old.chains {
+		b.chainRefs[c.name]--
+	}
+	delete(b.held, n)
+}
+
+// chainRules are the rules of a service chain (pick or affinity).
+func (b *Backend) chainRules(name string) []string { return b.chainDefs[name] }
+
+func hasAffinity(r rendered) bool {
+	for _, e := range r.elements {
+		if e.set == mapAffinitySvcs {
+			return true
+		}
+	}
+	return false
+}
+
+// object is the element as knftables writes it.
+func (e element) object() *knftables.Element {
+	obj := &knftables.Element{Key: e.key, Value: e.value}
+	switch e.set {
+	case setClusterCIDRs, setFirewallIPs, setFirewallAllow, setHairpin:
+		obj.Set = e.set
+	default:
+		obj.Map = e.set
+	}
+	return obj
+}
+
+func equal(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
