@@ -15,6 +15,7 @@ import (
 	"github.com/svcplane/svcplane/internal/netns"
 	"github.com/svcplane/svcplane/internal/proxy"
 	"github.com/svcplane/svcplane/internal/proxy/proxytest"
+	"github.com/svcplane/svcplane/internal/proxy/tracer"
 )
 
 // inTestNetns runs fn inside a throwaway network namespace, or skips.
@@ -97,6 +98,12 @@ func TestKernelOverall(t *testing.T) {
 			t.Errorf("partial sync left %q:\n%s", gone, after)
 		}
 	}
+	// The shared packet cases pass on the rules the kernel lists.
+	tr, err := tracer.NewNFTables(rules, nodeIPs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tracer.Run(t, tr, proxytest.OverallCases())
 }
 
 // TestKernelPartialSyncs applies the steps of TestPartialSyncsEqualFullSyncs
