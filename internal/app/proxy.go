@@ -153,6 +153,12 @@ func proxyFamilies(ctx context.Context, mode proxy.Mode, cfg ProxyConfig, nodeIP
 			}
 			return nil, err
 		}
+		describeBackend(b, fam, cfg.Logger)
+		if mode == proxy.ModeIPTables && fam == corev1.IPv4Protocol && opts.LocalhostNodePorts {
+			if err := enableLocalhostNodePorts(cfg.Logger); err != nil {
+				cfg.Logger.Warn("localhost NodePorts unavailable", "err", err)
+			}
+		}
 		out = append(out, proxy.FamilyConfig{Family: fam, Backend: b, Options: opts, NodeIPs: ips})
 	}
 	return out, nil

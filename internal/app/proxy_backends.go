@@ -6,17 +6,37 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/svcplane/svcplane/internal/proxy"
+	"github.com/svcplane/svcplane/internal/proxy/iptables"
+	"github.com/svcplane/svcplane/internal/proxy/nftables"
 )
 
 // newBackend makes the backend of mode for one family: an explicit switch,
 // one case per mode.
 func newBackend(ctx context.Context, mode proxy.Mode, fam corev1.IPFamily, cfg ProxyConfig) (proxy.Backend, error) {
 	switch mode {
+	case proxy.ModeIPTables:
+		b, err := iptables.New(ctx, iptables.Config{
+			Family:              fam,
+			IPTablesBackend:     cfg.IPTablesBackend,
+			ConntrackTCPLiberal: cfg.KubeProxy != nil && cfg.KubeProxy.Conntrack.TCPBeLiberal,
+			Logger:              cfg.Logger,
+		})
+		if err != nil {
+			return nil, err
+		}
+		return b, nil
+	case proxy.ModeNFTables:
+		b, err := nftables.New(nftables.Config{Family: fam, Logger: cfg.Logger})
+		if err != nil {
+			return nil, err
+		}
+		return b, nil
 	default:
 		return nil, fmt.Errorf("proxy mode %q: %w", mode, proxy.ErrUnavailable)
 	}
@@ -66,4 +86,34 @@ func CleanupProxy(ctx context.Context, cfg ProxyConfig) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// describeBackend logs what a backend chose, where it chose something.
+func describeBackend(b proxy.Backend, fam corev1.IPFamily, log *slog.Logger) {
+	if ipt, ok := b.(*iptables.Backend); ok {
+		c := ipt.Choice()
+		log.Info("iptables backend", "family", fam, "backend", c.Backend, "reason", c.Reason)
+	}
+}
+
+// routeLocalnet is the sysctl that lets NodePorts answer on 127.0.0.1.
+const routeLocalnet = "/proc/sys/net/ipv4/conf/all/route_localnet"
+
+// enableLocalhostNodePorts sets route_localnet, as kube-proxy does when
+// its iptables mode serves NodePorts on localhost; the backend writes the
+// KUBE-FIREWALL rule that drops martian packets to 127.0.0.0/8
+// (CVE-2020-8558) with it.
+func enableLocalhostNodePorts(log *slog.Logger) error {
+	cur, err := os.ReadFile(routeLocalnet)
+	if err != nil {
+		return err
+	}
+	if strings.TrimSpace(string(cur)) == "1" {
+		return nil
+	}
+	if err := os.WriteFile(routeLocalnet, []byte("1"), 0o644); err != nil {
+		return fmt.Errorf("set %s: %w", routeLocalnet, err)
+	}
+	log.Info("set net.ipv4.conf.all.route_localnet=1 for localhost NodePorts")
+	return nil
 }

@@ -113,6 +113,12 @@ func addHostVeth(p PodLink, podNs vnetns.NsHandle) error {
 	if err := h.LinkAdd(veth); err != nil {
 		return fmt.Errorf("add veth %s: %w", p.HostVeth, err)
 	}
+	// Hairpin mode lets a pod reach itself through a Service: the packet
+	// DNATed back to it leaves the bridge by the port it came in on
+	// (kubelet's hairpin-veth mode).
+	if err := h.LinkSetHairpin(veth, true); err != nil {
+		return fmt.Errorf("set hairpin mode on %s: %w", p.HostVeth, err)
+	}
 	if err := h.LinkSetUp(veth); err != nil {
 		return fmt.Errorf("set %s up: %w", p.HostVeth, err)
 	}

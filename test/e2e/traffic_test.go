@@ -1,0 +1,483 @@
+package e2e
+
+import (
+	"crypto/sha256"
+	"encoding/base32"
+	"fmt"
+	"net"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/svcplane/svcplane/internal/netns"
+)
+
+// TestServiceTraffic is issue 10's traffic suite, the same for every kernel mode:
+// ClusterIP balancing, NodePort and LoadBalancer from outside the cluster,
+// hairpin, ClientIP affinity, UDP across an endpoint replacement, scaling
+// to zero, externalTrafficPolicy Local and loadBalancerSourceRanges.
+func TestServiceTraffic(t *testing.T) {
+	for _, mode := range []string{"iptables", "nftables"} {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			proxySuite(t, mode)
+		})
+	}
+}
+
+// The client namespace stands for a machine outside the cluster: it
+// reaches the node's address (and the load-balancer range) through a veth
+// into the node's namespace.
+const (
+	lbRange       = "10.240.50.0/24"
+	clientNodeEnd = "10.240.9.1/24"
+	clientEnd     = "10.240.9.2/24"
+	clientIP      = "10.240.9.2"
+	otherClientIP = "10.240.9.3"
+	nodeAddr      = "10.240.0.2"
+)
+
+const hostnamesManifest = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: hostnames}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: hostnames}}
+  template:
+    metadata: {labels: {app: hostnames}}
+    spec:
+      containers:
+      - name: agnhost
+        image: registry.k8s.io/e2e-test-images/agnhost:2.53
+        args: [serve-hostname]
+        ports: [{containerPort: 9376}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: hostnames}
+spec:
+  selector: {app: hostnames}
+  ports: [{name: http, port: 80, targetPort: 9376}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: hostnames-np}
+spec:
+  type: NodePort
+  selector: {app: hostnames}
+  ports: [{name: http, port: 80, targetPort: 9376}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: hostnames-lb}
+spec:
+  type: LoadBalancer
+  selector: {app: hostnames}
+  ports: [{name: http, port: 80, targetPort: 9376}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: sticky}
+spec:
+  selector: {app: hostnames}
+  sessionAffinity: ClientIP
+  ports: [{name: http, port: 80, targetPort: 9376}]
+`
+
+func proxySuite(t *testing.T, mode string) {
+	s := startSandbox(t, "--proxy-mode", mode, "--loadbalancer-ip-range", lbRange)
+	client := s.clientNamespace(t)
+	s.apply(t, hostnamesManifest)
+	s.must(t, "run", "bb", "--image=busybox", "--restart=Never", "--", "sleep", "3600")
+	s.waitRunningReady(t, "bb")
+	s.waitFor(t, 60*time.Second, "3 hostnames pods Ready", func() (bool, string) {
+		out, _ := s.kubectl("get", "deploy", "hostnames", "-o", "jsonpath={.status.readyReplicas}")
+		return out == "3", out
+	})
+	pods := strings.Fields(s.must(t, "get", "pods", "-l", "app=hostnames", "-o", `jsonpath={range .items[*]}{.metadata.name}{" "}{end}`))
+	ip := s.clusterIP(t, "hostnames")
+
+	t.Run("ClusterIP spreads over every pod", func(t *testing.T) { s.checkSpread(t, ip, pods) })
+	t.Run("NodePort answers from outside", func(t *testing.T) {
+		port := s.must(t, "get", "svc", "hostnames-np", "-o", "jsonpath={.spec.ports[0].nodePort}")
+		client.wantHostname(t, s, "http://"+nodeAddr+":"+port+"/", pods)
+	})
+	t.Run("LoadBalancer address answers from outside", func(t *testing.T) {
+		lb := s.lbIP(t, "hostnames-lb")
+		client.wantHostname(t, s, "http://"+lb+"/", pods)
+	})
+	t.Run("ClientIP affinity keeps one pod", func(t *testing.T) { s.checkAffinity(t) })
+	t.Run("a pod reaches itself through its Service", func(t *testing.T) { s.checkHairpin(t) })
+	t.Run("UDP survives an endpoint replacement", func(t *testing.T) { s.checkUDPReplacement(t) })
+	t.Run("externalTrafficPolicy Local keeps the client address", func(t *testing.T) { s.checkLocalPolicy(t, client) })
+	t.Run("loadBalancerSourceRanges drops other sources", func(t *testing.T) { s.checkSourceRanges(t, client) })
+	if mode == "nftables" {
+		t.Run("nft list shows the service's entry", func(t *testing.T) { s.checkNFTList(t, ip) })
+		t.Run("rr and sh schedulers", func(t *testing.T) { s.checkSchedulers(t, pods) })
+	}
+	t.Run("no endpoints is refused at once", func(t *testing.T) { s.checkScaleToZero(t, ip) })
+	if mode == "iptables" {
+		t.Run("iptables-save shows kube-proxy's chains", func(t *testing.T) { s.checkIPTablesSave(t, ip) })
+	}
+
+}
+
+func (s *sandbox) clusterIP(t *testing.T, svc string) string {
+	t.Helper()
+	return strings.TrimSpace(s.must(t, "get", "svc", svc, "-o", "jsonpath={.spec.clusterIP}"))
+}
+
+func (s *sandbox) lbIP(t *testing.T, svc string) string {
+	t.Helper()
+	var ip string
+	s.waitFor(t, 30*time.Second, svc+" load-balancer address", func() (bool, string) {
+		ip, _ = s.kubectl("get", "svc", svc, "-o", "jsonpath={.status.loadBalancer.ingress[0].ip}")
+		return ip != "", ip
+	})
+	return ip
+}
+
+// fetch runs busybox wget in pod bb and returns what it printed.
+func (s *sandbox) fetch(pod, url string) (string, error) {
+	out, err := s.kubectl("exec", pod, "--", "timeout", "5", "wget", "-qO-", url)
+	return strings.TrimSpace(out), err
+}
+
+// checkSpread sends 300 requests from a pod to the ClusterIP; each of the
+// three pods must serve at least 20% of them.
+func (s *sandbox) checkSpread(t *testing.T, ip string, pods []string) {
+	script := fmt.Sprintf(`for i in $(seq 300); do timeout 5 wget -qO- http://%s/; echo; done`, ip)
+	var out string
+	s.waitFor(t, 20*time.Second, "the ClusterIP answering", func() (bool, string) {
+		got, err := s.fetch("bb", "http://"+ip+"/")
+		return err == nil && got != "", got
+	})
+	out, err := s.kubectl("exec", "bb", "--", "sh", "-c", script)
+	if err != nil {
+		t.Fatalf("300 requests: %v\n%s", err, tail(out, 10))
+	}
+	count := map[string]int{}
+	for _, line := range strings.Fields(out) {
+		count[line]++
+	}
+	for _, p := range pods {
+		if count[p] < 60 {
+			t.Errorf("pod %s served %d of 300 requests (want at least 60): %v", p, count[p], count)
+		}
+	}
+}
+
+func (s *sandbox) checkAffinity(t *testing.T) {
+	ip := s.clusterIP(t, "sticky")
+	first := ""
+	s.waitFor(t, 20*time.Second, "sticky answering", func() (bool, string) {
+		first, _ = s.fetch("bb", "http://"+ip+"/")
+		return first != "", first
+	})
+	out, err := s.kubectl("exec", "bb", "--", "sh", "-c", fmt.Sprintf(`for i in $(seq 20); do timeout 5 wget -qO- http://%s/; echo; done`, ip))
+	if err != nil {
+		t.Fatalf("requests: %v\n%s", err, out)
+	}
+	for _, got := range strings.Fields(out) {
+		if got != first {
+			t.Fatalf("affinity broken: first %s, then %s", first, got)
+		}
+	}
+}
+
+// checkHairpin: a busybox httpd pod fetches from itself through its own
+// Service.
+func (s *sandbox) checkHairpin(t *testing.T) {
+	s.apply(t, `apiVersion: v1
+kind: Pod
+metadata: {name: self, labels: {app: self}}
+spec:
+  containers:
+  - name: httpd
+    image: busybox
+    command: [sh, -c, 'mkdir -p /tmp/www && echo hello-from-self > /tmp/www/index.html && httpd -f -p 8080 -h /tmp/www']
+---
+apiVersion: v1
+kind: Service
+metadata: {name: self}
+spec:
+  selector: {app: self}
+  ports: [{port: 80, targetPort: 8080}]
+`)
+	s.waitRunningReady(t, "self")
+	ip := s.clusterIP(t, "self")
+	s.waitFor(t, 30*time.Second, "the pod reaching itself through "+ip, func() (bool, string) {
+		out, err := s.fetch("self", "http://"+ip+"/")
+		return err == nil && out == "hello-from-self", out
+	})
+}
+
+// checkUDPReplacement keeps one UDP socket (one conntrack entry) talking to
+// a Service while its only endpoint is replaced.
+func (s *sandbox) checkUDPReplacement(t *testing.T) {
+	s.apply(t, `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: udp}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: udp}}
+  template:
+    metadata: {labels: {app: udp}}
+    spec:
+      containers:
+      - name: agnhost
+        image: registry.k8s.io/e2e-test-images/agnhost:2.53
+        args: [serve-hostname, --udp, --http=false]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: udp}
+spec:
+  selector: {app: udp}
+  ports: [{name: dns, port: 53, targetPort: 9376, protocol: UDP}]
+`)
+	ip := s.clusterIP(t, "udp")
+	conn := s.nodeUDPSocket(t)
+	ask := func() string {
+		_ = conn.SetDeadline(time.Now().Add(500 * time.Millisecond))
+		if _, err := conn.WriteTo([]byte("hostname?"), &net.UDPAddr{IP: net.ParseIP(ip), Port: 53}); err != nil {
+			return "write: " + err.Error()
+		}
+		buf := make([]byte, 256)
+		n, _, err := conn.ReadFrom(buf)
+		if err != nil {
+			return ""
+		}
+		return string(buf[:n])
+	}
+	var first string
+	s.waitFor(t, 60*time.Second, "the UDP Service answering", func() (bool, string) {
+		first = ask()
+		return strings.HasPrefix(first, "udp-"), first
+	})
+	s.must(t, "delete", "pod", first, "--wait=false")
+	s.waitFor(t, 60*time.Second, "the replacement pod answering on the same socket", func() (bool, string) {
+		got := ask()
+		return strings.HasPrefix(got, "udp-") && got != first, got
+	})
+}
+
+// nodeUDPSocket opens a UDP socket inside the node's namespace with a
+// fixed local address, so every datagram belongs to one conntrack entry.
+func (s *sandbox) nodeUDPSocket(t *testing.T) net.PacketConn {
+	t.Helper()
+	var conn net.PacketConn
+	err := netns.Do(s.nodeNetns(), func() error {
+		var err error
+		conn, err = net.ListenPacket("udp4", nodeAddr+":40053")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+func (s *sandbox) nodeNetns() string {
+	return netns.NewDir("").Path(netns.Names{Cluster: s.name}.Node(s.name))
+}
+
+func (s *sandbox) checkLocalPolicy(t *testing.T, c *clientNS) {
+	s.apply(t, `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: echo}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: echo}}
+  template:
+    metadata: {labels: {app: echo}}
+    spec:
+      containers:
+      - name: agnhost
+        image: registry.k8s.io/e2e-test-images/agnhost:2.53
+        args: [netexec, --http-port=8080]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: echo-local}
+spec:
+  type: NodePort
+  externalTrafficPolicy: Local
+  selector: {app: echo}
+  ports: [{port: 80, targetPort: 8080}]
+`)
+	port := s.must(t, "get", "svc", "echo-local", "-o", "jsonpath={.spec.ports[0].nodePort}")
+	s.waitFor(t, 60*time.Second, "the client address seen through a Local NodePort", func() (bool, string) {
+		out, err := c.curl("http://" + nodeAddr + ":" + port + "/clientip")
+		return err == nil && strings.HasPrefix(out, clientIP+":"), out
+	})
+}
+
+func (s *sandbox) checkSourceRanges(t *testing.T, c *clientNS) {
+	s.apply(t, fmt.Sprintf(`apiVersion: v1
+kind: Service
+metadata: {name: ranged}
+spec:
+  type: LoadBalancer
+  loadBalancerSourceRanges: [%s/32]
+  selector: {app: hostnames}
+  ports: [{name: http, port: 80, targetPort: 9376}]
+`, otherClientIP))
+	lb := s.lbIP(t, "ranged")
+	url := "http://" + lb + "/"
+	// From 10.240.9.2 (not in the range): dropped, so curl times out.
+	s.waitFor(t, 30*time.Second, "the LB address dropping other sources", func() (bool, string) {
+		out, err := c.curl(url)
+		return err != nil, out
+	})
+	// From 10.240.9.3 (in the range): answered.
+	s.waitFor(t, 30*time.Second, "the LB address answering the allowed source", func() (bool, string) {
+		out, err := c.curlFrom(otherClientIP, url)
+		return err == nil && strings.HasPrefix(out, "hostnames-"), out
+	})
+}
+
+func (s *sandbox) checkScaleToZero(t *testing.T, ip string) {
+	s.must(t, "scale", "deploy", "hostnames", "--replicas=0")
+	s.waitFor(t, 60*time.Second, "connection refused at once", func() (bool, string) {
+		start := time.Now()
+		out, err := s.fetch("bb", "http://"+ip+"/")
+		quick := time.Since(start) < 3*time.Second
+		return err != nil && quick && strings.Contains(out, "refused"), out
+	})
+}
+
+// checkIPTablesSave reads the nat table of both iptables backends (the
+// proxy uses legacy when the node held no rules, as the README says).
+func (s *sandbox) checkIPTablesSave(t *testing.T, ip string) {
+	var out []byte
+	for _, save := range []string{"iptables-save", "iptables-legacy-save"} {
+		got, err := exec.Command("nsenter", "--net="+s.nodeNetns(), save, "-t", "nat").CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", save, err, got)
+		}
+		out = append(out, got...)
+	}
+	chain := svcChain("default/hostnames:http", "tcp")
+	want := fmt.Sprintf(`-A KUBE-SERVICES -d %s/32 -p tcp -m comment --comment "default/hostnames:http cluster IP" -m tcp --dport 80 -j %s`, ip, chain)
+	if !strings.Contains(string(out), want) {
+		t.Errorf("iptables-save lacks\n%s\n%s", want, out)
+	}
+	if !strings.Contains(string(out), ":"+chain) {
+		t.Errorf("no chain %s", chain)
+	}
+}
+
+func (s *sandbox) checkNFTList(t *testing.T, ip string) {
+	out, err := exec.Command("nsenter", "--net="+s.nodeNetns(), "nft", "list", "table", "ip", "svcplane").CombinedOutput()
+	if err != nil {
+		t.Fatalf("nft list: %v\n%s", err, out)
+	}
+	for _, want := range []string{ip + " . tcp . 80 : goto cluster-ip", ip + " . tcp . 80 : goto cluster-tcp-random-3"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("nft list lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// checkSchedulers: with svcplane.io/scheduler rr, 30 connections from one
+// client take the 3 pods in turn (10 each); with sh, they all land on one.
+func (s *sandbox) checkSchedulers(t *testing.T, pods []string) {
+	for _, sched := range []string{"rr", "sh"} {
+		s.apply(t, fmt.Sprintf(`apiVersion: v1
+kind: Service
+metadata: {name: sched-%s, annotations: {svcplane.io/scheduler: %s}}
+spec:
+  selector: {app: hostnames}
+  ports: [{name: http, port: 80, targetPort: 9376}]
+`, sched, sched))
+		ip := s.clusterIP(t, "sched-"+sched)
+		s.waitFor(t, 20*time.Second, "sched-"+sched+" answering", func() (bool, string) {
+			got, err := s.fetch("bb", "http://"+ip+"/")
+			return err == nil && got != "", got
+		})
+		out, err := s.kubectl("exec", "bb", "--", "sh", "-c", fmt.Sprintf(`for i in $(seq 30); do timeout 5 wget -qO- http://%s/; echo; done`, ip))
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", sched, err, out)
+		}
+		count := map[string]int{}
+		for _, line := range strings.Fields(out) {
+			count[line]++
+		}
+		switch {
+		case sched == "rr" && (len(count) != len(pods) || count[pods[0]] != 10 || count[pods[1]] != 10):
+			t.Errorf("rr: want 10 connections on each of %v, got %v", pods, count)
+		case sched == "sh" && len(count) != 1:
+			t.Errorf("sh: want every connection on one pod, got %v", count)
+		}
+	}
+}
+
+// clientNS is a network namespace outside the cluster, joined to the node
+// by a veth.
+type clientNS struct {
+	name string
+}
+
+// clientNamespace makes the client namespace; down removes it with the
+// cluster's other namespaces, and the test's cleanup does too.
+func (s *sandbox) clientNamespace(t *testing.T) *clientNS {
+	t.Helper()
+	name := netns.Names{Cluster: s.name}.Prefix() + "client"
+	c := &clientNS{name: name}
+	t.Cleanup(func() { _ = exec.Command("ip", "netns", "delete", name).Run() })
+	node := netns.Names{Cluster: s.name}.Node(s.name)
+	veth := "spcl" + strconv.Itoa(int(sandboxSeq.Load()))
+	steps := [][]string{
+		{"ip", "netns", "add", name},
+		{"ip", "-n", node, "link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", name},
+		{"ip", "-n", node, "addr", "add", clientNodeEnd, "dev", veth},
+		{"ip", "-n", node, "link", "set", veth, "up"},
+		{"ip", "-n", name, "addr", "add", clientEnd, "dev", "eth0"},
+		{"ip", "-n", name, "addr", "add", otherClientIP + "/24", "dev", "eth0"},
+		{"ip", "-n", name, "link", "set", "eth0", "up"},
+		{"ip", "-n", name, "link", "set", "lo", "up"},
+		{"ip", "-n", name, "route", "add", "default", "via", strings.Split(clientNodeEnd, "/")[0]},
+	}
+	for _, st := range steps {
+		if out, err := exec.Command(st[0], st[1:]...).CombinedOutput(); err != nil {
+			t.Fatalf("%s: %v\n%s", strings.Join(st, " "), err, out)
+		}
+	}
+	return c
+}
+
+func (c *clientNS) curl(url string) (string, error) { return c.curlFrom(clientIP, url) }
+
+func (c *clientNS) curlFrom(src, url string) (string, error) {
+	out, err := exec.Command("ip", "netns", "exec", c.name, "curl", "-sS", "--interface", src, "--max-time", "3", url).CombinedOutput()
+	return strings.TrimSpace(string(out)), err
+}
+
+// wantHostname waits until url answers from the client with one of pods.
+func (c *clientNS) wantHostname(t *testing.T, s *sandbox, url string, pods []string) {
+	t.Helper()
+	s.waitFor(t, 30*time.Second, url+" from outside", func() (bool, string) {
+		out, err := c.curl(url)
+		for _, p := range pods {
+			if err == nil && out == p {
+				return true, out
+			}
+		}
+		return false, out
+	})
+}
+
+// svcChain is kube-proxy's KUBE-SVC chain name, computed here independently
+// of the proxy's code.
+func svcChain(portName, proto string) string {
+	return "KUBE-SVC-" + hashName(portName+proto)
+}
+
+func hashName(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return base32.StdEncoding.EncodeToString(sum[:])[:16]
+}
