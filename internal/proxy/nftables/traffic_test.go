@@ -73,8 +73,9 @@ func roundTrip(proto corev1.Protocol) string {
 		}
 		defer srv.Close()
 		go func() {
-			n, from, err := srv.ReadFrom(buf)
-			if err == nil && string(buf[:n]) == "ping" {
+			in := make([]byte, 16)
+			n, from, err := srv.ReadFrom(in)
+			if err == nil && string(in[:n]) == "ping" {
 				srv.WriteTo([]byte("pong"), from)
 			}
 		}()
