@@ -1,0 +1,32 @@
+// Package dns is svcplane's cluster DNS server: it answers the cluster
+// domain from the API (package cluster, through an Answerer), forwards
+// every other name upstream (package forward, through a Forwarder, with a
+// cache), and serves both over UDP and TCP with miekg/dns, with CoreDNS's
+// metrics, /health and /ready. See README.md.
+package dns
+
+import (
+	"context"
+	"net/netip"
+
+	mdns "github.com/miekg/dns"
+)
+
+// Answerer answers the names it is authoritative for (the cluster domain
+// and the reverse zones).
+type Answerer interface {
+	// Answer returns the response to req, a query with exactly one
+	// question, asked by client; nil when the name is outside the
+	// answerer's zones (the server then forwards it). Before Ready it
+	// answers SERVFAIL for its own names.
+	Answer(ctx context.Context, req *mdns.Msg, client netip.Addr) *mdns.Msg
+	// Ready says the answerer's caches have synced.
+	Ready() bool
+}
+
+// Forwarder resolves names outside the cluster through upstream servers.
+type Forwarder interface {
+	// Forward sends req upstream (through the cache) and returns the
+	// upstream's answer, with req's ID.
+	Forward(ctx context.Context, req *mdns.Msg) (*mdns.Msg, error)
+}

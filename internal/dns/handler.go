@@ -1,0 +1,203 @@
+package dns
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"runtime/debug"
+	"slices"
+	"time"
+
+	mdns "github.com/miekg/dns"
+)
+
+// Metric labels of responses the server makes itself.
+const (
+	zoneDropped = "dropped" // CoreDNS's zone label for queries refused before any plugin
+	zoneRoot    = "."       // the zone of the kubeadm Corefile's only server block
+	pluginNone  = ""
+	pluginK8s   = "kubernetes"
+	pluginFwd   = "forward"
+)
+
+// errPanicked is returned by callForwarder when the forwarder panicked;
+// the panic is logged already.
+var errPanicked = errors.New("forwarder panicked")
+
+// query is what the server keeps of a request: the parts the reply must
+// echo, snapshotted before the answerer or forwarder sees the request.
+type query struct {
+	req      *mdns.Msg
+	id       uint16
+	opcode   int
+	question []mdns.Question
+	client   netip.AddrPort // invalid when the writer has no address
+	proto    string         // "udp" or "tcp"
+	size     int            // request length in bytes
+	edns     bool
+	version  uint8
+	do       bool
+	bufsize  int // the client's UDP buffer (512 without EDNS); 65535 over TCP
+}
+
+func newQuery(w mdns.ResponseWriter, r *mdns.Msg) *query {
+	q := &query{req: r, id: r.Id, opcode: r.Opcode, question: slices.Clone(r.Question), proto: "udp", size: r.Len()}
+	switch a := w.RemoteAddr().(type) {
+	case *net.UDPAddr:
+		q.client = a.AddrPort()
+	case *net.TCPAddr:
+		q.client, q.proto = a.AddrPort(), "tcp"
+	}
+	q.client = netip.AddrPortFrom(q.client.Addr().Unmap(), q.client.Port())
+	q.bufsize = mdns.MinMsgSize
+	if opt := r.IsEdns0(); opt != nil {
+		q.edns, q.version, q.do = true, opt.Version(), opt.Do()
+		q.bufsize = max(int(opt.UDPSize()), mdns.MinMsgSize)
+	}
+	if q.proto == "tcp" {
+		q.bufsize = mdns.MaxMsgSize
+	}
+	return q
+}
+
+// serve answers r through w and records the query's metrics and log line.
+func (s *Server) serve(server string, w mdns.ResponseWriter, r *mdns.Msg) {
+	if r == nil || r.Response {
+		return // never answer a response: it could start a loop
+	}
+	start := time.Now()
+	q := newQuery(w, r)
+	resp, zone, plugin := s.respond(q)
+	resp, wire, kept := s.packOrFail(q, resp)
+	if !kept {
+		plugin = pluginNone
+	}
+	// Recorded before the write, so that a client that has its answer
+	// finds it counted.
+	took := time.Since(start)
+	s.metrics.report(server, q, resp.Rcode, len(wire), zone, plugin, took)
+	s.logQuery(q, resp, len(wire), took)
+	if _, err := w.Write(wire); err != nil {
+		s.log.Debug("write response", "client", q.client.String(), "err", err)
+	}
+}
+
+// packOrFail packs resp for q. When that fails it packs SERVFAIL
+// instead, and when even the request's question does not pack, FORMERR
+// without a question; kept says whether resp itself was packed.
+func (s *Server) packOrFail(q *query, resp *mdns.Msg) (_ *mdns.Msg, wire []byte, kept bool) {
+	wire, err := pack(q, resp)
+	if err == nil {
+		return resp, wire, true
+	}
+	s.logError(q, "pack response", err)
+	resp = reply(q, mdns.RcodeServerFailure)
+	if wire, err = pack(q, resp); err == nil {
+		return resp, wire, false
+	}
+	q.question = nil
+	resp = reply(q, mdns.RcodeFormatError)
+	wire, _ = pack(q, resp) // a header and an OPT record always pack
+	return resp, wire, false
+}
+
+// respond returns the response to q, the zone label and the name of the
+// CoreDNS plugin that would have made it.
+func (s *Server) respond(q *query) (*mdns.Msg, string, string) {
+	if m := check(q); m != nil {
+		return m, zoneDropped, pluginNone
+	}
+	if t := q.question[0].Qtype; t == mdns.TypeAXFR || t == mdns.TypeIXFR {
+		return reply(q, mdns.RcodeRefused), zoneRoot, pluginNone
+	}
+	if s.cluster != nil {
+		if m := s.answer(q); m != nil {
+			return m, zoneRoot, pluginK8s
+		}
+	}
+	return s.forward(q)
+}
+
+// check rejects what the server refuses before looking at the name, in
+// CoreDNS's order: opcode, question count, EDNS version, class.
+func check(q *query) *mdns.Msg {
+	switch {
+	case q.opcode != mdns.OpcodeQuery:
+		return reply(q, mdns.RcodeNotImplemented)
+	case len(q.question) != 1:
+		return reply(q, mdns.RcodeFormatError)
+	case q.edns && q.version != 0:
+		return reply(q, mdns.RcodeBadVers)
+	case q.question[0].Qclass != mdns.ClassINET:
+		return reply(q, mdns.RcodeRefused)
+	}
+	return nil
+}
+
+// answer asks the cluster answerer, turning a panic into SERVFAIL.
+func (s *Server) answer(q *query) (m *mdns.Msg) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.metrics.panics.Inc()
+			s.logError(q, "answerer panicked", fmt.Errorf("%v", v), "stack", string(debug.Stack()))
+			m = reply(q, mdns.RcodeServerFailure)
+		}
+	}()
+	return s.cluster.Answer(s.ctx, q.req, q.client.Addr())
+}
+
+// forward sends q upstream if the client may recurse.
+func (s *Server) forward(q *query) (*mdns.Msg, string, string) {
+	if !s.recursionAllowed(q.client.Addr()) {
+		return reply(q, mdns.RcodeRefused), zoneRoot, pluginNone
+	}
+	if s.forwarder == nil {
+		return reply(q, mdns.RcodeServerFailure), zoneRoot, pluginNone
+	}
+	m, err := s.callForwarder(q)
+	if err == nil && m == nil {
+		err = fmt.Errorf("no answer")
+	}
+	if err != nil {
+		if !errors.Is(err, errPanicked) {
+			s.logError(q, "forward", err)
+		}
+		return reply(q, mdns.RcodeServerFailure), zoneRoot, pluginNone
+	}
+	return m, zoneRoot, pluginFwd
+}
+
+func (s *Server) callForwarder(q *query) (m *mdns.Msg, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.metrics.panics.Inc()
+			s.logError(q, "forwarder panicked", fmt.Errorf("%v", v), "stack", string(debug.Stack()))
+			m, err = nil, errPanicked
+		}
+	}()
+	return s.forwarder.Forward(s.ctx, q.req)
+}
+
+func (s *Server) recursionAllowed(client netip.Addr) bool {
+	if len(s.recursionFrom) == 0 {
+		return true
+	}
+	for _, p := range s.recursionFrom {
+		if p.Contains(client) {
+			return true
+		}
+	}
+	return false
+}
+
+// logError logs err with the query it happened to.
+func (s *Server) logError(q *query, msg string, err error, more ...any) {
+	attrs := []any{"client", q.client.String(), "id", q.id, "err", err}
+	if len(q.question) > 0 {
+		attrs = append(attrs, "name", q.question[0].Name, "type", mdns.Type(q.question[0].Qtype).String())
+	}
+	attrs = append(attrs, more...)
+	s.log.ErrorContext(context.Background(), msg, attrs...)
+}
