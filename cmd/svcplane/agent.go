@@ -61,6 +61,11 @@ func upAgentFlags(fs *flag.FlagSet, cfg *app.UpConfig, args []string) {
 	fs.StringVar(&cfg.Proxy.Mode, "proxy-mode", "iptables", "proxy mode: iptables or nftables; written to the kube-system/kube-proxy ConfigMap")
 	fs.StringVar(&cfg.Proxy.IPTablesBackend, "iptables-backend", "auto", "iptables backend of the proxy: legacy, nft or auto")
 	fs.BoolVar(&cfg.Proxy.NoProxy, "no-proxy", false, "run no proxy on the node")
+	fs.BoolVar(&cfg.DNS.NoDNS, "no-dns", false, "run no cluster DNS server on the node")
+	fs.Func("dns-upstream", "DNS server for names outside the cluster (repeatable or comma-separated; default: the node's resolv.conf)", func(v string) error {
+		cfg.DNS.Upstreams = append(cfg.DNS.Upstreams, splitList(v)...)
+		return nil
+	})
 	cfg.Args = append([]string{"up"}, args...)
 }
 

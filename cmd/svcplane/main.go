@@ -29,6 +29,7 @@ func commands() []command {
 		{"controllers", "run the controllers against an API server", runControllers},
 		{"agent", "run the node agent against an API server", runAgent},
 		{"proxy", "run the node proxy (kube-proxy's flags); proxy rules prints its rules", runProxy},
+		{"dns", "run the cluster DNS server against an API server", runDNS},
 		{"down", "remove a sandbox's namespaces, processes and agent state", runDown},
 		{"kubeconfig", "print the path of the admin kubeconfig", runKubeconfig},
 		{"version", "print the version", runVersion},

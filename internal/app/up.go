@@ -22,6 +22,8 @@ type UpConfig struct {
 	NoAgent bool
 	// Proxy settings; the proxy runs with the agent, on its node.
 	Proxy ProxySettings
+	// DNS settings; the DNS server runs with the agent, on its node.
+	DNS DNSSettings
 	// Sandbox, when set, runs the node in a network namespace of that
 	// name (see sandbox.go); Args are the command line to run again inside
 	// and SandboxNodeIP the node's address there.
@@ -70,6 +72,11 @@ func RunUp(ctx context.Context, cfg UpConfig) error {
 		}
 		if !cfg.Proxy.NoProxy {
 			if err := startProxy(ctx, s, cfg); err != nil {
+				return err
+			}
+		}
+		if !cfg.DNS.NoDNS {
+			if err := startDNS(ctx, s, cfg); err != nil {
 				return err
 			}
 		}

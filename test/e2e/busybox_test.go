@@ -32,10 +32,11 @@ func TestBusyboxTools(t *testing.T) {
 	if _, fallback := images.FindBusybox(bin); fallback {
 		t.Fatalf("no static busybox at %s: run hack/deps.sh", bin)
 	}
-	s := startSandbox(t)
+	// The test's own DNS server takes the node's port 53.
+	s := startSandbox(t, "--no-dns")
 	nodeIP := s.must(t, "get", "node", s.name, "-o", `jsonpath={.status.addresses[?(@.type=="InternalIP")].address}`)
 	apiIP := s.must(t, "get", "svc", "kubernetes", "-o", "jsonpath={.spec.clusterIP}")
-	s.startTestDNS(t, nodeIP,
+	s.startTestDNS(t, nodeIP+":53",
 		"kubernetes.default.svc.cluster.local. A "+apiIP,
 		reverse(t, apiIP)+" PTR kubernetes.default.svc.cluster.local.",
 		reverse(t, nodeIP)+" PTR kube-dns.kube-system.svc.cluster.local.")
@@ -133,16 +134,16 @@ func (s *sandbox) checkWgetOptions(t *testing.T, pod, ip string) {
 	}
 }
 
-// startTestDNS runs testdata/dnsserver in the node's namespace on ip:53
+// startTestDNS runs testdata/dnsserver in the node's namespace on addr
 // until the test ends.
-func (s *sandbox) startTestDNS(t *testing.T, ip string, records ...string) {
+func (s *sandbox) startTestDNS(t *testing.T, addr string, records ...string) {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "dnsserver")
 	if out, err := exec.Command("go", "build", "-o", bin, "./testdata/dnsserver").CombinedOutput(); err != nil {
 		t.Fatalf("build dnsserver: %v\n%s", err, out)
 	}
 	node := netns.NewDir("").Path(netns.Names{Cluster: s.name}.Node(s.name))
-	cmd := exec.Command("nsenter", append([]string{"--net=" + node, bin, "-addr", ip + ":53"}, records...)...)
+	cmd := exec.Command("nsenter", append([]string{"--net=" + node, bin, "-addr", addr}, records...)...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
