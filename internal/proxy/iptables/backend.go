@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -22,6 +23,10 @@ type Config struct {
 	// KUBE-FORWARD rule dropping INVALID packets is left out, as kube-proxy
 	// does.
 	ConntrackTCPLiberal bool
+	// CanaryInterval is how often NeedsFullSync looks at the canary
+	// chains; 0 means 30 s (kube-proxy looks once per syncPeriod), a
+	// negative value at every call.
+	CanaryInterval time.Duration
 	// Logger logs; nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -43,6 +48,8 @@ type Backend struct {
 	// needFull makes the next sync full (first sync, failed restore,
 	// flushed canary).
 	needFull bool
+	// lastCanary is when NeedsFullSync last looked at the canaries.
+	lastCanary time.Time
 	// last is the last restore input, kept for tests and debugging.
 	last []byte
 	r    renderer
@@ -62,6 +69,9 @@ func New(ctx context.Context, cfg Config) (*Backend, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.CanaryInterval == 0 {
+		cfg.CanaryInterval = 30 * time.Second
 	}
 	choice, err := choose(ctx, cfg.Exec, cfg.Family, cfg.IPTablesBackend)
 	if err != nil {

@@ -4,12 +4,10 @@ import (
 	"context"
 	"flag"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
-	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/svcplane/svcplane/internal/proxy"
@@ -22,7 +20,7 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 
 func newTestBackend(t testing.TB, f *iptablestest.Fake) *Backend {
 	t.Helper()
-	b, err := New(context.Background(), Config{Family: corev1.IPv4Protocol, Exec: f, IPTablesBackend: BackendLegacy, Logger: slog.New(slog.DiscardHandler)})
+	b, err := New(context.Background(), Config{Family: corev1.IPv4Protocol, Exec: f, IPTablesBackend: BackendLegacy, CanaryInterval: -1, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,19 +29,7 @@ func newTestBackend(t testing.TB, f *iptablestest.Fake) *Backend {
 
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := cmp.Diff(string(want), got); d != "" {
-		t.Errorf("%s differs (-want +got):\n%s", name, d)
-	}
+	proxytest.Golden(t, name, got, *update)
 }
 
 func TestOverallRules(t *testing.T) {
@@ -111,6 +97,11 @@ func TestCanary(t *testing.T) {
 	if _, err := f.Run(ctx, "iptables-legacy", []string{"-t", "mangle", "-X", chainCanary}, nil); err != nil {
 		t.Fatal(err)
 	}
+	b.cfg.CanaryInterval = time.Hour
+	if b.NeedsFullSync(ctx) {
+		t.Error("the canaries were looked at again within CanaryInterval")
+	}
+	b.lastCanary = time.Time{}
 	if !b.NeedsFullSync(ctx) {
 		t.Error("a deleted canary must force a full sync")
 	}

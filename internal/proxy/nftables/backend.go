@@ -43,8 +43,10 @@ type Backend struct {
 	chainRefs map[string]int
 	chainDefs map[string][]string
 	needFull  bool
-	// lastCheck is when NeedsFullSync last looked at the kernel.
-	lastCheck time.Time
+	// lastCheck is when NeedsFullSync last looked at the kernel, at most
+	// every checkEvery.
+	lastCheck  time.Time
+	checkEvery time.Duration
 }
 
 // claim is an element in the kernel and how many service ports hold it.
@@ -71,11 +73,16 @@ func New(cfg Config) (*Backend, error) {
 	nft := cfg.NFT
 	if nft == nil {
 		var err error
-		if nft, err = knftables.New(fam.nft, TableName); err != nil {
-			return nil, fmt.Errorf("nftables %s: %w: %v", cfg.Family, proxy.ErrUnavailable, err)
+		// Listing through netlink: `nft list` of a large table takes
+		// seconds (it reads every element), a netlink dump of its chains
+		// milliseconds.
+		if nft, err = knftables.New(fam.nft, TableName, knftables.UseNetlink); err != nil {
+			if nft, err = knftables.New(fam.nft, TableName); err != nil {
+				return nil, fmt.Errorf("nftables %s: %w: %v", cfg.Family, proxy.ErrUnavailable, err)
+			}
 		}
 	}
-	b := &Backend{cfg: cfg, fam: fam, nft: nft, log: cfg.Logger.With("family", string(cfg.Family)), needFull: true}
+	b := &Backend{cfg: cfg, fam: fam, nft: nft, log: cfg.Logger.With("family", string(cfg.Family)), needFull: true, checkEvery: 10 * time.Second}
 	b.reset()
 	return b, nil
 }
@@ -93,12 +100,26 @@ func (b *Backend) Mode() proxy.Mode { return proxy.ModeNFTables }
 // NeedsFullSync says whether the table went missing (someone deleted it),
 // looking at most every 10 seconds.
 func (b *Backend) NeedsFullSync(ctx context.Context) bool {
-	if b.needFull || time.Since(b.lastCheck) < 10*time.Second {
+	if b.needFull || time.Since(b.lastCheck) < b.checkEvery {
 		return false
 	}
 	b.lastCheck = time.Now()
-	_, err := b.nft.List(ctx, "chain")
-	return knftables.IsNotFound(err)
+	exists, err := b.tableExists(ctx)
+	return err == nil && !exists
+}
+
+// tableExists says whether the table is in the kernel (it always has
+// chains). A missing table is "not found" to nft, an empty list to the
+// netlink listing.
+func (b *Backend) tableExists(ctx context.Context) (bool, error) {
+	chains, err := b.nft.List(ctx, "chain")
+	switch {
+	case knftables.IsNotFound(err):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return len(chains) > 0, nil
 }
 
 // Rules is `nft list table` of the backend's table.
@@ -106,11 +127,11 @@ func (b *Backend) Rules(ctx context.Context) (string, error) {
 	if f, ok := b.nft.(*knftables.Fake); ok {
 		return f.Dump(), nil
 	}
+	if exists, err := b.tableExists(ctx); err == nil && !exists {
+		return "", nil
+	}
 	out, err := exec.CommandContext(ctx, "nft", "list", "table", string(b.fam.nft), TableName).CombinedOutput()
 	if err != nil {
-		if _, lerr := b.nft.List(ctx, "chain"); knftables.IsNotFound(lerr) {
-			return "", nil
-		}
 		return "", fmt.Errorf("nft list table: %w: %s", err, out)
 	}
 	return string(out), nil
@@ -118,7 +139,7 @@ func (b *Backend) Rules(ctx context.Context) (string, error) {
 
 // Cleanup deletes the table, if it exists.
 func (b *Backend) Cleanup(ctx context.Context) error {
-	if _, err := b.nft.List(ctx, "chain"); knftables.IsNotFound(err) {
+	if exists, err := b.tableExists(ctx); err == nil && !exists {
 		return nil
 	}
 	tx := b.nft.NewTransaction()

@@ -5,11 +5,8 @@ import (
 	"flag"
 	"log/slog"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/knftables"
 
@@ -35,19 +32,7 @@ func newTestBackend(t testing.TB) (*Backend, *knftables.Fake) {
 
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := cmp.Diff(string(want), got); d != "" {
-		t.Errorf("%s differs (-want +got):\n%s", name, d)
-	}
+	proxytest.Golden(t, name, got, *update)
 }
 
 func TestOverallRules(t *testing.T) {

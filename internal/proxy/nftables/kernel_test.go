@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -72,8 +73,19 @@ func TestKernelOverall(t *testing.T) {
 		if after, err = b.Rules(ctx); err != nil {
 			return err
 		}
+		b.checkEvery = 0
 		if b.NeedsFullSync(ctx) {
 			t.Error("table reported missing")
+		}
+		if out, err := exec.Command("nft", "delete", "table", "ip", TableName).CombinedOutput(); err != nil {
+			return fmt.Errorf("nft delete table: %v: %s", err, out)
+		}
+		if !b.NeedsFullSync(ctx) {
+			t.Error("a deleted table is not noticed")
+		}
+		st2.Full = true // what the proxier asks for when NeedsFullSync says so
+		if err := b.Sync(ctx, st2); err != nil {
+			return err
 		}
 		if err := b.Cleanup(ctx); err != nil {
 			return err
