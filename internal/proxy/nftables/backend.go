@@ -43,6 +43,9 @@ type Backend struct {
 	chainRefs map[string]int
 	chainDefs map[string][]string
 	needFull  bool
+	// noAffinity says the kernel's affinity map is known to be empty: no
+	// service had affinity at the last successful sync.
+	noAffinity bool
 	// lastCheck is when NeedsFullSync last looked at the kernel, at most
 	// every checkEvery.
 	lastCheck  time.Time
@@ -73,13 +76,8 @@ func New(cfg Config) (*Backend, error) {
 	nft := cfg.NFT
 	if nft == nil {
 		var err error
-		// Listing through netlink: `nft list` of a large table takes
-		// seconds (it reads every element), a netlink dump of its chains
-		// milliseconds.
-		if nft, err = knftables.New(fam.nft, TableName, knftables.UseNetlink); err != nil {
-			if nft, err = knftables.New(fam.nft, TableName); err != nil {
-				return nil, fmt.Errorf("nftables %s: %w: %v", cfg.Family, proxy.ErrUnavailable, err)
-			}
+		if nft, err = Open(cfg.Family); err != nil {
+			return nil, err
 		}
 	}
 	b := &Backend{cfg: cfg, fam: fam, nft: nft, log: cfg.Logger.With("family", string(cfg.Family)), needFull: true, checkEvery: 10 * time.Second}
@@ -87,11 +85,27 @@ func New(cfg Config) (*Backend, error) {
 	return b, nil
 }
 
+// Open returns the knftables interface of the family's table, as New
+// uses it: listings go through netlink (`nft list` of a large table takes
+// seconds, as it reads every element; a netlink dump of its chains takes
+// milliseconds). It errors, wrapping proxy.ErrUnavailable, without nft.
+func Open(family corev1.IPFamily) (knftables.Interface, error) {
+	fam := familyOf(family)
+	nft, err := knftables.New(fam.nft, TableName, knftables.UseNetlink)
+	if err != nil {
+		if nft, err = knftables.New(fam.nft, TableName); err != nil {
+			return nil, fmt.Errorf("nftables %s: %w: %v", family, proxy.ErrUnavailable, err)
+		}
+	}
+	return nft, nil
+}
+
 func (b *Backend) reset() {
 	b.claims = map[string]*claim{}
 	b.held = map[proxy.ServicePortName]rendered{}
 	b.chainRefs = map[string]int{}
 	b.chainDefs = map[string][]string{}
+	b.noAffinity = false
 }
 
 // Mode is proxy.ModeNFTables.

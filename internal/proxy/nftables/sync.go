@@ -34,6 +34,9 @@ func (b *Backend) Sync(ctx context.Context, st *proxy.State) error {
 		return fmt.Errorf("nftables %s sync: %w", b.cfg.Family, err)
 	}
 	b.needFull = false
+	if full {
+		b.noAffinity = !b.anyAffinity()
+	}
 	b.log.Debug("synced nftables rules", "full", full, "operations", tx.NumOperations())
 	return nil
 }
@@ -45,7 +48,13 @@ func (b *Backend) fullTx(ctx context.Context, st *proxy.State, r *renderer) (*kn
 	if err != nil && !knftables.IsNotFound(err) {
 		return nil, fmt.Errorf("list chains: %w", err)
 	}
-	affinity := b.affinityEntries(ctx)
+	// The affinity map can hold entries only if the table was there and
+	// some service had affinity, or nothing is known of it (a new
+	// backend, or one after a failure): listing it reads the table.
+	var affinity []*knftables.Element
+	if len(existing) > 0 && !b.noAffinity {
+		affinity = b.affinityEntries(ctx)
+	}
 	b.reset()
 	for _, s := range st.Services {
 		b.acquire(s.Name, r.render(s))
@@ -162,6 +171,7 @@ func (b *Backend) partialTx(ctx context.Context, st *proxy.State, r *renderer) *
 		tx.Add(e)
 	}
 	if affinityTouched {
+		b.noAffinity = false
 		b.deleteStaleAffinity(tx, b.affinityEntries(ctx))
 	}
 	for _, name := range sortedKeys(chainsBefore) {
@@ -246,6 +256,16 @@ func (b *Backend) release(n proxy.ServicePortName) {
 
 // chainRules are the rules of a service chain (pick or affinity).
 func (b *Backend) chainRules(name string) []string { return b.chainDefs[name] }
+
+// anyAffinity says whether some service key has ClientIP affinity.
+func (b *Backend) anyAffinity() bool {
+	for _, c := range b.claims {
+		if c.set == mapAffinitySvcs {
+			return true
+		}
+	}
+	return false
+}
 
 func hasAffinity(r rendered) bool {
 	for _, e := range r.elements {
