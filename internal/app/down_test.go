@@ -8,9 +8,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/svcplane/svcplane/internal/clusterdir"
 	"github.com/svcplane/svcplane/internal/proctable"
@@ -79,6 +81,16 @@ func recordPod(t *testing.T, dataDir string) *exec.Cmd {
 	}
 	go func() { _ = cmd.Wait() }()
 	t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
+	// The shell forks the background sleep before it execs: wait until
+	// both are in the process group, or down may find only one.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		out, _ := exec.Command("pgrep", "-g", strconv.Itoa(cmd.Process.Pid)).Output()
+		if len(strings.Fields(string(out))) >= 2 && strings.Contains(procComm(cmd.Process.Pid), "sleep") || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	p, err := proctable.Read("/proc", cmd.Process.Pid)
 	if err != nil {
 		t.Fatal(err)
@@ -92,6 +104,12 @@ func recordPod(t *testing.T, dataDir string) *exec.Cmd {
 		t.Fatal(err)
 	}
 	return cmd
+}
+
+// procComm is the command name of pid.
+func procComm(pid int) string {
+	b, _ := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "comm"))
+	return string(b)
 }
 
 // TestDownDataDirRemovesItsOwnCluster: the data directory's cluster goes,
