@@ -31,21 +31,16 @@ type Conntrack interface {
 
 // clearStale removes the UDP flows a sync made stale, as kube-proxy does:
 // flows to an endpoint that is no longer reachable (they would keep going
-// to it), and flows to a service address that had no endpoints before (they
-// were rejected, and conntrack would keep rejecting them).
+// to it), and flows to a service address that had no endpoints before, or
+// was not programmed yet (they were rejected or left untranslated, and
+// conntrack would keep them so).
 func clearStale(ctx context.Context, ct Conntrack, prev, cur *State, log *slog.Logger) {
-	if prev == nil {
-		return
-	}
-	for name := range cur.Changed {
-		if name.Protocol != corev1.ProtocolUDP {
-			continue
+	for _, name := range udpChanged(prev, cur) {
+		var before *ServiceState
+		if prev != nil {
+			before = prev.Service(name)
 		}
-		before, after := prev.Service(name), cur.Service(name)
-		if before == nil {
-			continue
-		}
-		for _, f := range staleFlows(before, after) {
+		for _, f := range staleFlows(before, cur.Service(name)) {
 			if _, err := ct.Delete(ctx, f); err != nil {
 				log.Warn("clearing stale conntrack entries", "service", name.String(), "flow", f, "err", err)
 			}
@@ -53,9 +48,36 @@ func clearStale(ctx context.Context, ct Conntrack, prev, cur *State, log *slog.L
 	}
 }
 
+// udpChanged lists the UDP service ports a sync may have made stale: the
+// changed ones, or after a start (no previous state) every one, since
+// datagrams sent before the proxy ran were never translated.
+func udpChanged(prev, cur *State) []ServicePortName {
+	var out []ServicePortName
+	if prev == nil {
+		for _, s := range cur.Services {
+			if s.Protocol == corev1.ProtocolUDP {
+				out = append(out, s.Name)
+			}
+		}
+		return out
+	}
+	for name := range cur.Changed {
+		if name.Protocol == corev1.ProtocolUDP {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
 // staleFlows lists the flows to delete for one UDP service port that
-// changed from before to after (nil when removed).
+// changed from before (nil when new) to after (nil when removed). A new
+// port with endpoints counts as one gaining its first: a datagram sent
+// before the proxy knew the port left a flow that was never translated,
+// and conntrack would keep it so.
 func staleFlows(before, after *ServiceState) []Flow {
+	if before == nil {
+		before = &ServiceState{}
+	}
 	var flows []Flow
 	reachable := map[string]bool{}
 	if after != nil {

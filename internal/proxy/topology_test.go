@@ -1,6 +1,8 @@
 package proxy
 
 import (
+	"context"
+	"log/slog"
 	"net/netip"
 	"strings"
 	"testing"
@@ -136,6 +138,8 @@ func TestStaleFlows(t *testing.T) {
 		{"first endpoint", none, one, "10.96.0.10:53"},
 		{"unchanged", one, one, ""},
 		{"service removed", one, nil, "10.96.0.10:53<-10.244.0.5"},
+		{"new service with an endpoint", nil, one, "10.96.0.10:53"},
+		{"new service without endpoints", nil, none, ""},
 	}
 	for _, c := range cases {
 		var got []string
@@ -149,5 +153,25 @@ func TestStaleFlows(t *testing.T) {
 		if strings.Join(got, " ") != c.want {
 			t.Errorf("%s: got %q, want %q", c.name, got, c.want)
 		}
+	}
+}
+
+// recordingConntrack notes the flows it is asked to delete.
+type recordingConntrack struct{ flows []Flow }
+
+func (r *recordingConntrack) Delete(_ context.Context, f Flow) (int, error) {
+	r.flows = append(r.flows, f)
+	return 0, nil
+}
+
+func TestClearStaleAfterStart(t *testing.T) {
+	udp := &ServicePort{Name: ServicePortName{Port: "dns", Protocol: corev1.ProtocolUDP}, Protocol: corev1.ProtocolUDP, ClusterIP: netip.MustParseAddr("10.96.0.10"), Port: 53}
+	tcp := &ServicePort{Name: ServicePortName{Port: "web", Protocol: corev1.ProtocolTCP}, Protocol: corev1.ProtocolTCP, ClusterIP: netip.MustParseAddr("10.96.0.11"), Port: 80}
+	reach := Categorized{AllReachable: []Endpoint{ep("10.244.0.5", true, true, false, false)}}
+	cur := &State{Services: []*ServiceState{{ServicePort: udp, Categorized: reach}, {ServicePort: tcp, Categorized: reach}}}
+	ct := &recordingConntrack{}
+	clearStale(context.Background(), ct, nil, cur, slog.New(slog.DiscardHandler))
+	if len(ct.flows) != 1 || ct.flows[0].OrigDst != udp.ClusterIP || ct.flows[0].ReplySrc.IsValid() {
+		t.Errorf("first sync: want the UDP port's untranslated flows cleared, got %+v", ct.flows)
 	}
 }

@@ -255,7 +255,7 @@ spec:
 	var first string
 	s.waitFor(t, 60*time.Second, "the UDP Service answering", func() (bool, string) {
 		first = ask()
-		return strings.HasPrefix(first, "udp-"), first
+		return strings.HasPrefix(first, "udp-"), first + "\n" + s.nodeState("conntrack", "-L", "-p", "udp") + s.nodeState("svcplane-proxy-rules")
 	})
 	s.must(t, "delete", "pod", first, "--wait=false")
 	s.waitFor(t, 60*time.Second, "the replacement pod answering on the same socket", func() (bool, string) {
@@ -279,6 +279,16 @@ func (s *sandbox) nodeUDPSocket(t *testing.T) net.PacketConn {
 	}
 	t.Cleanup(func() { conn.Close() })
 	return conn
+}
+
+// nodeState runs a command in the node's namespace for a failure
+// message ("svcplane-proxy-rules" prints the proxy's rules).
+func (s *sandbox) nodeState(cmd ...string) string {
+	if cmd[0] == "svcplane-proxy-rules" {
+		cmd = []string{binary, "proxy", "rules"}
+	}
+	out, err := exec.Command("nsenter", append([]string{"--net=" + s.nodeNetns(), "--"}, cmd...)...).CombinedOutput()
+	return fmt.Sprintf("$ %s: %v\n%s", strings.Join(cmd, " "), err, out)
 }
 
 func (s *sandbox) nodeNetns() string {
