@@ -75,6 +75,21 @@ func TestDeployment(t *testing.T) {
 	ns := e.namespace("deploy")
 	e.addNode("node-a", nil, true)
 	e.addNode("node-b", nil, true)
+	// A node is tainted not-ready until its Ready status is seen: pods
+	// created before both are free of taints would all go to one.
+	e.eventually(20*time.Second, "both nodes without taints", func() (bool, string) {
+		nodes, err := e.Client.CoreV1().Nodes().List(e.ctx, metav1.ListOptions{})
+		if err != nil {
+			return false, err.Error()
+		}
+		free := 0
+		for _, n := range nodes.Items {
+			if len(n.Spec.Taints) == 0 {
+				free++
+			}
+		}
+		return free == 2, fmt.Sprintf("%d of %d nodes without taints", free, len(nodes.Items))
+	})
 	d, err := e.Client.AppsV1().Deployments(ns).Create(e.ctx, webDeployment(ns, 3), metav1.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
