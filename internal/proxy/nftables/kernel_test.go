@@ -128,16 +128,11 @@ func TestKernelPartialSyncs(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		var prev *proxy.State
-		for i, step := range steps() {
-			st := proxytest.State(step.services, step.slices)
-			if i > 0 {
-				st = partial(st, prev)
-			}
+		names, states := stepStates()
+		for i, st := range states {
 			if err := b.Sync(ctx, st); err != nil {
-				t.Errorf("%s: %v", step.name, err)
+				t.Errorf("%s: %v", names[i], err)
 			}
-			prev = st
 		}
 		return b.Cleanup(ctx)
 	})

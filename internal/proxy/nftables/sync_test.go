@@ -80,22 +80,32 @@ func onlyFirst(s *discoveryv1.EndpointSlice) *discoveryv1.EndpointSlice {
 	return c
 }
 
-func TestPartialSyncsEqualFullSyncs(t *testing.T) {
-	ctx := context.Background()
-	b, fake := newTestBackend(t)
+// stepStates are the States of steps(): the first full, each later one
+// partial with every service port of it and the one before as changed.
+func stepStates() (names []string, states []*proxy.State) {
 	var prev *proxy.State
 	for i, step := range steps() {
 		st := proxytest.State(step.services, step.slices)
 		if i > 0 {
 			st = partial(st, prev)
 		}
+		names, states = append(names, step.name), append(states, st)
+		prev = st
+	}
+	return names, states
+}
+
+func TestPartialSyncsEqualFullSyncs(t *testing.T) {
+	ctx := context.Background()
+	b, fake := newTestBackend(t)
+	names, states := stepStates()
+	for i, st := range states {
 		if err := b.Sync(ctx, st); err != nil {
-			t.Fatalf("%s: %v", step.name, err)
+			t.Fatalf("%s: %v", names[i], err)
 		}
 		if d := cmp.Diff(sortedLines(fullDump(t, st)), sortedLines(fake.Dump())); d != "" {
-			t.Errorf("%s: partial sync differs from a full one (-full +partial):\n%s", step.name, d)
+			t.Errorf("%s: partial sync differs from a full one (-full +partial):\n%s", names[i], d)
 		}
-		prev = st
 	}
 }
 
