@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/svcplane/svcplane/internal/apiserver/registry"
+	"github.com/svcplane/svcplane/internal/qos"
 )
 
 // Strategy returns the Pod strategy the REST layer uses.
@@ -41,7 +42,7 @@ func PrepareForCreate(_ context.Context, pod *corev1.Pod) {
 	pod.Generation = 1
 	pod.Status = corev1.PodStatus{
 		Phase:    corev1.PodPending,
-		QOSClass: ComputeQOS(&pod.Spec),
+		QOSClass: qos.Compute(&pod.Spec),
 	}
 	if len(pod.Spec.SchedulingGates) > 0 {
 		pod.Status.Conditions = []corev1.PodCondition{{

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 )
@@ -70,35 +69,6 @@ func TestPrepareForStatusUpdate(t *testing.T) {
 	if pod.Spec.NodeName != "node-a" || len(pod.OwnerReferences) != 1 || s.QOSClass != corev1.PodQOSBurstable ||
 		s.ObservedGeneration != 2 || s.Conditions[0].ObservedGeneration != 2 || s.Phase != corev1.PodRunning {
 		t.Errorf("status update kept wrong fields: spec.nodeName %q, status %+v", pod.Spec.NodeName, s)
-	}
-}
-
-func TestComputeQOS(t *testing.T) {
-	res := func(req, lim string) corev1.ResourceRequirements {
-		r := corev1.ResourceRequirements{}
-		if req != "" {
-			r.Requests = corev1.ResourceList{"cpu": resource.MustParse(req), "memory": resource.MustParse(req + "Mi")}
-		}
-		if lim != "" {
-			r.Limits = corev1.ResourceList{"cpu": resource.MustParse(lim), "memory": resource.MustParse(lim + "Mi")}
-		}
-		return r
-	}
-	tests := []struct {
-		name string
-		res  corev1.ResourceRequirements
-		want corev1.PodQOSClass
-	}{
-		{"nothing", res("", ""), corev1.PodQOSBestEffort},
-		{"requests only", res("1", ""), corev1.PodQOSBurstable},
-		{"requests below limits", res("1", "2"), corev1.PodQOSBurstable},
-		{"requests equal limits", res("2", "2"), corev1.PodQOSGuaranteed},
-	}
-	for _, tc := range tests {
-		spec := &corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Resources: tc.res}}}
-		if got := ComputeQOS(spec); got != tc.want {
-			t.Errorf("%s: QoS %s, want %s", tc.name, got, tc.want)
-		}
 	}
 }
 
