@@ -130,6 +130,10 @@ func (n *Node) walk(dir string) ([]string, error) {
 // hierarchy; a missing one is no error.
 func (n *Node) removeTree(rel string) error {
 	for _, top := range n.dirs(rel) {
+		// Most often a container's empty cgroup: one rmdir, no listing.
+		if err := n.fs.Rmdir(top); err == nil || errors.Is(err, os.ErrNotExist) {
+			continue
+		}
 		dirs, err := n.walk(top)
 		if err != nil {
 			return err

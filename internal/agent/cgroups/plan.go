@@ -161,3 +161,29 @@ func (t *totals) max(o totals) {
 func isSidecar(c *corev1.Container) bool {
 	return c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways
 }
+
+// OOMScoreAdj is kubelet's oom_score_adj for a container's processes
+// (pkg/kubelet/qos/policy.go): Guaranteed -997, BestEffort 1000, Burstable
+// from 3 to 999 by the share of the node's memory it requests, so that the
+// kernel kills pods, the most over their request first, before the agent
+// (0). Lowering a score below the current one needs CAP_SYS_RESOURCE: the
+// init can always raise it, so a Guaranteed container without the
+// capability keeps the agent's score.
+func OOMScoreAdj(class corev1.PodQOSClass, c *corev1.Container, memoryCapacity int64) int {
+	switch class {
+	case corev1.PodQOSGuaranteed:
+		return guaranteedOOMScoreAdj
+	case corev1.PodQOSBestEffort:
+		return besteffortOOMScoreAdj
+	}
+	if memoryCapacity <= 0 {
+		return besteffortOOMScoreAdj - 1
+	}
+	adj := 1000 - 1000*c.Resources.Requests.Memory().Value()/memoryCapacity
+	return int(min(max(adj, 1000+guaranteedOOMScoreAdj), besteffortOOMScoreAdj-1))
+}
+
+const (
+	guaranteedOOMScoreAdj = -997
+	besteffortOOMScoreAdj = 1000
+)

@@ -94,3 +94,25 @@ func TestPodPlan(t *testing.T) {
 		}
 	}
 }
+
+func TestOOMScoreAdj(t *testing.T) {
+	const capacity = 8 << 30
+	tests := []struct {
+		name  string
+		class corev1.PodQOSClass
+		res   corev1.ResourceRequirements
+		want  int
+	}{
+		{"guaranteed", corev1.PodQOSGuaranteed, res("1", "1Gi", "1", "1Gi"), -997},
+		{"best effort", corev1.PodQOSBestEffort, res("", "", "", ""), 1000},
+		{"burstable, an eighth of the node", corev1.PodQOSBurstable, res("", "1Gi", "", ""), 875},
+		{"burstable, no memory request", corev1.PodQOSBurstable, res("100m", "", "", ""), 999},
+		{"burstable, the whole node", corev1.PodQOSBurstable, res("", "8Gi", "", ""), 3},
+	}
+	for _, tc := range tests {
+		c := ctr("c", tc.res)
+		if got := OOMScoreAdj(tc.class, &c, capacity); got != tc.want {
+			t.Errorf("%s: %d, want %d", tc.name, got, tc.want)
+		}
+	}
+}
