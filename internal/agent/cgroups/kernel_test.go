@@ -43,19 +43,40 @@ func kernelNode(t testing.TB, cfg Config) *Node {
 	return n
 }
 
+// proc is a process started in a container's cgroups; its Wait runs once,
+// in its own goroutine, and wait returns the result any number of times.
+type proc struct {
+	out  bytes.Buffer
+	done chan struct{}
+	err  error
+}
+
+func (p *proc) wait() error { <-p.done; return p.err }
+
+// waitFor waits d at most; false if the process is still running.
+func (p *proc) waitFor(d time.Duration) bool {
+	select {
+	case <-p.done:
+		return true
+	case <-time.After(d):
+		return false
+	}
+}
+
 // start runs script in a shell that first moves itself into c's cgroups,
 // as the container's init does.
-func start(t *testing.T, c Container, script string) (*exec.Cmd, *bytes.Buffer) {
+func start(t *testing.T, c Container, script string) *proc {
 	t.Helper()
 	join := `for f; do echo $$ > "$f" || exit 99; done; exec sh -c '` + script + `'`
 	cmd := exec.Command("sh", append([]string{"-c", join, "sh"}, c.Procs()...)...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	p := &proc{done: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = &p.out, &p.out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = c.Kill(); _ = cmd.Wait() })
-	return cmd, &out
+	go func() { p.err = cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() { _ = c.Kill(); _ = p.wait() })
+	return p
 }
 
 func testPod(uid string, containers ...corev1.Container) *corev1.Pod {
@@ -80,11 +101,11 @@ func ensure(t *testing.T, n *Node, pod *corev1.Pod) (Pod, Container) {
 func TestKernelOOMKill(t *testing.T) {
 	n := kernelNode(t, Config{})
 	_, c := ensure(t, n, testPod("oom", ctr("eat", res("", "", "", "32Mi"))))
-	cmd, out := start(t, c, "head -c 300000000 /dev/zero | tail")
-	err := cmd.Wait()
+	sh := start(t, c, "head -c 300000000 /dev/zero | tail")
+	err := sh.wait()
 	var exit *exec.ExitError
 	if !errors.As(err, &exit) || exit.ExitCode() != 137 {
-		t.Fatalf("exit %v, want status 137 (SIGKILL of tail); output %q", err, out)
+		t.Fatalf("exit %v, want status 137 (SIGKILL of tail); output %q", err, sh.out.String())
 	}
 	if oom, err := c.OOMKilled(); err != nil || !oom {
 		t.Errorf("OOMKilled() = %v, %v; want true", oom, err)
@@ -95,11 +116,11 @@ func TestKernelCPUQuota(t *testing.T) {
 	n := kernelNode(t, Config{})
 	_, c := ensure(t, n, testPod("cpu", ctr("spin", res("", "", "200m", ""))))
 	usage := cpuUsage(t, n, c)
-	cmd, _ := start(t, c, "while :; do :; done")
+	sh := start(t, c, "while :; do :; done")
 	time.Sleep(time.Second)
 	used := usage()
 	_ = c.Kill()
-	_ = cmd.Wait()
+	_ = sh.wait()
 	// 200m is 0.2s a second; a shared machine only ever gives less.
 	if used < 20*time.Millisecond || used > 400*time.Millisecond {
 		t.Errorf("a busy loop under a 200m limit used %v of CPU in 1s, want about 200ms", used)
@@ -136,29 +157,28 @@ func cpuUsage(t *testing.T, n *Node, c Container) func() time.Duration {
 func TestKernelPidsLimit(t *testing.T) {
 	n := kernelNode(t, Config{PidsLimit: 20})
 	p, c := ensure(t, n, testPod("pids", ctr("forks", res("", "", "", ""))))
-	cmd, out := start(t, c, `for i in $(seq 100); do sleep 5 & done; wait`)
-	time.Sleep(500 * time.Millisecond)
+	sh := start(t, c, `for i in $(seq 100); do sleep 5 >/dev/null 2>&1 & done; wait`)
+	deadline := time.Now().Add(10 * time.Second)
+	for refusedForks(t, n, p, c) == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
 	pids, err := c.Pids()
 	if err != nil || len(pids) > 20 {
 		t.Errorf("%d processes in the container (%v), want at most 20", len(pids), err)
 	}
-	// v1 counts a refused fork in the forking cgroup, v2 in the limited one.
-	var refused int64
-	for _, rel := range []string{p.rel, c.rel} {
-		v, err := n.counter(filepath.Join(n.dir("pids", rel), "pids.events"), "max")
-		if err != nil {
-			t.Fatal(err)
-		}
-		refused += v
+	if refusedForks(t, n, p, c) == 0 {
+		t.Error("pids.events counts no refused fork in 10s")
 	}
-	if refused == 0 {
-		t.Error("pids.events counts no refused fork")
+	// The shell gives up at its first failed fork (dash) or after the
+	// loop; its sleeps are left for Kill.
+	if !sh.waitFor(10 * time.Second) {
+		t.Error("the shell did not end in 10s")
 	}
 	if err := c.Kill(); err != nil {
 		t.Fatal(err)
 	}
-	_ = cmd.Wait()
-	if !strings.Contains(strings.ToLower(out.String()), "fork") {
+	_ = sh.wait()
+	if out := sh.out.String(); !strings.Contains(strings.ToLower(out), "fork") {
 		t.Errorf("the shell did not report a failed fork: %q", out)
 	}
 }
@@ -167,7 +187,7 @@ func TestKernelRemoveAndReattach(t *testing.T) {
 	n := kernelNode(t, Config{})
 	pod := testPod("reattach", ctr("app", res("100m", "", "", "64Mi")))
 	p, c := ensure(t, n, pod)
-	cmd, _ := start(t, c, "sleep 60")
+	sh := start(t, c, "sleep 60")
 	waitPids(t, c)
 	if err := c.Remove(); !errors.Is(err, ErrBusy) {
 		t.Fatalf("Remove with a process left: %v, want ErrBusy", err)
@@ -189,7 +209,7 @@ func TestKernelRemoveAndReattach(t *testing.T) {
 		t.Fatal(err)
 	}
 	var exit *exec.ExitError
-	if err := cmd.Wait(); !errors.As(err, &exit) || exit.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+	if err := sh.wait(); !errors.As(err, &exit) || exit.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
 		t.Errorf("sleep ended with %v, want SIGKILL", err)
 	}
 	if err := again.RemovePod(p.UID); err != nil {
@@ -200,6 +220,20 @@ func TestKernelRemoveAndReattach(t *testing.T) {
 			t.Errorf("pod cgroup %s left (%v)", d, err)
 		}
 	}
+}
+
+// refusedForks counts the forks the pids limit refused: v1 counts them in
+// the forking cgroup, v2 in the limited one.
+func refusedForks(t *testing.T, n *Node, p Pod, c Container) int64 {
+	var refused int64
+	for _, rel := range []string{p.rel, c.rel} {
+		v, err := n.counter(filepath.Join(n.dir("pids", rel), "pids.events"), "max")
+		if err != nil {
+			t.Fatal(err)
+		}
+		refused += v
+	}
+	return refused
 }
 
 func waitPids(t *testing.T, c Container) {
