@@ -32,6 +32,7 @@ func commands() []command {
 		{"dns", "run the cluster DNS server against an API server", runDNS},
 		{"down", "remove a sandbox's namespaces, processes and agent state", runDown},
 		{"kubeconfig", "print the path of the admin kubeconfig", runKubeconfig},
+		{"images", "import, list and remove the node's images (docker save or OCI archives)", runImages},
 		{"version", "print the version", runVersion},
 		{"image", "internal: run a built-in image", runImage},
 		{"internal-init", "internal: first process of a container", runInternalInit},
