@@ -161,6 +161,9 @@ func (s *Store) List() ([]Image, error) {
 	imgs := make([]Image, 0, len(ix.Images))
 	for id, refs := range ix.Images {
 		r, err := s.readRecord(id)
+		if errors.Is(err, os.ErrNotExist) {
+			continue // removed since refs.json was read
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -201,22 +204,35 @@ func (s *Store) Get(ref string) (Image, bool, error) {
 		return Image{}, false, err
 	}
 	r, err := s.readRecord(id)
+	if errors.Is(err, os.ErrNotExist) {
+		return Image{}, false, nil // removed since refs.json was read
+	}
 	if err != nil {
 		return Image{}, false, err
 	}
 	return s.image(r, ix.Images[id]), true, nil
 }
 
-// resolve returns the ID of the committed image ref names.
+// resolve returns the ID of the committed image ref names: a full ID
+// first, then a reference, then an ID prefix.
 func (s *Store) resolve(ix index, ref string) (string, error) {
-	if hex, full, ok := idQuery(ref); ok {
-		if id, found := matchID(ix, hex, full); found {
+	hex, full, isID := idQuery(ref)
+	if isID && full || strings.HasPrefix(ref, "sha256:") {
+		if id, found := matchID(ix, hex, full); isID && found {
 			return id, nil
 		}
-		if strings.HasPrefix(ref, "sha256:") {
-			return "", fmt.Errorf("%w: %s", ErrNotFound, ref)
+		return "", fmt.Errorf("%w: %s", ErrNotFound, ref)
+	}
+	id, err := s.resolveRef(ix, ref)
+	if errors.Is(err, ErrNotFound) && isID {
+		if id, found := matchID(ix, hex, false); found {
+			return id, nil
 		}
 	}
+	return id, err
+}
+
+func (s *Store) resolveRef(ix index, ref string) (string, error) {
 	norm, err := Normalize(ref)
 	if err != nil {
 		return "", err
@@ -226,10 +242,8 @@ func (s *Store) resolve(ix index, ref string) (string, error) {
 		return s.resolveDigest(ix, repo, digest, ref)
 	}
 	for id, refs := range ix.Images {
-		for _, r := range refs {
-			if r == norm {
-				return id, nil
-			}
+		if contains(refs, norm) {
+			return id, nil
 		}
 	}
 	return "", fmt.Errorf("%w: %s", ErrNotFound, ref)
@@ -261,6 +275,9 @@ func (s *Store) resolveDigest(ix index, repo, digest, ref string) (string, error
 			return id, nil
 		}
 		r, err := s.readRecord(id)
+		if errors.Is(err, os.ErrNotExist) {
+			continue // removed since refs.json was read
+		}
 		if err != nil {
 			return "", err
 		}

@@ -3,6 +3,7 @@ package imagestore_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -284,4 +285,84 @@ func TestNodeImages(t *testing.T) {
 	if len(got) != 2 || got[0].SizeBytes != 20 || !reflect.DeepEqual(got[0].Names, []string{"docker.io/library/big@sha256:d", "docker.io/library/big:1"}) {
 		t.Errorf("NodeImages = %+v", got)
 	}
+}
+
+// TestReadersSeeWholeImages lists the store while imports and removes go
+// on: every listed image has all its layers.
+func TestReadersSeeWholeImages(t *testing.T) {
+	s, _, err := importOne(t, imagetest.WriteDocker, imagetest.Spec{Refs: []string{"base:1"}, Layers: []imagetest.Layer{baseLayer()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	var archives []string
+	for i := range 4 {
+		p := filepath.Join(dir, fmt.Sprintf("%d.tar", i))
+		l := imagetest.Files(map[string]string{"f": strings.Repeat("x", 100<<10), fmt.Sprint("n", i): "n"}, nil)
+		if err := imagetest.WriteOCI(p, imagetest.Spec{Refs: []string{fmt.Sprintf("app:%d", i)}, Layers: []imagetest.Layer{baseLayer(), l}}); err != nil {
+			t.Fatal(err)
+		}
+		archives = append(archives, p)
+	}
+	done := make(chan error)
+	go func() {
+		defer close(done)
+		for round := range 3 {
+			for i, p := range archives {
+				if _, err := s.Import(context.Background(), p); err != nil {
+					done <- err
+					return
+				}
+				if round > 0 {
+					s.Remove(fmt.Sprintf("app:%d", (i+1)%len(archives)))
+				}
+			}
+		}
+	}()
+	for {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			return
+		default:
+		}
+		list, err := s.List()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, img := range list {
+			for _, l := range img.Layers {
+				if _, err := os.Stat(l); err != nil {
+					if _, ok, _ := s.Get(img.ID); ok {
+						t.Fatalf("image %v listed without its layer: %v", img.Refs, err)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestCrashLeftovers: what a writer killed mid-import leaves is not
+// listed, and the next writer removes it.
+func TestCrashLeftovers(t *testing.T) {
+	s, _, err := importOne(t, imagetest.WriteDocker, imagetest.Spec{Refs: []string{"base:1"}, Layers: []imagetest.Layer{baseLayer()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	leftovers := []string{"tmp/layer-123/half", "layers/sha256-" + strings.Repeat("a", 64) + "/f"}
+	for _, p := range leftovers {
+		os.MkdirAll(filepath.Join(s.Dir(), filepath.Dir(p)), 0o755)
+		os.WriteFile(filepath.Join(s.Dir(), p), nil, 0o644)
+	}
+	rec := filepath.Join(s.Dir(), "images", "sha256-"+strings.Repeat("b", 64)+".json")
+	os.WriteFile(rec, []byte(`{"id":"sha256:`+strings.Repeat("b", 64)+`"}`), 0o644)
+	if list, err := s.List(); err != nil || len(list) != 1 {
+		t.Fatalf("List = %+v, %v; want base:1 only", list, err)
+	}
+	if err := s.Remove("base:1"); err != nil {
+		t.Fatal(err)
+	}
+	checkEmpty(t, s)
 }
