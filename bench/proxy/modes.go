@@ -8,9 +8,6 @@ import (
 	"os/exec"
 	"strings"
 
-	corev1 "k8s.io/api/core/v1"
-	"sigs.k8s.io/knftables"
-
 	"github.com/svcplane/svcplane/bench/internal/benchutil"
 	"github.com/svcplane/svcplane/internal/netns"
 	"github.com/svcplane/svcplane/internal/proxy"
@@ -82,48 +79,38 @@ func nftablesMode() mode {
 		name: "nftables",
 		flag: "nftables",
 		tool: "nft -f",
-		start: func(_ context.Context, _ *namespaces, name string) (*instance, error) {
+		start: func(ctx context.Context, _ *namespaces, name string) (*instance, error) {
 			in := inNetns(name)
 			var b *nftables.Backend
-			rec := &recordingNFT{}
 			err := in(func() error {
 				var err error
-				if rec.Interface, err = nftables.Open(corev1.IPv4Protocol); err != nil {
-					return err
-				}
-				b, err = nftables.New(nftables.Config{NFT: rec, Logger: benchutil.Quiet()})
+				b, err = nftables.New(nftables.Config{Logger: benchutil.Quiet()})
 				return err
 			})
-			return &instance{Backend: b, in: in, rules: rec.take}, err
+			return &instance{Backend: b, in: in, rules: listing(ctx, b, in)}, err
 		},
 		apply:  nftApply,
 		anchor: kubeProxyLayout,
 	}
 }
 
-// recordingNFT is knftables on the real nft, keeping the last
-// transaction it ran: the backend does not keep it. (Running the backend
-// once more against knftables' Fake would rebuild the same text, but the
-// Fake takes time quadratic in the ruleset: 45 s for 2,000 Services.)
-type recordingNFT struct {
-	knftables.Interface
-	last *knftables.Transaction
-}
-
-func (r *recordingNFT) Run(ctx context.Context, tx *knftables.Transaction) error {
-	r.last = tx
-	return r.Interface.Run(ctx, tx)
-}
-
-// take returns the last transaction's text (what `nft -f` was fed) and
-// forgets the transaction.
-func (r *recordingNFT) take() []byte {
-	if r.last == nil {
-		return nil
+// listing returns the table as nft lists it after the sync: the same
+// rules and elements, as one `nft -f` loads them fastest (the elements
+// of a map in one command). The backend's full sync is several steps,
+// its large maps loaded through netlink, so it has no text of its own.
+func listing(ctx context.Context, b *nftables.Backend, in runIn) func() []byte {
+	return func() []byte {
+		var text string
+		if err := in(func() error {
+			var err error
+			text, err = b.Rules(ctx)
+			return err
+		}); err != nil {
+			fmt.Fprintf(os.Stderr, "nft list table: %v\n", err)
+			return nil
+		}
+		return []byte(text)
 	}
-	text := []byte(r.last.String())
-	r.last = nil
-	return text
 }
 
 // nftApply runs `nft -f -` with text inside the namespace name.

@@ -28,14 +28,27 @@ type Config struct {
 	LocalAddrs func() []netip.Addr
 	// Logger logs; nil means slog.Default().
 	Logger *slog.Logger
+	// Bulk is how a full sync writes the elements of the large maps:
+	// BulkNetlink (one netlink batch from this process, in the network
+	// namespace of the calling thread) or BulkNFT (knftables commands
+	// through NFT). "" means BulkNetlink when NFT is nil and BulkNFT
+	// when it is given (knftables' Fake is not reached by netlink).
+	Bulk string
 }
+
+// The values of Config.Bulk.
+const (
+	BulkNetlink = "netlink"
+	BulkNFT     = "nft"
+)
 
 // Backend is the nftables mode for one IP family.
 type Backend struct {
-	cfg Config
-	fam family
-	nft knftables.Interface
-	log *slog.Logger
+	cfg  Config
+	fam  family
+	nft  knftables.Interface
+	bulk bulkLoader
+	log  *slog.Logger
 
 	// What the kernel holds as of the last successful sync.
 	claims    map[string]*claim
@@ -72,6 +85,12 @@ func New(cfg Config) (*Backend, error) {
 	if cfg.LocalAddrs == nil {
 		cfg.LocalAddrs = interfaceAddrs
 	}
+	if cfg.Bulk == "" {
+		cfg.Bulk = BulkNFT
+		if cfg.NFT == nil {
+			cfg.Bulk = BulkNetlink
+		}
+	}
 	fam := familyOf(cfg.Family)
 	nft := cfg.NFT
 	if nft == nil {
@@ -81,6 +100,14 @@ func New(cfg Config) (*Backend, error) {
 		}
 	}
 	b := &Backend{cfg: cfg, fam: fam, nft: nft, log: cfg.Logger.With("family", string(cfg.Family)), needFull: true, checkEvery: 10 * time.Second}
+	switch cfg.Bulk {
+	case BulkNetlink:
+		b.bulk = netlinkLoader{fam: fam}
+	case BulkNFT:
+		b.bulk = txLoader{nft: nft}
+	default:
+		return nil, fmt.Errorf("nftables: unknown Bulk %q (want %q or %q)", cfg.Bulk, BulkNetlink, BulkNFT)
+	}
 	b.reset()
 	return b, nil
 }

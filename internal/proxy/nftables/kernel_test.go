@@ -96,6 +96,9 @@ func TestKernelOverall(t *testing.T) {
 		}
 		return nil
 	})
+	// The listing of the elements loaded through netlink is the one of
+	// the same elements loaded by nft (the file the kernel tracer reads).
+	golden(t, "overall.kernel.txt", rules)
 	for _, want := range []string{
 		"172.30.0.41 . tcp . 80 : goto cluster-ip",
 		"172.30.0.44 . 80 . 1 : 10.180.0.5 . 80",
@@ -136,4 +139,33 @@ func TestKernelPartialSyncs(t *testing.T) {
 		}
 		return b.Cleanup(ctx)
 	})
+}
+
+// TestKernelIPv6 loads an IPv6 Service: its elements go through netlink
+// with 16-byte addresses.
+func TestKernelIPv6(t *testing.T) {
+	ctx := context.Background()
+	var rules string
+	inTestNetns(t, func() error {
+		b, err := kernelBackend(corev1.IPv6Protocol)
+		if err != nil {
+			return err
+		}
+		if err := b.Sync(ctx, ipv6State()); err != nil {
+			return err
+		}
+		if rules, err = b.Rules(ctx); err != nil {
+			return err
+		}
+		return b.Cleanup(ctx)
+	})
+	for _, want := range []string{
+		"fd00:30::1 . tcp . 80 : goto cluster-ip",
+		"fd00:1::2 . 30080 . 0 : fd00:10::5 . 8080",
+		"fd00:10::5 . fd00:10::5",
+	} {
+		if !strings.Contains(rules, want) {
+			t.Errorf("kernel rules lack %q:\n%s", want, rules)
+		}
+	}
 }

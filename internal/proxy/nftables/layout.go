@@ -136,6 +136,20 @@ func (f family) sets() []knftables.Object {
 	)
 }
 
+// bulkSets are the sets and maps a full sync fills through the
+// bulkLoader: those that grow with Services and endpoints, all with exact
+// (not interval) keys. The small ones (cluster CIDRs, source ranges) go
+// with the rules.
+func bulkSets() []string {
+	out := []string{mapServiceIPs, mapNoEndpoints, mapLBCluster, mapLBLocal, setHairpin, mapAffinitySvcs}
+	for _, set := range []string{mapEPCluster, mapEPLocal} {
+		for _, p := range protocols() {
+			out = append(out, epMapName(set, p))
+		}
+	}
+	return out
+}
+
 // epMapName is the endpoints map of a set (cluster or local) and a
 // protocol: "endpoints-cluster-tcp".
 func epMapName(set, proto string) string { return set + "-" + proto }

@@ -3,6 +3,7 @@ package nftables
 import (
 	"context"
 	"fmt"
+	"iter"
 	"sort"
 
 	"sigs.k8s.io/knftables"
@@ -10,22 +11,22 @@ import (
 	"github.com/svcplane/svcplane/internal/proxy"
 )
 
-// Sync programs st as one nft transaction. A full sync declares the
-// table, its sets, maps and chains, refills them and deletes chains no
-// longer used; a partial one adds and deletes the elements (and pick
-// chains) of the service ports in st.Changed only.
+// Sync programs st. A partial sync is one nft transaction that adds and
+// deletes the elements (and pick chains) of the service ports in
+// st.Changed only. A full sync is three steps, each atomic: the table,
+// its sets, maps and chains (rules); every large map flushed and refilled
+// in one batch (the bulkLoader); chains no longer used deleted.
 func (b *Backend) Sync(ctx context.Context, st *proxy.State) error {
 	full := st.Full || b.needFull
 	r := &renderer{fam: b.fam, nodePortIPs: b.nodePortIPs(st), nodeIPs: st.Node.IPs}
-	var tx *knftables.Transaction
 	var err error
 	if full {
-		tx, err = b.fullTx(ctx, st, r)
+		err = b.fullSync(ctx, st, r)
 	} else {
-		tx = b.partialTx(ctx, st, r)
-	}
-	if err == nil {
-		err = b.nft.Run(ctx, tx)
+		tx := b.partialTx(ctx, st, r)
+		if err = b.nft.Run(ctx, tx); err == nil {
+			b.log.Debug("synced nftables rules", "full", false, "operations", tx.NumOperations())
+		}
 	}
 	if err != nil {
 		// What the kernel holds is unknown: start again from nothing.
@@ -37,16 +38,17 @@ func (b *Backend) Sync(ctx context.Context, st *proxy.State) error {
 	if full {
 		b.noAffinity = !b.anyAffinity()
 	}
-	b.log.Debug("synced nftables rules", "full", full, "operations", tx.NumOperations())
 	return nil
 }
 
-// fullTx rewrites everything but the dynamic affinity map, whose stale
-// entries it deletes.
-func (b *Backend) fullTx(ctx context.Context, st *proxy.State, r *renderer) (*knftables.Transaction, error) {
+// fullSync rewrites everything but the dynamic affinity map, whose stale
+// entries it deletes. Between its steps traffic sees the new rules with
+// the old elements (which only refer to chains still there): the rules
+// differ only when the options changed.
+func (b *Backend) fullSync(ctx context.Context, st *proxy.State, r *renderer) error {
 	existing, err := b.nft.List(ctx, "chain")
 	if err != nil && !knftables.IsNotFound(err) {
-		return nil, fmt.Errorf("list chains: %w", err)
+		return fmt.Errorf("list chains: %w", err)
 	}
 	// The affinity map can hold entries only if the table was there and
 	// some service had affinity, or nothing is known of it (a new
@@ -59,11 +61,42 @@ func (b *Backend) fullTx(ctx context.Context, st *proxy.State, r *renderer) (*kn
 	for _, s := range st.Services {
 		b.acquire(s.Name, r.render(s))
 	}
+	tx, needed := b.structureTx(st)
+	if err := b.nft.Run(ctx, tx); err != nil {
+		return fmt.Errorf("rules: %w", err)
+	}
+	if err := b.bulk.replace(ctx, bulkSets(), b.bulkElements()); err != nil {
+		return fmt.Errorf("elements: %w", err)
+	}
+	cleanup := b.nft.NewTransaction()
+	b.deleteStaleAffinity(cleanup, affinity)
+	for _, name := range existing {
+		if !needed[name] {
+			cleanup.Delete(&knftables.Chain{Name: name})
+		}
+	}
+	if cleanup.NumOperations() > 0 {
+		if err := b.nft.Run(ctx, cleanup); err != nil {
+			return fmt.Errorf("cleanup: %w", err)
+		}
+	}
+	b.log.Debug("synced nftables rules", "full", true, "operations", tx.NumOperations()+cleanup.NumOperations(), "elements", len(b.claims))
+	return nil
+}
+
+// structureTx declares the table, its sets, maps and chains, rewrites
+// every chain and refills the small sets; needed are the chains it
+// writes.
+func (b *Backend) structureTx(st *proxy.State) (*knftables.Transaction, map[string]bool) {
+	bulk := map[string]bool{}
+	for _, name := range bulkSets() {
+		bulk[name] = true
+	}
 	tx := b.nft.NewTransaction()
 	tx.Add(&knftables.Table{})
 	for _, obj := range b.fam.sets() {
 		tx.Add(obj)
-		if m, ok := obj.(*knftables.Map); !ok || m.Name != mapAffinity {
+		if name := setName(obj); name != mapAffinity && !bulk[name] {
 			tx.Flush(obj)
 		}
 	}
@@ -90,30 +123,46 @@ func (b *Backend) fullTx(ctx context.Context, st *proxy.State, r *renderer) (*kn
 	for _, r := range rules {
 		tx.Add(r)
 	}
-	b.addElements(tx, st)
-	b.deleteStaleAffinity(tx, affinity)
-	for _, name := range existing {
-		if !needed[name] {
-			tx.Delete(&knftables.Chain{Name: name})
-		}
-	}
-	return tx, nil
-}
-
-// addElements adds every claimed element; set elements of cluster CIDRs
-// come from the options.
-func (b *Backend) addElements(tx *knftables.Transaction, st *proxy.State) {
 	for _, p := range st.Options.ClusterCIDRs {
 		tx.Add(&knftables.Element{Set: setClusterCIDRs, Key: []string{p.Masked().String()}})
 	}
-	ids := make([]string, 0, len(b.claims))
-	for id := range b.claims {
-		ids = append(ids, id)
+	var small []string
+	for id, c := range b.claims {
+		if !bulk[c.set] {
+			small = append(small, id)
+		}
 	}
-	sort.Strings(ids)
-	for _, id := range ids {
+	sort.Strings(small)
+	for _, id := range small {
 		tx.Add(b.claims[id].object())
 	}
+	return tx, needed
+}
+
+// bulkElements are the claimed elements of the bulk sets.
+func (b *Backend) bulkElements() iter.Seq[element] {
+	bulk := map[string]bool{}
+	for _, name := range bulkSets() {
+		bulk[name] = true
+	}
+	return func(yield func(element) bool) {
+		for _, c := range b.claims {
+			if bulk[c.set] && !yield(c.element) {
+				return
+			}
+		}
+	}
+}
+
+// setName is the name of a set or map of the layout.
+func setName(obj knftables.Object) string {
+	switch o := obj.(type) {
+	case *knftables.Set:
+		return o.Name
+	case *knftables.Map:
+		return o.Name
+	}
+	return ""
 }
 
 // partialTx writes the changes of the service ports in st.Changed: pick
@@ -279,13 +328,21 @@ func hasAffinity(r rendered) bool {
 // object is the element as knftables writes it.
 func (e element) object() *knftables.Element {
 	obj := &knftables.Element{Key: e.key, Value: e.value}
-	switch e.set {
-	case setClusterCIDRs, setFirewallIPs, setFirewallAllow, setHairpin:
+	if isSet(e.set) {
 		obj.Set = e.set
-	default:
+	} else {
 		obj.Map = e.set
 	}
 	return obj
+}
+
+// isSet says whether the layout's set of that name is a set, not a map.
+func isSet(name string) bool {
+	switch name {
+	case setClusterCIDRs, setFirewallIPs, setFirewallAllow, setHairpin:
+		return true
+	}
+	return false
 }
 
 func equal(a, b []string) bool {

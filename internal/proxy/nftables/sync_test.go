@@ -208,11 +208,12 @@ func TestConflictingKeysKeepTheFirst(t *testing.T) {
 	}
 }
 
-func TestIPv6(t *testing.T) {
+// ipv6State is one IPv6 NodePort Service with one endpoint.
+func ipv6State() *proxy.State {
 	name := proxy.ServicePortName{Port: "http", Protocol: corev1.ProtocolTCP}
 	name.Namespace, name.Name = "ns", "v6"
 	sp := &proxy.ServicePort{Name: name, ClusterIP: netip.MustParseAddr("fd00:30::1"), Port: 80, Protocol: corev1.ProtocolTCP, NodePort: 30080}
-	st := proxy.Build(proxy.Input{
+	return proxy.Build(proxy.Input{
 		Family:   corev1.IPv6Protocol,
 		Node:     proxy.Node{Name: "n", IPs: []netip.Addr{netip.MustParseAddr("fd00:1::2")}},
 		Options:  proxy.Options{ClusterCIDRs: []netip.Prefix{netip.MustParsePrefix("fd00:10::/64")}},
@@ -222,8 +223,11 @@ func TestIPv6(t *testing.T) {
 		}},
 		Full: true,
 	})
+}
+
+func TestIPv6(t *testing.T) {
 	b, fake := newTestBackend6(t)
-	if err := b.Sync(context.Background(), st); err != nil {
+	if err := b.Sync(context.Background(), ipv6State()); err != nil {
 		t.Fatal(err)
 	}
 	dump := fake.Dump()
