@@ -42,15 +42,9 @@ type query struct {
 	bufsize  int // the client's UDP buffer (512 without EDNS); 65535 over TCP
 }
 
-func newQuery(w mdns.ResponseWriter, r *mdns.Msg) *query {
-	q := &query{req: r, id: r.Id, opcode: r.Opcode, question: slices.Clone(r.Question), proto: "udp", size: r.Len()}
-	switch a := w.RemoteAddr().(type) {
-	case *net.UDPAddr:
-		q.client = a.AddrPort()
-	case *net.TCPAddr:
-		q.client, q.proto = a.AddrPort(), "tcp"
-	}
-	q.client = netip.AddrPortFrom(q.client.Addr().Unmap(), q.client.Port())
+func newQuery(r *mdns.Msg, client netip.AddrPort, proto string) *query {
+	q := &query{req: r, id: r.Id, opcode: r.Opcode, question: slices.Clone(r.Question), proto: proto, size: r.Len()}
+	q.client = netip.AddrPortFrom(client.Addr().Unmap(), client.Port())
 	q.bufsize = mdns.MinMsgSize
 	if opt := r.IsEdns0(); opt != nil {
 		q.edns, q.version, q.do = true, opt.Version(), opt.Do()
@@ -62,15 +56,40 @@ func newQuery(w mdns.ResponseWriter, r *mdns.Msg) *query {
 	return q
 }
 
+// remote returns the client's address and the protocol of w.
+func remote(w mdns.ResponseWriter) (netip.AddrPort, string) {
+	switch a := w.RemoteAddr().(type) {
+	case *net.UDPAddr:
+		return a.AddrPort(), "udp"
+	case *net.TCPAddr:
+		return a.AddrPort(), "tcp"
+	}
+	return netip.AddrPort{}, "udp"
+}
+
 // serve answers r through w and records the query's metrics and log line.
 func (s *Server) serve(server string, w mdns.ResponseWriter, r *mdns.Msg) {
+	client, proto := remote(w)
+	wire := s.handle(server, r, client, proto, nil)
+	if wire == nil {
+		return
+	}
+	if _, err := w.Write(wire); err != nil {
+		s.log.Debug("write response", "client", client.String(), "err", err)
+	}
+}
+
+// handle answers r, asked by client over proto, records the query's
+// metrics and log line, and returns the packed reply, nil for none. The
+// reply may be packed into buf.
+func (s *Server) handle(server string, r *mdns.Msg, client netip.AddrPort, proto string, buf []byte) []byte {
 	if r == nil || r.Response {
-		return // never answer a response: it could start a loop
+		return nil // never answer a response: it could start a loop
 	}
 	start := time.Now()
-	q := newQuery(w, r)
+	q := newQuery(r, client, proto)
 	resp, zone, plugin := s.respond(q)
-	resp, wire, kept := s.packOrFail(q, resp)
+	resp, wire, kept := s.packOrFail(q, resp, buf)
 	if !kept {
 		plugin = pluginNone
 	}
@@ -79,27 +98,25 @@ func (s *Server) serve(server string, w mdns.ResponseWriter, r *mdns.Msg) {
 	took := time.Since(start)
 	s.metrics.report(server, q, resp.Rcode, len(wire), zone, plugin, took)
 	s.logQuery(q, resp, len(wire), took)
-	if _, err := w.Write(wire); err != nil {
-		s.log.Debug("write response", "client", q.client.String(), "err", err)
-	}
+	return wire
 }
 
 // packOrFail packs resp for q. When that fails it packs SERVFAIL
 // instead, and when even the request's question does not pack, FORMERR
 // without a question; kept says whether resp itself was packed.
-func (s *Server) packOrFail(q *query, resp *mdns.Msg) (_ *mdns.Msg, wire []byte, kept bool) {
-	wire, err := pack(q, resp)
+func (s *Server) packOrFail(q *query, resp *mdns.Msg, buf []byte) (_ *mdns.Msg, wire []byte, kept bool) {
+	wire, err := pack(q, resp, buf)
 	if err == nil {
 		return resp, wire, true
 	}
 	s.logError(q, "pack response", err)
 	resp = reply(q, mdns.RcodeServerFailure)
-	if wire, err = pack(q, resp); err == nil {
+	if wire, err = pack(q, resp, buf); err == nil {
 		return resp, wire, false
 	}
 	q.question = nil
 	resp = reply(q, mdns.RcodeFormatError)
-	wire, _ = pack(q, resp) // a header and an OPT record always pack
+	wire, _ = pack(q, resp, buf) // a header and an OPT record always pack
 	return resp, wire, false
 }
 

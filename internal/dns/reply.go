@@ -24,9 +24,10 @@ func reply(q *query, rcode int) *mdns.Msg {
 
 // pack finishes resp for q and packs it: the request's ID, opcode and
 // question, an OPT record if the request had one, truncation to the
-// client's buffer, name compression. resp itself is left unchanged, so an
-// answerer may hand out a shared message.
-func pack(q *query, resp *mdns.Msg) (wire []byte, err error) {
+// client's buffer, name compression; into buf when it is big enough.
+// resp itself is left unchanged, so an answerer may hand out a shared
+// message.
+func pack(q *query, resp *mdns.Msg, buf []byte) (wire []byte, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			wire, err = nil, fmt.Errorf("pack panicked: %v", v)
@@ -41,7 +42,7 @@ func pack(q *query, resp *mdns.Msg) (wire []byte, err error) {
 	setEDNS(q, &m)
 	m.Truncate(q.bufsize)
 	m.Compress = true
-	return m.Pack()
+	return m.PackBuffer(buf)
 }
 
 // setEDNS gives m an OPT record of its own when the request had one, with

@@ -117,18 +117,17 @@ func (s *Server) Run(ctx context.Context) error {
 		return errors.New("dns server: already run")
 	}
 	defer s.cancel()
-	servers, err := s.listen()
+	ts, err := s.listen()
 	if err != nil {
 		return err
 	}
-	errc := make(chan error, len(servers))
-	started := make(chan struct{}, len(servers))
-	for _, srv := range servers {
-		srv.NotifyStartedFunc = func() { started <- struct{}{} }
-		go func() { errc <- srv.ActivateAndServe() }()
+	errc := make(chan error, len(ts))
+	started := make(chan struct{}, len(ts))
+	for _, t := range ts {
+		go func() { errc <- t.serve(func() { started <- struct{}{} }) }()
 	}
-	pending := len(servers)
-	err = waitStarted(started, errc, len(servers))
+	pending := len(ts)
+	err = waitStarted(started, errc, len(ts))
 	if err == nil {
 		s.log.Info("dns server started", "addrs", fmt.Sprint(s.Addrs()))
 		if s.notify != nil {
@@ -140,7 +139,7 @@ func (s *Server) Run(ctx context.Context) error {
 			pending--
 		}
 	}
-	s.shutdown(servers, errc, pending)
+	s.shutdown(ts, errc, pending)
 	if err != nil {
 		return fmt.Errorf("dns server: %w", err)
 	}
@@ -160,19 +159,20 @@ func waitStarted(started <-chan struct{}, errc chan error, n int) error {
 	return nil
 }
 
-// shutdown stops the servers, gives queries in flight the grace period,
-// then cancels them and waits for the pending serve loops to return.
-func (s *Server) shutdown(servers []*mdns.Server, errc <-chan error, pending int) {
+// shutdown stops the transports, gives queries in flight the grace
+// period, then cancels them and waits for the pending serve loops to
+// return.
+func (s *Server) shutdown(ts []transport, errc <-chan error, pending int) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.grace)
 	defer cancel()
 	var wg sync.WaitGroup
-	for _, srv := range servers {
-		wg.Go(func() { srv.ShutdownContext(ctx) })
+	for _, t := range ts {
+		wg.Go(func() { t.shutdown(ctx) })
 	}
 	wg.Wait()
 	s.cancel()
-	for _, srv := range servers {
-		closeServerSocket(srv) // also ends a serve loop that had not started
+	for _, t := range ts {
+		t.close() // also ends a serve loop that had not started
 	}
 	for range pending {
 		<-errc
@@ -188,6 +188,11 @@ type handler struct {
 
 // ServeDNS implements mdns.Handler.
 func (h handler) ServeDNS(w mdns.ResponseWriter, r *mdns.Msg) { h.s.serve(h.server, w, r) }
+
+// handleUDP is the udpHandler of the listener.
+func (h handler) handleUDP(r *mdns.Msg, client netip.AddrPort, buf []byte) []byte {
+	return h.s.handle(h.server, r, client, "udp", buf)
+}
 
 // ServeDNS answers the query r through w. It implements mdns.Handler,
 // so the request path can be tested without sockets; its metrics carry
