@@ -2,6 +2,7 @@ package dns
 
 import (
 	"fmt"
+	"sync"
 	"time"
 
 	mdns "github.com/miekg/dns"
@@ -18,6 +19,22 @@ type metrics struct {
 	responseSize *prometheus.HistogramVec // coredns_dns_response_size_bytes{server,zone,view,proto}
 	responses    *prometheus.CounterVec   // coredns_dns_responses_total{server,zone,view,rcode,plugin}
 	panics       prometheus.Counter       // coredns_panics_total
+
+	handles sync.Map // reportKey → *reportHandles, so that a query looks up its label set once
+}
+
+// reportKey is the label set of one query's metrics.
+type reportKey struct {
+	server, zone, proto, qtype, rcode, plugin string
+	ipv6, do                                  bool
+}
+
+// reportHandles are the metrics of one label set; doRequests is nil
+// without the DO bit (its series appears with the first DO query, as in
+// CoreDNS).
+type reportHandles struct {
+	doRequests, requests, responses     prometheus.Counter
+	duration, requestSize, responseSize prometheus.Observer
 }
 
 func sizeBuckets() []float64 {
@@ -57,23 +74,44 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 
 // report records one answered query, as CoreDNS's vars.Report.
 func (m *metrics) report(server string, q *query, rcode, rsize int, zone, plugin string, took time.Duration) {
-	const view = ""
-	family := "1"
-	if q.client.Addr().Is6() {
-		family = "2"
-	}
 	var qtype uint16
 	if len(q.question) > 0 {
 		qtype = q.question[0].Qtype
 	}
-	if q.do {
-		m.doRequests.WithLabelValues(server, zone, view).Inc()
+	h := m.handlesOf(reportKey{server: server, zone: zone, proto: q.proto, qtype: typeLabel(qtype),
+		rcode: rcodeString(rcode), plugin: plugin, ipv6: q.client.Addr().Is6(), do: q.do})
+	if h.doRequests != nil {
+		h.doRequests.Inc()
 	}
-	m.requests.WithLabelValues(server, zone, view, q.proto, family, typeLabel(qtype)).Inc()
-	m.duration.WithLabelValues(server, zone, view).Observe(took.Seconds())
-	m.responseSize.WithLabelValues(server, zone, view, q.proto).Observe(float64(rsize))
-	m.requestSize.WithLabelValues(server, zone, view, q.proto).Observe(float64(q.size))
-	m.responses.WithLabelValues(server, zone, view, rcodeString(rcode), plugin).Inc()
+	h.requests.Inc()
+	h.duration.Observe(took.Seconds())
+	h.responseSize.Observe(float64(rsize))
+	h.requestSize.Observe(float64(q.size))
+	h.responses.Inc()
+}
+
+// handlesOf returns the metrics of label set k, looked up once.
+func (m *metrics) handlesOf(k reportKey) *reportHandles {
+	if h, ok := m.handles.Load(k); ok {
+		return h.(*reportHandles)
+	}
+	const view = ""
+	family := "1"
+	if k.ipv6 {
+		family = "2"
+	}
+	h := &reportHandles{
+		requests:     m.requests.WithLabelValues(k.server, k.zone, view, k.proto, family, k.qtype),
+		duration:     m.duration.WithLabelValues(k.server, k.zone, view),
+		requestSize:  m.requestSize.WithLabelValues(k.server, k.zone, view, k.proto),
+		responseSize: m.responseSize.WithLabelValues(k.server, k.zone, view, k.proto),
+		responses:    m.responses.WithLabelValues(k.server, k.zone, view, k.rcode, k.plugin),
+	}
+	if k.do {
+		h.doRequests = m.doRequests.WithLabelValues(k.server, k.zone, view)
+	}
+	actual, _ := m.handles.LoadOrStore(k, h)
+	return actual.(*reportHandles)
 }
 
 // typeLabel is the type label: the types CoreDNS monitors by name, the
