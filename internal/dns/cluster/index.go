@@ -27,19 +27,22 @@ type index struct {
 	services   map[nsName]*service
 	clusterIPs map[netip.Addr]map[nsName]struct{} // cluster IP → Services
 
-	sliceOwner  map[nsName]string                 // slice → its Service's name
-	svcSlices   map[nsName]map[string][]endpoint  // Service → slice name → endpoints
-	endpoints   map[nsName][]endpoint             // Service → merged endpoints
-	endpointIPs map[netip.Addr]map[nsName]endpRef // endpoint IP → Services
+	sliceOwner  map[nsName]string                // slice → its Service's name
+	svcSlices   map[nsName]map[string][]endpoint // Service → slice name → endpoints
+	endpoints   map[nsName][]endpoint            // Service → merged endpoints
+	endpointIPs map[netip.Addr][]endpRef         // endpoint IP → Services (almost always one)
 
 	pods   map[nsName]pod
 	podIPs map[netip.Addr]map[nsName]bool // pod IP → pods, true when running
 }
 
-// endpRef is what the reverse map keeps of an endpoint address.
+// endpRef is what the reverse map keeps of an endpoint address: the
+// Service with an endpoint there and that endpoint's label and readiness.
+// The label is made when asked for (the dashed address costs memory).
 type endpRef struct {
-	label string
-	ready bool
+	owner    nsName
+	hostname string
+	ready    bool
 }
 
 // newIndex returns an empty index.
@@ -52,7 +55,7 @@ func newIndex() *index {
 		sliceOwner:  map[nsName]string{},
 		svcSlices:   map[nsName]map[string][]endpoint{},
 		endpoints:   map[nsName][]endpoint{},
-		endpointIPs: map[netip.Addr]map[nsName]endpRef{},
+		endpointIPs: map[netip.Addr][]endpRef{},
 		pods:        map[nsName]pod{},
 		podIPs:      map[netip.Addr]map[nsName]bool{},
 	}
@@ -170,12 +173,12 @@ func (x *index) ptrNames(ip netip.Addr, zone string) []string {
 // Services; the caller holds the lock.
 func (x *index) endpointPTRs(ip netip.Addr, zone string) []string {
 	var names []string
-	for key, ref := range x.endpointIPs[ip] {
-		s := x.services[key]
+	for _, ref := range x.endpointIPs[ip] {
+		s := x.services[ref.owner]
 		if s == nil || s.kind == kindExternalName || !(ref.ready || s.publishNotReady) {
 			continue
 		}
-		names = append(names, ref.label+"."+serviceFQDN(key, zone))
+		names = append(names, endpointLabel(ref.hostname, ip)+"."+serviceFQDN(ref.owner, zone))
 	}
 	return names
 }

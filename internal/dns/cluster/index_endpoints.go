@@ -6,6 +6,7 @@ package cluster
 // index) and updates the reverse map of endpoint IPs.
 
 import (
+	"net/netip"
 	"slices"
 )
 
@@ -47,7 +48,7 @@ func (x *index) dropSlice(key nsName, svc string) {
 // holds the lock.
 func (x *index) merge(owner nsName) {
 	for _, e := range x.endpoints[owner] {
-		deleteRef(x.endpointIPs, e.addr, owner)
+		x.deleteEndpointRef(owner, e.addr)
 	}
 	bySlice := x.svcSlices[owner]
 	names := make([]string, 0, len(bySlice))
@@ -72,8 +73,25 @@ func (x *index) merge(owner nsName) {
 // addEndpointRef records that Service owner has endpoint e at its address,
 // a ready entry winning over a not-ready one. The caller holds the lock.
 func (x *index) addEndpointRef(owner nsName, e endpoint) {
-	if prev, ok := x.endpointIPs[e.addr][owner]; ok && prev.ready && !e.ready {
+	refs := x.endpointIPs[e.addr]
+	for i := range refs {
+		if refs[i].owner == owner {
+			if !refs[i].ready || e.ready {
+				refs[i].hostname, refs[i].ready = e.hostname, e.ready
+			}
+			return
+		}
+	}
+	x.endpointIPs[e.addr] = append(refs, endpRef{owner: owner, hostname: e.hostname, ready: e.ready})
+}
+
+// deleteEndpointRef forgets Service owner's endpoint at addr. The caller
+// holds the lock.
+func (x *index) deleteEndpointRef(owner nsName, addr netip.Addr) {
+	refs := slices.DeleteFunc(x.endpointIPs[addr], func(r endpRef) bool { return r.owner == owner })
+	if len(refs) == 0 {
+		delete(x.endpointIPs, addr)
 		return
 	}
-	addRef(x.endpointIPs, e.addr, owner, endpRef{label: e.label(), ready: e.ready})
+	x.endpointIPs[addr] = refs
 }

@@ -56,11 +56,14 @@ type endpoint struct {
 // label is the endpoint's name under its Service: the hostname, else the
 // address with dashes (1-2-3-4, fd00--1), as CoreDNS without
 // endpoint_pod_names.
-func (e endpoint) label() string {
-	if e.hostname != "" {
-		return e.hostname
+func (e endpoint) label() string { return endpointLabel(e.hostname, e.addr) }
+
+// endpointLabel is the label of an endpoint at addr with hostname.
+func endpointLabel(hostname string, addr netip.Addr) string {
+	if hostname != "" {
+		return hostname
 	}
-	return dashed(e.addr)
+	return dashed(addr)
 }
 
 // dashed writes addr with its dots or colons as dashes.
