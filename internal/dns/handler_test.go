@@ -309,3 +309,36 @@ func TestUnpackableAnswer(t *testing.T) {
 		checkResponse(t, req, m, len(w.wire[0]), false, want{rcode: mdns.RcodeServerFailure})
 	}
 }
+
+// TestCompression: as CoreDNS, a reply is compressed only when that
+// keeps records from being truncated or, over UDP, when it is bigger
+// than the fragmentation limit (1480 bytes over IPv4, 1220 over IPv6).
+func TestCompression(t *testing.T) {
+	s, err := NewServer(ServerConfig{Addrs: []string{"127.0.0.1:0"}, Cluster: NewFakeAnswerer()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name       string
+		req        *mdns.Msg
+		remote     string
+		tcp        bool
+		compressed bool
+	}{
+		{"small", newQuestion("kubernetes.default.svc.cluster.local.", mdns.TypeA), "127.0.0.1:5000", false, false},
+		{"truncated to 512", newQuestion("big.cluster.local.", mdns.TypeA), "127.0.0.1:5000", false, true},
+		{"fits 4096, above 1480", withEDNS(newQuestion("big.cluster.local.", mdns.TypeA), 4096, false, 0), "127.0.0.1:5000", false, true},
+		{"over TCP", newQuestion("big.cluster.local.", mdns.TypeA), "127.0.0.1:5000", true, false},
+	} {
+		w := newRecorder(tc.remote, tc.tcp)
+		s.ServeDNS(w, tc.req)
+		m, err := w.msg()
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		m.Compress = false
+		if got := len(w.wire[0]) < m.Len(); got != tc.compressed {
+			t.Errorf("%s: compressed %v (%d bytes, %d uncompressed), want %v", tc.name, got, len(w.wire[0]), m.Len(), tc.compressed)
+		}
+	}
+}

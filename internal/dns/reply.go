@@ -24,7 +24,8 @@ func reply(q *query, rcode int) *mdns.Msg {
 
 // pack finishes resp for q and packs it: the request's ID, opcode and
 // question, an OPT record if the request had one, truncation to the
-// client's buffer, name compression; into buf when it is big enough.
+// client's buffer (compressed when that keeps records), compression of a
+// UDP reply above the fragmentation limit; into buf when it is big enough.
 // resp itself is left unchanged, so an answerer may hand out a shared
 // message.
 func pack(q *query, resp *mdns.Msg, buf []byte) (wire []byte, err error) {
@@ -40,9 +41,31 @@ func pack(q *query, resp *mdns.Msg, buf []byte) (wire []byte, err error) {
 		m.Question = q.question
 	}
 	setEDNS(q, &m)
-	m.Truncate(q.bufsize)
-	m.Compress = true
+	m.Truncate(q.bufsize) // compresses when that avoids dropping records
+	m.Compress = m.Compress || needsCompression(q, &m)
 	return m.PackBuffer(buf)
+}
+
+// Sizes above which a UDP reply is compressed even when it fits the
+// client's buffer, to avoid IP fragmentation (CoreDNS's, from NSD).
+const (
+	fragmentSize4 = 1480
+	fragmentSize6 = 1220
+)
+
+// needsCompression says an untruncated reply m to q is compressed, as
+// CoreDNS's request.Scrub decides: over UDP when it is bigger than the
+// IPv4 or IPv6 fragmentation limit. Compressing every reply would cost a
+// map per query.
+func needsCompression(q *query, m *mdns.Msg) bool {
+	if q.proto != "udp" {
+		return false
+	}
+	limit := fragmentSize4
+	if q.client.Addr().Is6() {
+		limit = fragmentSize6
+	}
+	return q.bufsize > limit && m.Len() > limit // within the buffer, so within the limit
 }
 
 // setEDNS gives m an OPT record of its own when the request had one, with
