@@ -99,6 +99,7 @@ type Cluster struct {
 	log   *slog.Logger
 	idx   *index
 	ready atomic.Bool
+	soa   atomic.Pointer[mdns.SOA] // the zone's SOA at the last serial answered
 }
 
 var _ dns.Answerer = (*Cluster)(nil)

@@ -117,15 +117,36 @@ func portsOf(ports []port, r request, withPorts bool) iter.Seq[int32] {
 // addressResult answers qname with the addresses of ts of qtype's family.
 func (c *Cluster) addressResult(qname string, qtype uint16, ts []target) result {
 	res := nodata()
-	seen := make(map[netip.Addr]bool, len(ts))
-	for _, t := range ts {
-		if !t.addr.IsValid() || t.addr.Is4() != (qtype == mdns.TypeA) || seen[t.addr] {
+	var seen map[netip.Addr]bool // only for many targets; fewer are compared with the ones before
+	if len(ts) > 16 {
+		seen = make(map[netip.Addr]bool, len(ts))
+	}
+	for i, t := range ts {
+		if !t.addr.IsValid() || t.addr.Is4() != (qtype == mdns.TypeA) || seenBefore(ts, i, seen) {
 			continue
 		}
-		seen[t.addr] = true
 		res.answer = append(res.answer, c.addressRR(qname, t.addr))
 	}
 	return res
+}
+
+// seenBefore says the address of ts[i] came earlier in ts, recording it in
+// seen when there is one.
+func seenBefore(ts []target, i int, seen map[netip.Addr]bool) bool {
+	a := ts[i].addr
+	if seen != nil {
+		if seen[a] {
+			return true
+		}
+		seen[a] = true
+		return false
+	}
+	for _, t := range ts[:i] {
+		if t.addr == a {
+			return true
+		}
+	}
+	return false
 }
 
 // srvResult answers qname with one SRV record per target name and port

@@ -57,15 +57,30 @@ func versionRR(name string) mdns.RR {
 }
 
 // soaRR returns the SOA of zone, as CoreDNS: minimum TTL the answer TTL,
-// its own TTL at most 300, the serial the time of the last change.
+// its own TTL at most 300, the serial the time of the last change. The
+// cluster zone's is made once per serial and shared (records are never
+// changed once answered).
 func (c *Cluster) soaRR(zone string) mdns.RR {
+	serial := c.idx.soaSerial()
+	if zone != c.zone {
+		return c.newSOA(zone, serial)
+	}
+	if rr := c.soa.Load(); rr != nil && rr.Serial == serial {
+		return rr
+	}
+	rr := c.newSOA(zone, serial)
+	c.soa.Store(rr)
+	return rr
+}
+
+func (c *Cluster) newSOA(zone string, serial uint32) *mdns.SOA {
 	h := c.header(zone, mdns.TypeSOA)
 	h.Ttl = min(c.ttl, soaMaxTTL)
 	return &mdns.SOA{
 		Hdr:     h,
 		Ns:      "ns.dns." + zone,
 		Mbox:    "hostmaster." + zone,
-		Serial:  c.idx.soaSerial(),
+		Serial:  serial,
 		Refresh: soaRefresh,
 		Retry:   soaRetry,
 		Expire:  soaExpire,
