@@ -37,8 +37,26 @@ type element struct {
 	value []string
 }
 
-// id identifies the element's key within its set.
-func (e element) id() string { return e.set + " " + strings.Join(e.key, " . ") }
+// id identifies the element's key within its set: "set k1 . k2". One
+// allocation: a full sync makes one per element.
+func (e element) id() string {
+	n := len(e.set)
+	for _, k := range e.key {
+		n += len(k) + 3
+	}
+	var b strings.Builder
+	b.Grow(n)
+	b.WriteString(e.set)
+	for i, k := range e.key {
+		if i == 0 {
+			b.WriteByte(' ')
+		} else {
+			b.WriteString(" . ")
+		}
+		b.WriteString(k)
+	}
+	return b.String()
+}
 
 // chainDef is a regular chain a service port needs (pick and affinity
 // chains), with its rules.
@@ -91,6 +109,15 @@ func (r *renderer) entries(s *proxy.ServiceState) []entry {
 }
 
 // render computes the elements and chains of one service port.
+//
+// Hairpin pairs: a pod reaches itself through a Service unmasqueraded
+// only when this node DNATs the pod's own packet to the pod. A pod's
+// packets to a cluster IP are DNATed on the pod's node, so the pairs of
+// this node's endpoints do for them (kube-proxy's IPVS mode keeps the
+// same in KUBE-LOOP-BACK). Pod sources also keep their address through
+// an externalTrafficPolicy: Local entry (NodePort, external or LB
+// address) of any node, so such a Service's endpoints all get pairs.
+// Every other external entry masquerades anyway.
 func (r *renderer) render(s *proxy.ServiceState) rendered {
 	out := rendered{scheduler: s.Scheduler}
 	proto := proxy.ProtoLower(s.Protocol)
@@ -115,9 +142,11 @@ func (r *renderer) render(s *proxy.ServiceState) rendered {
 			out.elements = append(out.elements, element{epMap, slotKey, []string{ep.IP.String(), strconv.Itoa(int(ep.Port))}})
 		}
 	}
+	externalLocal := false
 	for _, e := range r.entries(s) {
 		k := []string{e.addr.String(), proto, strconv.Itoa(int(e.port))}
 		class, cluster, local := r.classify(s, e)
+		externalLocal = externalLocal || class == chainExternalL
 		if class == "" {
 			verdict := "goto " + chainReject
 			if s.HasAny {
@@ -143,8 +172,10 @@ func (r *renderer) render(s *proxy.ServiceState) rendered {
 		}
 	}
 	for _, ep := range s.AllReachable {
-		ip := ep.IP.String()
-		out.elements = append(out.elements, element{setHairpin, []string{ip, ip}, nil})
+		if ep.Local || externalLocal {
+			ip := ep.IP.String()
+			out.elements = append(out.elements, element{setHairpin, []string{ip, ip}, nil})
+		}
 	}
 	return out
 }

@@ -58,9 +58,7 @@ func (b *Backend) fullSync(ctx context.Context, st *proxy.State, r *renderer) er
 		affinity = b.affinityEntries(ctx)
 	}
 	b.reset()
-	for _, s := range st.Services {
-		b.acquire(s.Name, r.render(s))
-	}
+	b.acquireAll(st, r)
 	tx, needed := b.structureTx(st)
 	if err := b.nft.Run(ctx, tx); err != nil {
 		return fmt.Errorf("rules: %w", err)
@@ -82,6 +80,22 @@ func (b *Backend) fullSync(ctx context.Context, st *proxy.State, r *renderer) er
 	}
 	b.log.Debug("synced nftables rules", "full", true, "operations", tx.NumOperations()+cleanup.NumOperations(), "elements", len(b.claims))
 	return nil
+}
+
+// acquireAll renders and claims every service port, into maps sized
+// once (growing a map of 100,000 claims rehashes it again and again).
+func (b *Backend) acquireAll(st *proxy.State, r *renderer) {
+	outs := make([]rendered, len(st.Services))
+	n := 0
+	for i, s := range st.Services {
+		outs[i] = r.render(s)
+		n += len(outs[i].elements)
+	}
+	b.claims = make(map[string]*claim, n)
+	b.held = make(map[proxy.ServicePortName]rendered, len(st.Services))
+	for i, s := range st.Services {
+		b.acquire(s.Name, outs[i])
+	}
 }
 
 // structureTx declares the table, its sets, maps and chains, rewrites
@@ -261,7 +275,7 @@ func (b *Backend) acquire(n proxy.ServicePortName, out rendered) {
 	if _, ok := schedulerOf(out.scheduler); !ok {
 		b.log.Warn("unknown "+proxy.SchedulerAnnotation+" value; using random", "servicePort", n.String(), "scheduler", out.scheduler)
 	}
-	held := rendered{chains: out.chains, scheduler: out.scheduler}
+	held := rendered{chains: out.chains, scheduler: out.scheduler, elements: make([]element, 0, len(out.elements))}
 	for _, e := range out.elements {
 		id := e.id()
 		c := b.claims[id]

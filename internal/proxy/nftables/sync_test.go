@@ -219,7 +219,7 @@ func ipv6State() *proxy.State {
 		Options:  proxy.Options{ClusterCIDRs: []netip.Prefix{netip.MustParsePrefix("fd00:10::/64")}},
 		Services: map[proxy.ServicePortName]*proxy.ServicePort{name: sp},
 		Endpoints: proxy.EndpointsMap{name: {
-			{IP: netip.MustParseAddr("fd00:10::5"), Port: 8080, Ready: true, Serving: true},
+			{IP: netip.MustParseAddr("fd00:10::5"), Port: 8080, Ready: true, Serving: true, Local: true},
 		}},
 		Full: true,
 	})

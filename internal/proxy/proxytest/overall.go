@@ -126,7 +126,14 @@ func OverallCases() []tracer.Case {
 	return []tracer.Case{
 		{Name: "pod to cluster IP", Src: "10.0.0.2", Dst: "172.30.0.41", Port: 80, Want: ep("10.180.0.1:80", false)},
 		{Name: "outside to cluster IP", Src: "192.168.0.5", Dst: "172.30.0.41", Port: 80, Want: ep("10.180.0.1:80", true)},
-		{Name: "hairpin to own cluster IP", Src: "10.180.0.1", Dst: "172.30.0.41", Port: 80, Want: ep("10.180.0.1:80", true)},
+		// Hairpin: a pod that may reach itself through a Service is
+		// masqueraded. Only a pod of this node sends its packets to a
+		// cluster IP through this node (10.180.0.5 is ns4's local
+		// endpoint), but any pod may come in through an external entry
+		// of a Local-policy Service unmasqueraded (ns2's 10.180.0.2 runs
+		// on another node).
+		{Name: "hairpin of a local endpoint to its cluster IP", Src: "10.180.0.5", Dst: "172.30.0.44", Port: 80, Want: ep("10.180.0.4:80, 10.180.0.5:80", true)},
+		{Name: "hairpin of a remote endpoint to its local-policy external IP", Src: "10.180.0.2", Dst: "192.168.99.22", Port: 80, Want: ep("10.180.0.2:80", true)},
 		{Name: "cluster IP without endpoints", Src: "10.0.0.2", Dst: "172.30.0.46", Port: 80, Want: ep(tracer.Reject, false)},
 		{Name: "pod to cluster IP of local-policy service", Src: "10.0.0.2", Dst: "172.30.0.42", Port: 80, Want: ep("10.180.0.2:80", false)},
 		{Name: "outside to external IP without local endpoints", Src: "192.168.0.5", Dst: "192.168.99.22", Port: 80, Want: ep(tracer.Drop, false)},
