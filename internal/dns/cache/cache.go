@@ -118,22 +118,36 @@ func withDefaults(cfg Config) Config {
 // Get returns the cached response to req, with req's ID and question and
 // every TTL decremented by the entry's age, or nil on a miss.
 func (c *Cache) Get(req *dns.Msg) *dns.Msg {
+	if _, ok := keyOf(req); !ok {
+		return nil
+	}
+	if m := c.Peek(req); m != nil {
+		return m
+	}
+	c.stats.requests.Add(1)
+	c.stats.misses.Add(1)
+	return nil
+}
+
+// Peek is Get that counts a hit (as a request and a hit) but not a miss,
+// for a caller that will Get the same request again on a miss.
+func (c *Cache) Peek(req *dns.Msg) *dns.Msg {
 	k, ok := keyOf(req)
 	if !ok {
 		return nil
 	}
-	c.stats.requests.Add(1)
 	now := c.cfg.Now()
-	if e := c.denial.live(k, now); e != nil {
-		c.stats.denialHits.Add(1)
-		return e.reply(req, now)
+	e := c.denial.live(k, now)
+	hits := &c.stats.denialHits
+	if e == nil {
+		e, hits = c.success.live(k, now), &c.stats.successHits
 	}
-	if e := c.success.live(k, now); e != nil {
-		c.stats.successHits.Add(1)
-		return e.reply(req, now)
+	if e == nil {
+		return nil
 	}
-	c.stats.misses.Add(1)
-	return nil
+	c.stats.requests.Add(1)
+	hits.Add(1)
+	return e.reply(req, now)
 }
 
 // Set caches resp, the answer to req, if it can be cached. Like CoreDNS

@@ -223,10 +223,19 @@ func TestStatsAndMetrics(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	c, _ := newTestCache(t, Config{Registry: reg})
 	req := query("a.example.org.", dns.TypeA, false)
+	if c.Peek(req) != nil { // a miss Peek does not count
+		t.Fatal("Peek hit an empty cache")
+	}
 	c.Get(req) // miss
 	c.Set(req, reply(req, dns.RcodeSuccess, []dns.RR{rr("a.example.org. 300 IN A 192.0.2.1")}, nil))
 	c.Get(req) // hit
 	if st := c.Stats(); st.Requests != 2 || st.SuccessHits != 1 || st.Misses != 1 {
+		t.Errorf("stats %+v", st)
+	}
+	if c.Peek(req) == nil { // a hit Peek counts
+		t.Fatal("Peek missed a cached answer")
+	}
+	if st := c.Stats(); st.Requests != 3 || st.SuccessHits != 2 || st.Misses != 1 {
 		t.Errorf("stats %+v", st)
 	}
 	families, err := reg.Gather()
@@ -246,7 +255,7 @@ func TestStatsAndMetrics(t *testing.T) {
 		}
 	}
 	want := map[string]float64{
-		"coredns_cache_requests_total": 2, "coredns_cache_hits_total": 1, "coredns_cache_misses_total": 1,
+		"coredns_cache_requests_total": 3, "coredns_cache_hits_total": 2, "coredns_cache_misses_total": 1,
 		"coredns_cache_entries": 1, "coredns_cache_evictions_total": 0, "coredns_cache_drops_total": 0,
 	}
 	for name, v := range want {

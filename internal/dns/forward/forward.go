@@ -173,6 +173,16 @@ func (f *Forwarder) Forward(ctx context.Context, req *dns.Msg) (*dns.Msg, error)
 	return resp, nil
 }
 
+// Cached returns the cached answer to req, with req's ID, or nil without
+// one; it never waits. A nil answer is not counted as a cache miss: Forward
+// counts it.
+func (f *Forwarder) Cached(req *dns.Msg) *dns.Msg {
+	if f.cache == nil || len(req.Question) != 1 {
+		return nil
+	}
+	return f.cache.Peek(req)
+}
+
 func orDefault(d, def time.Duration) time.Duration {
 	if d <= 0 {
 		return def
