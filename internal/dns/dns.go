@@ -30,3 +30,21 @@ type Forwarder interface {
 	// upstream's answer, with req's ID.
 	Forward(ctx context.Context, req *mdns.Msg) (*mdns.Msg, error)
 }
+
+// CachedForwarder is a Forwarder that can also answer from memory at
+// once. With one, the UDP loop reads queries in batches: it answers
+// those it can without waiting in the batch, and hands the others to
+// goroutines of their own.
+type CachedForwarder interface {
+	Forwarder
+	// Cached returns the answer to req from memory, with req's ID, or nil
+	// (then Forward is asked); it never waits.
+	Cached(req *mdns.Msg) *mdns.Msg
+}
+
+// Waiter is implemented by an Answerer that may wait on the network (e.g.
+// autopath asking upstream) when MayWait says so; the UDP loop then
+// answers one query at a time per reader.
+type Waiter interface {
+	MayWait() bool
+}

@@ -39,7 +39,8 @@ type query struct {
 	edns     bool
 	version  uint8
 	do       bool
-	bufsize  int // the client's UDP buffer (512 without EDNS); 65535 over TCP
+	bufsize  int  // the client's UDP buffer (512 without EDNS); 65535 over TCP
+	quick    bool // answer only without waiting (cluster, forwarder's cache)
 }
 
 func newQuery(r *mdns.Msg, client netip.AddrPort, proto string) *query {
@@ -70,7 +71,7 @@ func remote(w mdns.ResponseWriter) (netip.AddrPort, string) {
 // serve answers r through w and records the query's metrics and log line.
 func (s *Server) serve(server string, w mdns.ResponseWriter, r *mdns.Msg) {
 	client, proto := remote(w)
-	wire := s.handle(server, r, client, proto, nil)
+	wire, _ := s.handle(server, r, client, proto, nil, false)
 	if wire == nil {
 		return
 	}
@@ -81,14 +82,19 @@ func (s *Server) serve(server string, w mdns.ResponseWriter, r *mdns.Msg) {
 
 // handle answers r, asked by client over proto, records the query's
 // metrics and log line, and returns the packed reply, nil for none. The
-// reply may be packed into buf.
-func (s *Server) handle(server string, r *mdns.Msg, client netip.AddrPort, proto string, buf []byte) []byte {
+// reply may be packed into buf. With quick set, a query that would wait
+// for an upstream is left alone: done is false and nothing is recorded.
+func (s *Server) handle(server string, r *mdns.Msg, client netip.AddrPort, proto string, buf []byte, quick bool) (wire []byte, done bool) {
 	if r == nil || r.Response {
-		return nil // never answer a response: it could start a loop
+		return nil, true // never answer a response: it could start a loop
 	}
 	start := time.Now()
 	q := newQuery(r, client, proto)
+	q.quick = quick
 	resp, zone, plugin := s.respond(q)
+	if resp == nil {
+		return nil, false
+	}
 	resp, wire, kept := s.packOrFail(q, resp, buf)
 	if !kept {
 		plugin = pluginNone
@@ -98,7 +104,7 @@ func (s *Server) handle(server string, r *mdns.Msg, client netip.AddrPort, proto
 	took := time.Since(start)
 	s.metrics.report(server, q, resp.Rcode, len(wire), zone, plugin, took)
 	s.logQuery(q, resp, len(wire), took)
-	return wire
+	return wire, true
 }
 
 // packOrFail packs resp for q. When that fails it packs SERVFAIL
@@ -121,7 +127,8 @@ func (s *Server) packOrFail(q *query, resp *mdns.Msg, buf []byte) (_ *mdns.Msg, 
 }
 
 // respond returns the response to q, the zone label and the name of the
-// CoreDNS plugin that would have made it.
+// CoreDNS plugin that would have made it; nil for a quick query that
+// would wait for an upstream.
 func (s *Server) respond(q *query) (*mdns.Msg, string, string) {
 	if m := check(q); m != nil {
 		return m, zoneDropped, pluginNone
@@ -173,6 +180,12 @@ func (s *Server) forward(q *query) (*mdns.Msg, string, string) {
 	if s.forwarder == nil {
 		return reply(q, mdns.RcodeServerFailure), zoneRoot, pluginNone
 	}
+	if q.quick {
+		if m := s.cached(q); m != nil {
+			return m, zoneRoot, pluginFwd
+		}
+		return nil, "", ""
+	}
 	m, err := s.callForwarder(q)
 	if err == nil && m == nil {
 		err = fmt.Errorf("no answer")
@@ -195,6 +208,21 @@ func (s *Server) callForwarder(q *query) (m *mdns.Msg, err error) {
 		}
 	}()
 	return s.forwarder.Forward(s.ctx, q.req)
+}
+
+// cached asks the forwarder's memory; nil when it has no answer (or
+// panicked, which Forward will meet again).
+func (s *Server) cached(q *query) (m *mdns.Msg) {
+	cf, ok := s.forwarder.(CachedForwarder)
+	if !ok {
+		return nil
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			m = nil
+		}
+	}()
+	return cf.Cached(q.req)
 }
 
 func (s *Server) recursionAllowed(client netip.Addr) bool {

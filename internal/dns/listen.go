@@ -31,6 +31,10 @@ type transport interface {
 func (s *Server) listen() ([]transport, error) {
 	var ts []transport
 	var bound []net.Addr
+	batch := 1
+	if s.batchable() {
+		batch = udpBatchSize
+	}
 	for _, addr := range s.addrs {
 		pc, ln, err := listenPair(addr)
 		if err != nil {
@@ -41,7 +45,7 @@ func (s *Server) listen() ([]transport, error) {
 		}
 		h := handler{s: s, server: serverLabel(addr)}
 		ts = append(ts,
-			newUDPServer(pc, udpReaders(), h.handleUDP),
+			newUDPServer(pc, udpReaders(), batch, h.handleUDP),
 			tcpTransport{&mdns.Server{Listener: ln, Handler: h, ReadTimeout: tcpReadTimeout, WriteTimeout: tcpWriteTimeout,
 				IdleTimeout: idleTimeout, MaxTCPQueries: -1}})
 		bound = append(bound, pc.LocalAddr(), ln.Addr())

@@ -190,8 +190,22 @@ type handler struct {
 func (h handler) ServeDNS(w mdns.ResponseWriter, r *mdns.Msg) { h.s.serve(h.server, w, r) }
 
 // handleUDP is the udpHandler of the listener.
-func (h handler) handleUDP(r *mdns.Msg, client netip.AddrPort, buf []byte) []byte {
-	return h.s.handle(h.server, r, client, "udp", buf)
+func (h handler) handleUDP(r *mdns.Msg, client netip.AddrPort, buf []byte, quick bool) ([]byte, bool) {
+	return h.s.handle(h.server, r, client, "udp", buf, quick)
+}
+
+// batchable says the UDP loop may read queries in batches: the queries
+// that would wait can be told apart (a CachedForwarder or none) and the
+// answerer never waits.
+func (s *Server) batchable() bool {
+	if w, ok := s.cluster.(Waiter); ok && w.MayWait() {
+		return false
+	}
+	if s.forwarder == nil {
+		return true
+	}
+	_, ok := s.forwarder.(CachedForwarder)
+	return ok
 }
 
 // ServeDNS answers the query r through w. It implements mdns.Handler,

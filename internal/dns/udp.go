@@ -17,6 +17,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -44,8 +45,9 @@ const headerSize = 12
 const packBufferSize = 4096
 
 // udpHandler answers r from client and returns the packed reply, nil for
-// none; it may pack into buf.
-type udpHandler func(r *mdns.Msg, client netip.AddrPort, buf []byte) []byte
+// none; it may pack into buf. With quick set it answers only what needs
+// no waiting, and says done false for the rest.
+type udpHandler func(r *mdns.Msg, client netip.AddrPort, buf []byte, quick bool) (wire []byte, done bool)
 
 // udpServer serves one UDP socket with a few long-lived readers.
 type udpServer struct {
@@ -53,6 +55,7 @@ type udpServer struct {
 	handle  udpHandler
 	maxIdle int64
 	pktinfo bool // bound to a wildcard address: reply from the query's destination
+	batch   int  // queries read at once (recvmmsg); 1 reads one at a time
 
 	idle     atomic.Int64 // readers not busy with a query
 	stopping atomic.Bool
@@ -66,9 +69,11 @@ type udpServer struct {
 
 // newUDPServer returns a server for conn; readers is how many wait for
 // queries when none is busy (at least 2, so a busy one never leaves the
-// socket unread).
-func newUDPServer(conn *net.UDPConn, readers int, handle udpHandler) *udpServer {
-	u := &udpServer{conn: conn, handle: handle, maxIdle: int64(max(readers, 2)), done: make(chan struct{})}
+// socket unread). With batch above 1 the readers read up to batch
+// queries at once, answer the quick ones and send their replies at once,
+// and hand the others to goroutines of their own.
+func newUDPServer(conn *net.UDPConn, readers, batch int, handle udpHandler) *udpServer {
+	u := &udpServer{conn: conn, handle: handle, maxIdle: int64(max(readers, 2)), batch: max(batch, 1), done: make(chan struct{})}
 	if a, ok := conn.LocalAddr().(*net.UDPAddr); ok && a.IP.IsUnspecified() {
 		u.pktinfo = enablePktinfo(conn) == nil
 	}
@@ -116,26 +121,48 @@ func (u *udpServer) spawn() {
 // read reads and answers queries until the socket closes or shutdown.
 func (u *udpServer) read() {
 	defer u.wg.Done()
+	if u.batch > 1 {
+		u.readBatches()
+		return
+	}
 	r := &udpReader{in: make([]byte, udpReadBuffer), out: make([]byte, packBufferSize)}
 	if u.pktinfo {
 		r.oob = make([]byte, pktinfoSize)
 	}
 	for {
 		n, oobn, client, err := u.readFrom(r)
-		if err != nil {
-			u.idle.Add(-1)
-			u.readFailed(err)
+		if !u.took(err) {
 			return
 		}
-		if u.idle.Add(-1) == 0 {
-			u.spawn() // every other reader is busy: keep the socket read
-		}
 		u.answer(r, r.in[:n], r.oob[:oobn], client)
-		if u.idle.Add(1) > u.maxIdle {
-			u.idle.Add(-1)
+		if !u.idleAgain() {
 			return
 		}
 	}
+}
+
+// took accounts for a read that returned err: false ends the reader.
+// When the reader took the last idle place, another reader starts, so
+// the socket stays read while this one is busy.
+func (u *udpServer) took(err error) bool {
+	if u.idle.Add(-1) == 0 && err == nil {
+		u.spawn()
+	}
+	if err != nil {
+		u.readFailed(err)
+		return false
+	}
+	return true
+}
+
+// idleAgain makes a reader idle after its work; false ends it, when
+// enough others are idle.
+func (u *udpServer) idleAgain() bool {
+	if u.idle.Add(1) > u.maxIdle {
+		u.idle.Add(-1)
+		return false
+	}
+	return true
 }
 
 func (u *udpServer) readFrom(r *udpReader) (n, oobn int, client netip.AddrPort, err error) {
@@ -171,32 +198,47 @@ func (u *udpServer) stopReading() {
 	_ = u.conn.SetReadDeadline(time.Unix(1, 0))
 }
 
-// answer answers one query: what miekg/dns's server does before its
-// handler (drop responses, FORMERR or NOTIMP for what its default accept
-// function rejects or what does not parse), then the handler.
+// answer answers one query and writes the reply.
 func (u *udpServer) answer(r *udpReader, pkt, oob []byte, client netip.AddrPort) {
+	if wire, _ := u.reply(pkt, client, r.out, false); wire != nil {
+		u.write(wire, oob, client)
+	}
+}
+
+// reply returns the packed reply to pkt, nil for none: what miekg/dns's
+// server does before its handler (drop responses, FORMERR or NOTIMP for
+// what its default accept function rejects or what does not parse),
+// then the handler. With quick set, done is false for a query that would
+// wait.
+func (u *udpServer) reply(pkt []byte, client netip.AddrPort, buf []byte, quick bool) (wire []byte, done bool) {
 	h := mdns.Header{
 		Id: binary.BigEndian.Uint16(pkt), Bits: binary.BigEndian.Uint16(pkt[2:]),
 		Qdcount: binary.BigEndian.Uint16(pkt[4:]), Ancount: binary.BigEndian.Uint16(pkt[6:]),
 		Nscount: binary.BigEndian.Uint16(pkt[8:]), Arcount: binary.BigEndian.Uint16(pkt[10:]),
 	}
-	var wire []byte
 	switch action := mdns.DefaultMsgAcceptFunc(h); action {
 	case mdns.MsgIgnore:
-		return
+		return nil, true
 	case mdns.MsgAccept:
 		req := new(mdns.Msg)
 		if err := req.Unpack(pkt); err != nil {
-			wire = rejectWire(req, mdns.MsgReject, r.out)
-			break
+			return rejectWire(req, mdns.MsgReject, buf), true
 		}
-		wire = u.handle(req, client, r.out)
+		return u.handle(req, client, buf, quick)
 	default:
-		wire = rejectWire(msgOfHeader(h), action, r.out)
+		return rejectWire(msgOfHeader(h), action, buf), true
 	}
-	if wire != nil {
-		u.write(wire, oob, client)
-	}
+}
+
+// deferQuery answers a query that may wait in a goroutine of its own,
+// with copies of its bytes.
+func (u *udpServer) deferQuery(pkt, oob []byte, client netip.AddrPort) {
+	pkt, oob = slices.Clone(pkt), slices.Clone(oob)
+	u.wg.Go(func() {
+		if wire, _ := u.reply(pkt, client, nil, false); wire != nil {
+			u.write(wire, oob, client)
+		}
+	})
 }
 
 // msgOfHeader returns a message with header h and no records.

@@ -102,7 +102,10 @@ type Cluster struct {
 	soa   atomic.Pointer[mdns.SOA] // the zone's SOA at the last serial answered
 }
 
-var _ dns.Answerer = (*Cluster)(nil)
+var (
+	_ dns.Answerer = (*Cluster)(nil)
+	_ dns.Waiter   = (*Cluster)(nil)
+)
 
 // New returns a Cluster for cfg, with defaults for the empty fields and
 // the TTL capped at MaxTTL. It watches nothing until Run.
@@ -157,3 +160,7 @@ func (c *Cluster) Stats() Stats { return c.idx.stats() }
 
 // watchPods says whether the Pod informer is needed.
 func (c *Cluster) watchPods() bool { return c.pods == PodsVerified || c.cfg.Autopath }
+
+// MayWait implements dns.Waiter: with Autopath and a Forwarder, an answer
+// may wait for the search path's last name upstream.
+func (c *Cluster) MayWait() bool { return c.cfg.Autopath && c.cfg.Forwarder != nil }
