@@ -17,6 +17,8 @@ import (
 // Fake through a transaction (txLoader).
 type bulkLoader interface {
 	replace(ctx context.Context, sets []string, elements iter.Seq[element]) error
+	// apply deletes, then adds, elements of the bulk sets in one step.
+	apply(ctx context.Context, deletes, adds []element) error
 }
 
 // txLoader loads through knftables: one transaction of flushes and
@@ -34,6 +36,17 @@ func (l txLoader) replace(ctx context.Context, sets []string, elements iter.Seq[
 	}
 	sort.Slice(els, func(i, j int) bool { return els[i].id() < els[j].id() })
 	for _, e := range els {
+		tx.Add(e.object())
+	}
+	return l.nft.Run(ctx, tx)
+}
+
+func (l txLoader) apply(ctx context.Context, deletes, adds []element) error {
+	tx := l.nft.NewTransaction()
+	for _, e := range deletes {
+		tx.Delete(e.object())
+	}
+	for _, e := range adds {
 		tx.Add(e.object())
 	}
 	return l.nft.Run(ctx, tx)

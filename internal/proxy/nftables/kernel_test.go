@@ -169,3 +169,34 @@ func TestKernelIPv6(t *testing.T) {
 		}
 	}
 }
+
+// TestKernelEndpointReplaced: the partial sync of a replaced endpoint is
+// a netlink batch of element deletes and adds.
+func TestKernelEndpointReplaced(t *testing.T) {
+	ctx := context.Background()
+	var rules string
+	inTestNetns(t, func() error {
+		b, err := kernelBackend(corev1.IPv4Protocol)
+		if err != nil {
+			return err
+		}
+		first, next := endpointReplaced()
+		for _, st := range []*proxy.State{first, next} {
+			if err := b.Sync(ctx, st); err != nil {
+				return err
+			}
+		}
+		if rules, err = b.Rules(ctx); err != nil {
+			return err
+		}
+		return b.Cleanup(ctx)
+	})
+	for _, want := range []string{"172.30.0.44 . 80 . 0 : 10.180.0.5 . 80", "172.30.0.44 . 80 . 1 : 10.180.0.6 . 80", "192.168.99.33 . 80 . 1 : 10.180.0.6 . 80"} {
+		if !strings.Contains(rules, want) {
+			t.Errorf("kernel rules lack %q:\n%s", want, rules)
+		}
+	}
+	if strings.Contains(rules, "10.180.0.4 ") {
+		t.Errorf("10.180.0.4 left:\n%s", rules)
+	}
+}

@@ -150,6 +150,16 @@ func bulkSets() []string {
 	return out
 }
 
+// isBulk says whether a set or map is one of bulkSets.
+func isBulk(name string) bool {
+	for _, b := range bulkSets() {
+		if b == name {
+			return true
+		}
+	}
+	return false
+}
+
 // epMapName is the endpoints map of a set (cluster or local) and a
 // protocol: "endpoints-cluster-tcp".
 func epMapName(set, proto string) string { return set + "-" + proto }

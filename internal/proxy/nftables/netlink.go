@@ -27,15 +27,11 @@ type netlinkLoader struct{ fam family }
 const msgBudget = 60 << 10
 
 func (l netlinkLoader) replace(_ context.Context, sets []string, elements iter.Seq[element]) error {
-	family := uint8(unix.NFPROTO_IPV4)
-	if l.fam.nft == "ip6" {
-		family = unix.NFPROTO_IPV6
-	}
 	writers := make(map[string]*setWriter, len(sets))
+	var msgs [][]byte
 	for _, name := range sets {
-		w := &setWriter{family: family, set: name}
-		w.flush()
-		writers[name] = w
+		msgs = append(msgs, l.flushMessage(name))
+		writers[name] = l.writer(name, unix.NFT_MSG_NEWSETELEM)
 	}
 	for e := range elements {
 		w := writers[e.set]
@@ -46,41 +42,88 @@ func (l netlinkLoader) replace(_ context.Context, sets []string, elements iter.S
 			return err
 		}
 	}
-	var begin, end nlBuf
-	begin.message(unix.NFNL_MSG_BATCH_BEGIN, unix.NLM_F_REQUEST, unix.AF_UNSPEC, unix.NFNL_SUBSYS_NFTABLES)
-	begin.done()
-	end.message(unix.NFNL_MSG_BATCH_END, unix.NLM_F_REQUEST, unix.AF_UNSPEC, unix.NFNL_SUBSYS_NFTABLES)
-	end.done()
-	msgs := [][]byte{begin.buf}
 	for _, name := range sets {
 		msgs = append(msgs, writers[name].finish()...)
 	}
-	return sendBatch(append(msgs, end.buf), len(msgs)-1)
+	return sendBatch(msgs)
 }
 
-// setWriter writes the messages of one set: a flush, then its elements
-// in messages of at most msgBudget bytes (each its own buffer, so none
-// is copied as the set grows).
+// apply deletes, then adds, elements of bulk sets in one batch: a
+// partial sync that only changes elements (an endpoint replaced).
+func (l netlinkLoader) apply(_ context.Context, deletes, adds []element) error {
+	var msgs [][]byte
+	for _, step := range []struct {
+		typ uint16
+		els []element
+	}{{unix.NFT_MSG_DELSETELEM, deletes}, {unix.NFT_MSG_NEWSETELEM, adds}} {
+		writers := map[string]*setWriter{}
+		var order []string
+		for _, e := range step.els {
+			w := writers[e.set]
+			if w == nil {
+				w = l.writer(e.set, step.typ)
+				writers[e.set] = w
+				order = append(order, e.set)
+			}
+			if err := w.add(e); err != nil {
+				return err
+			}
+		}
+		for _, name := range order {
+			msgs = append(msgs, writers[name].finish()...)
+		}
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	return sendBatch(msgs)
+}
+
+func (l netlinkLoader) family() uint8 {
+	if l.fam.nft == "ip6" {
+		return unix.NFPROTO_IPV6
+	}
+	return unix.NFPROTO_IPV4
+}
+
+// writer writes elements of set in messages of type typ: NEWSETELEM
+// (key and data) or DELSETELEM (key only).
+func (l netlinkLoader) writer(set string, typ uint16) *setWriter {
+	w := &setWriter{family: l.family(), set: set, typ: typ, flags: unix.NLM_F_CREATE}
+	if typ == unix.NFT_MSG_DELSETELEM {
+		w.flags, w.keyOnly = 0, true
+	}
+	return w
+}
+
+// flushMessage empties a set (DELSETELEM without elements).
+func (l netlinkLoader) flushMessage(set string) []byte {
+	var b nlBuf
+	b.setHeader(l.family(), set, unix.NFT_MSG_DELSETELEM, 0)
+	b.done()
+	return b.buf
+}
+
+// setWriter writes the elements of one set in messages of at most
+// msgBudget bytes (each its own buffer, so none is copied as the set
+// grows).
 type setWriter struct {
-	family uint8
-	set    string
-	msgs   [][]byte
-	b      nlBuf // the open NEWSETELEM message
-	open   bool
-	list   int // where its element list attribute starts
+	family  uint8
+	set     string
+	typ     uint16
+	flags   uint16
+	keyOnly bool
+	msgs    [][]byte
+	b       nlBuf // the open message
+	open    bool
+	list    int // where its element list attribute starts
 }
 
-func (w *setWriter) header(typ uint16, flags uint16) {
-	w.b = nlBuf{buf: make([]byte, 0, msgBudget+4<<10)}
-	w.b.message(unix.NFNL_SUBSYS_NFTABLES<<8|typ, unix.NLM_F_REQUEST|unix.NLM_F_ACK|flags, w.family, 0)
-	w.b.attrString(unix.NFTA_SET_ELEM_LIST_TABLE, TableName)
-	w.b.attrString(unix.NFTA_SET_ELEM_LIST_SET, w.set)
-}
-
-func (w *setWriter) flush() {
-	w.header(unix.NFT_MSG_DELSETELEM, 0)
-	w.b.done()
-	w.msgs = append(w.msgs, w.b.buf)
+// setHeader starts a message about the elements of one set.
+func (b *nlBuf) setHeader(family uint8, set string, typ, flags uint16) {
+	b.message(unix.NFNL_SUBSYS_NFTABLES<<8|typ, unix.NLM_F_REQUEST|unix.NLM_F_ACK|flags, family, 0)
+	b.attrString(unix.NFTA_SET_ELEM_LIST_TABLE, TableName)
+	b.attrString(unix.NFTA_SET_ELEM_LIST_SET, set)
 }
 
 func (w *setWriter) closeMessage() {
@@ -105,20 +148,22 @@ func (w *setWriter) add(e element) error {
 		w.closeMessage()
 	}
 	if !w.open {
-		w.header(unix.NFT_MSG_NEWSETELEM, unix.NLM_F_CREATE)
+		w.b = nlBuf{buf: make([]byte, 0, msgBudget+4<<10)}
+		w.b.setHeader(w.family, w.set, w.typ, w.flags)
 		w.list = w.b.nest(unix.NFTA_SET_ELEM_LIST_ELEMENTS)
 		w.open = true
 	}
 	mark := len(w.b.buf)
-	if err := w.b.element(e); err != nil {
+	if err := w.b.element(e, w.keyOnly); err != nil {
 		w.b.buf = w.b.buf[:mark]
 		return fmt.Errorf("%s: %w", e.set, err)
 	}
 	return nil
 }
 
-// element writes one NFTA_LIST_ELEM: its key, and its data or verdict.
-func (b *nlBuf) element(e element) error {
+// element writes one NFTA_LIST_ELEM: its key, and its data or verdict
+// unless keyOnly.
+func (b *nlBuf) element(e element, keyOnly bool) error {
 	keyKinds, valKinds, verdict := bulkFields(e.set)
 	el := b.nest(unix.NFTA_LIST_ELEM)
 	key := b.nest(unix.NFTA_SET_ELEM_KEY)
@@ -127,6 +172,7 @@ func (b *nlBuf) element(e element) error {
 	}
 	b.endNest(key)
 	switch {
+	case keyOnly:
 	case verdict:
 		code, chain, err := parseVerdict(e.value)
 		if err != nil {
@@ -299,11 +345,18 @@ func (b *nlBuf) attrString(typ uint16, s string) {
 	b.endNest(start)
 }
 
-// sendBatch sends the messages in one sendmsg (nfnetlink reads a batch from
-// one message) and reads the acknowledgements of its messages. The
-// kernel runs the batch inside sendmsg, so every answer is queued when it
-// returns.
-func sendBatch(bufs [][]byte, messages int) error {
+// sendBatch sends the messages as one batch in one sendmsg (nfnetlink
+// reads a batch from one message) and reads the acknowledgements of its
+// messages. The kernel runs the batch inside sendmsg, so every answer is
+// queued when it returns.
+func sendBatch(msgs [][]byte) error {
+	var begin, end nlBuf
+	begin.message(unix.NFNL_MSG_BATCH_BEGIN, unix.NLM_F_REQUEST, unix.AF_UNSPEC, unix.NFNL_SUBSYS_NFTABLES)
+	begin.done()
+	end.message(unix.NFNL_MSG_BATCH_END, unix.NLM_F_REQUEST, unix.AF_UNSPEC, unix.NFNL_SUBSYS_NFTABLES)
+	end.done()
+	messages := len(msgs)
+	bufs := append(append([][]byte{begin.buf}, msgs...), end.buf)
 	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_NETFILTER)
 	if err != nil {
 		return fmt.Errorf("netlink socket: %w", err)

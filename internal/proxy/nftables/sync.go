@@ -11,9 +11,9 @@ import (
 	"github.com/svcplane/svcplane/internal/proxy"
 )
 
-// Sync programs st. A partial sync is one nft transaction that adds and
-// deletes the elements (and pick chains) of the service ports in
-// st.Changed only. A full sync is three steps, each atomic: the table,
+// Sync programs st. A partial sync adds and deletes the elements (and
+// pick chains) of the service ports in st.Changed only, in one
+// transaction. A full sync is three steps, each atomic: the table,
 // its sets, maps and chains (rules); every large map flushed and refilled
 // in one batch (the bulkLoader); chains no longer used deleted.
 func (b *Backend) Sync(ctx context.Context, st *proxy.State) error {
@@ -23,9 +23,9 @@ func (b *Backend) Sync(ctx context.Context, st *proxy.State) error {
 	if full {
 		err = b.fullSync(ctx, st, r)
 	} else {
-		tx := b.partialTx(ctx, st, r)
-		if err = b.nft.Run(ctx, tx); err == nil {
-			b.log.Debug("synced nftables rules", "full", false, "operations", tx.NumOperations())
+		var ops int
+		if ops, err = b.partialSync(ctx, st, r); err == nil {
+			b.log.Debug("synced nftables rules", "full", false, "operations", ops)
 		}
 	}
 	if err != nil {
@@ -179,10 +179,46 @@ func setName(obj knftables.Object) string {
 	return ""
 }
 
-// partialTx writes the changes of the service ports in st.Changed: pick
-// chains that become used, elements that go or change, elements that
-// come, chains no longer used, in that order.
-func (b *Backend) partialTx(ctx context.Context, st *proxy.State, r *renderer) *knftables.Transaction {
+// partialSync writes the changes of the service ports in st.Changed:
+// through the bulk loader when they are only elements of the large maps
+// (an endpoint replaced: no nft process, no cache for nft to read), else
+// as one knftables transaction.
+func (b *Backend) partialSync(ctx context.Context, st *proxy.State, r *renderer) (int, error) {
+	p := b.partialPlan(st, r)
+	if p.elementsOnly() {
+		return len(p.deletes) + len(p.adds), b.bulk.apply(ctx, p.deletes, p.adds)
+	}
+	tx := b.partialTx(ctx, p)
+	return tx.NumOperations(), b.nft.Run(ctx, tx)
+}
+
+// partialPlan is what a partial sync changes, in the order it is
+// written.
+type partialPlan struct {
+	newChains     []string // pick chains that become used
+	deletes, adds []element
+	affinity      bool     // some changed service port has or had affinity
+	unusedChains  []string // pick chains no longer used
+}
+
+// elementsOnly says the plan is elements of bulk sets only.
+func (p partialPlan) elementsOnly() bool {
+	if p.affinity || len(p.newChains) > 0 || len(p.unusedChains) > 0 {
+		return false
+	}
+	for _, els := range [][]element{p.deletes, p.adds} {
+		for _, e := range els {
+			if !isBulk(e.set) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// partialPlan moves the claims of the service ports in st.Changed to
+// what they render now and returns the difference.
+func (b *Backend) partialPlan(st *proxy.State, r *renderer) partialPlan {
 	names := make([]proxy.ServicePortName, 0, len(st.Changed))
 	for n := range st.Changed {
 		names = append(names, n)
@@ -192,57 +228,70 @@ func (b *Backend) partialTx(ctx context.Context, st *proxy.State, r *renderer) *
 	})
 	before := map[string]element{}
 	chainsBefore := map[string]int{}
-	affinityTouched := false
+	var p partialPlan
 	for _, n := range names {
 		old := b.held[n]
-		affinityTouched = affinityTouched || hasAffinity(old)
+		p.affinity = p.affinity || hasAffinity(old)
 		b.noteBefore(old, before, chainsBefore)
 		b.release(n)
 	}
 	for _, n := range names {
 		if s := st.Service(n); s != nil {
 			out := r.render(s)
-			affinityTouched = affinityTouched || hasAffinity(out)
+			p.affinity = p.affinity || hasAffinity(out)
 			b.noteBefore(out, before, chainsBefore)
 			b.acquire(n, out)
 		}
 	}
-	tx := b.nft.NewTransaction()
-	for _, name := range sortedKeys(chainsBefore) {
-		if chainsBefore[name] == 0 && b.chainRefs[name] > 0 {
-			tx.Add(&knftables.Chain{Name: name})
-			tx.Flush(&knftables.Chain{Name: name})
-			for _, rule := range b.chainRules(name) {
-				tx.Add(&knftables.Rule{Chain: name, Rule: rule})
-			}
-		}
-	}
-	var adds []*knftables.Element
 	for _, id := range sortedKeys(before) {
 		was, now := before[id], b.claims[id]
 		switch {
 		case was.set == "" && now != nil:
-			adds = append(adds, now.object())
+			p.adds = append(p.adds, now.element)
 		case was.set != "" && now == nil:
-			tx.Delete(was.object())
+			p.deletes = append(p.deletes, was)
 		case was.set != "" && now != nil && !equal(was.value, now.value):
-			tx.Delete(was.object())
-			adds = append(adds, now.object())
+			p.deletes = append(p.deletes, was)
+			p.adds = append(p.adds, now.element)
 		}
 	}
-	for _, e := range adds {
-		tx.Add(e)
-	}
-	if affinityTouched {
-		b.noAffinity = false
-		b.deleteStaleAffinity(tx, b.affinityEntries(ctx))
-	}
 	for _, name := range sortedKeys(chainsBefore) {
-		if chainsBefore[name] > 0 && b.chainRefs[name] == 0 {
-			tx.Delete(&knftables.Chain{Name: name})
+		switch {
+		case chainsBefore[name] == 0 && b.chainRefs[name] > 0:
+			p.newChains = append(p.newChains, name)
+		case chainsBefore[name] > 0 && b.chainRefs[name] == 0:
+			p.unusedChains = append(p.unusedChains, name)
 			delete(b.chainRefs, name)
 			delete(b.chainDefs, name)
 		}
+	}
+	return p
+}
+
+// partialTx writes a plan: pick chains that become used, elements that
+// go or change, elements that come, stale affinity entries, chains no
+// longer used, in that order.
+func (b *Backend) partialTx(ctx context.Context, p partialPlan) *knftables.Transaction {
+	tx := b.nft.NewTransaction()
+	for _, name := range p.newChains {
+		tx.Add(&knftables.Chain{Name: name})
+		tx.Flush(&knftables.Chain{Name: name})
+		for _, rule := range b.chainRules(name) {
+			tx.Add(&knftables.Rule{Chain: name, Rule: rule})
+		}
+	}
+	for _, e := range p.deletes {
+		tx.Delete(e.object())
+	}
+	for _, e := range p.adds {
+		tx.Add(e.object())
+	}
+	if p.affinity {
+		b.noAffinity = false
+		b.deleteStaleAffinity(tx, b.affinityEntries(ctx))
+	}
+	for _, name := range p.unusedChains {
+		tx.Delete(&knftables.Chain{Name: name})
 	}
 	return tx
 }

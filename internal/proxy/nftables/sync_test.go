@@ -241,3 +241,49 @@ func TestIPv6(t *testing.T) {
 		}
 	}
 }
+
+// endpointReplaced is the fixtures, then ns4 with its endpoint 10.180.0.4
+// replaced by 10.180.0.6, as a partial State naming ns4 only (its
+// endpoints sorted: 10.180.0.5 moves to slot 0).
+func endpointReplaced() (first, next *proxy.State) {
+	svcs, slices := proxytest.OverallServices(), proxytest.OverallSlices()
+	ns4 := slices[3].DeepCopy()
+	ns4.Endpoints[0].Addresses = []string{"10.180.0.6"}
+	next = proxytest.State(svcs, []*discoveryv1.EndpointSlice{slices[0], slices[1], slices[2], ns4, slices[4]})
+	next.Full = false
+	n := proxy.ServicePortName{Port: "p80", Protocol: corev1.ProtocolTCP}
+	n.Namespace, n.Name = "ns4", "svc4"
+	next.Changed = map[proxy.ServicePortName]bool{n: true}
+	return proxytest.State(svcs, slices), next
+}
+
+// TestEndpointReplaced: replacing an endpoint changes elements of the
+// large maps only, which go through the bulk loader.
+func TestEndpointReplaced(t *testing.T) {
+	ctx := context.Background()
+	b, fake := newTestBackend(t)
+	first, next := endpointReplaced()
+	for _, st := range []*proxy.State{first, next} {
+		if err := b.Sync(ctx, st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := fake.LastTransaction.String()
+	want := strings.Join([]string{
+		"delete element ip svcplane endpoints-cluster-tcp { 172.30.0.44 . 80 . 0 }",
+		"delete element ip svcplane endpoints-cluster-tcp { 172.30.0.44 . 80 . 1 }",
+		"delete element ip svcplane endpoints-cluster-tcp { 192.168.99.33 . 80 . 0 }",
+		"delete element ip svcplane endpoints-cluster-tcp { 192.168.99.33 . 80 . 1 }",
+		"add element ip svcplane endpoints-cluster-tcp { 172.30.0.44 . 80 . 0 : 10.180.0.5 . 80 }",
+		"add element ip svcplane endpoints-cluster-tcp { 172.30.0.44 . 80 . 1 : 10.180.0.6 . 80 }",
+		"add element ip svcplane endpoints-cluster-tcp { 192.168.99.33 . 80 . 0 : 10.180.0.5 . 80 }",
+		"add element ip svcplane endpoints-cluster-tcp { 192.168.99.33 . 80 . 1 : 10.180.0.6 . 80 }",
+		"",
+	}, "\n")
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("partial transaction (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff(sortedLines(fullDump(t, next)), sortedLines(fake.Dump())); d != "" {
+		t.Errorf("partial sync differs from a full one (-full +partial):\n%s", d)
+	}
+}
