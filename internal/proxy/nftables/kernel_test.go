@@ -200,3 +200,43 @@ func TestKernelEndpointReplaced(t *testing.T) {
 		t.Errorf("10.180.0.4 left:\n%s", rules)
 	}
 }
+
+// TestKernelBatchError: a netlink batch the kernel refuses (it deletes an
+// element someone else deleted) fails as a whole, and the next sync is
+// full and succeeds.
+func TestKernelBatchError(t *testing.T) {
+	ctx := context.Background()
+	inTestNetns(t, func() error {
+		b, err := kernelBackend(corev1.IPv4Protocol)
+		if err != nil {
+			return err
+		}
+		first, next := endpointReplaced()
+		if err := b.Sync(ctx, first); err != nil {
+			return err
+		}
+		if out, err := exec.Command("nft", "delete", "element", "ip", TableName, "endpoints-cluster-tcp", "{ 172.30.0.44 . 80 . 1 }").CombinedOutput(); err != nil {
+			return fmt.Errorf("nft delete element: %v: %s", err, out)
+		}
+		if err := b.Sync(ctx, next); err == nil {
+			t.Error("a batch deleting a missing element succeeded")
+		}
+		rules, err := b.Rules(ctx)
+		if err != nil {
+			return err
+		}
+		if !strings.Contains(rules, "172.30.0.44 . 80 . 0 : 10.180.0.4 . 80") {
+			t.Errorf("the failed batch changed the kernel:\n%s", rules)
+		}
+		if err := b.Sync(ctx, next); err != nil {
+			t.Errorf("the sync after a failure: %v", err)
+		}
+		if rules, err = b.Rules(ctx); err != nil {
+			return err
+		}
+		if !strings.Contains(rules, "172.30.0.44 . 80 . 1 : 10.180.0.6 . 80") {
+			t.Errorf("the full sync after a failure did not load:\n%s", rules)
+		}
+		return b.Cleanup(ctx)
+	})
+}
