@@ -42,9 +42,13 @@ type CachedForwarder interface {
 	Cached(req *mdns.Msg) *mdns.Msg
 }
 
-// Waiter is implemented by an Answerer that may wait on the network (e.g.
-// autopath asking upstream) when MayWait says so; the UDP loop then
-// answers one query at a time per reader.
-type Waiter interface {
-	MayWait() bool
+// QuickAnswerer is an Answerer that can also answer without waiting, or
+// say it would wait. With one (or no answerer) and a CachedForwarder (or
+// no forwarder), the UDP loop reads queries in batches.
+type QuickAnswerer interface {
+	Answerer
+	// AnswerQuick is Answer when that needs no waiting; ok is false when
+	// it would wait (e.g. autopath asking upstream), and Answer is then
+	// asked where waiting is fine.
+	AnswerQuick(ctx context.Context, req *mdns.Msg, client netip.Addr) (m *mdns.Msg, ok bool)
 }

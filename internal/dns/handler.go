@@ -137,7 +137,11 @@ func (s *Server) respond(q *query) (*mdns.Msg, string, string) {
 		return reply(q, mdns.RcodeRefused), zoneRoot, pluginNone
 	}
 	if s.cluster != nil {
-		if m := s.answer(q); m != nil {
+		m, ok := s.answer(q)
+		if !ok {
+			return nil, "", ""
+		}
+		if m != nil {
 			return m, zoneRoot, pluginK8s
 		}
 	}
@@ -160,16 +164,20 @@ func check(q *query) *mdns.Msg {
 	return nil
 }
 
-// answer asks the cluster answerer, turning a panic into SERVFAIL.
-func (s *Server) answer(q *query) (m *mdns.Msg) {
+// answer asks the cluster answerer, turning a panic into SERVFAIL; ok is
+// false for a quick query whose answer would wait.
+func (s *Server) answer(q *query) (m *mdns.Msg, ok bool) {
 	defer func() {
 		if v := recover(); v != nil {
 			s.metrics.panics.Inc()
 			s.logError(q, "answerer panicked", fmt.Errorf("%v", v), "stack", string(debug.Stack()))
-			m = reply(q, mdns.RcodeServerFailure)
+			m, ok = reply(q, mdns.RcodeServerFailure), true
 		}
 	}()
-	return s.cluster.Answer(s.ctx, q.req, q.client.Addr())
+	if qa, isQuick := s.cluster.(QuickAnswerer); q.quick && isQuick {
+		return qa.AnswerQuick(s.ctx, q.req, q.client.Addr())
+	}
+	return s.cluster.Answer(s.ctx, q.req, q.client.Addr()), true
 }
 
 // forward sends q upstream if the client may recurse.

@@ -66,6 +66,11 @@ func (a *FakeAnswerer) Answer(_ context.Context, req *mdns.Msg, _ netip.Addr) *m
 	return m
 }
 
+// AnswerQuick implements QuickAnswerer: the fake never waits.
+func (a *FakeAnswerer) AnswerQuick(ctx context.Context, req *mdns.Msg, client netip.Addr) (*mdns.Msg, bool) {
+	return a.Answer(ctx, req, client), true
+}
+
 // Ready implements Answerer.
 func (a *FakeAnswerer) Ready() bool { return !a.NotReady.Load() }
 

@@ -195,17 +195,16 @@ func (h handler) handleUDP(r *mdns.Msg, client netip.AddrPort, buf []byte, quick
 }
 
 // batchable says the UDP loop may read queries in batches: the queries
-// that would wait can be told apart (a CachedForwarder or none) and the
-// answerer never waits.
+// that would wait can be told apart (a QuickAnswerer or none, a
+// CachedForwarder or none).
 func (s *Server) batchable() bool {
-	if w, ok := s.cluster.(Waiter); ok && w.MayWait() {
+	if _, ok := s.cluster.(QuickAnswerer); s.cluster != nil && !ok {
 		return false
 	}
-	if s.forwarder == nil {
-		return true
+	if _, ok := s.forwarder.(CachedForwarder); s.forwarder != nil && !ok {
+		return false
 	}
-	_, ok := s.forwarder.(CachedForwarder)
-	return ok
+	return true
 }
 
 // ServeDNS answers the query r through w. It implements mdns.Handler,

@@ -301,3 +301,28 @@ func forBothModes(t *testing.T, test func(t *testing.T, batch int)) {
 		t.Run(fmt.Sprintf("batch=%d", batch), func(t *testing.T) { test(t, batch) })
 	}
 }
+
+// TestBatchable: batches only when the queries that would wait can be
+// told apart.
+func TestBatchable(t *testing.T) {
+	plain := answerFunc(func(*mdns.Msg) *mdns.Msg { return nil })
+	for _, tc := range []struct {
+		name      string
+		answerer  Answerer
+		forwarder Forwarder
+		want      bool
+	}{
+		{"nothing", nil, nil, true},
+		{"quick answerer", NewFakeAnswerer(), nil, true},
+		{"answerer that may wait", plain, nil, false},
+		{"forwarder without a cache", NewFakeAnswerer(), &fakeForwarder{}, false},
+	} {
+		s, err := NewServer(ServerConfig{Addrs: []string{"127.0.0.1:0"}, Cluster: tc.answerer, Forwarder: tc.forwarder})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := s.batchable(); got != tc.want {
+			t.Errorf("%s: batchable %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

@@ -34,17 +34,29 @@ func nodata() result { return result{rcode: mdns.RcodeSuccess} }
 // `fallthrough in-addr.arpa ip6.arpa` in the stock Corefile), which the
 // server forwards.
 func (c *Cluster) Answer(ctx context.Context, req *mdns.Msg, client netip.Addr) *mdns.Msg {
+	m, _ := c.answer(ctx, req, client, false)
+	return m
+}
+
+// AnswerQuick implements dns.QuickAnswerer: Answer, but ok is false when
+// autopath would have to ask upstream for a name the forwarder has not
+// cached.
+func (c *Cluster) AnswerQuick(ctx context.Context, req *mdns.Msg, client netip.Addr) (*mdns.Msg, bool) {
+	return c.answer(ctx, req, client, true)
+}
+
+func (c *Cluster) answer(ctx context.Context, req *mdns.Msg, client netip.Addr, quick bool) (*mdns.Msg, bool) {
 	if len(req.Question) != 1 {
-		return nil
+		return nil, true
 	}
 	name := strings.ToLower(mdns.Fqdn(req.Question[0].Name))
 	if c.inZone(name) {
-		return c.answerZone(ctx, req, name, client)
+		return c.answerZone(ctx, req, name, client, quick)
 	}
 	if zone := reverseZone(name); zone != "" {
-		return c.answerReverse(req, name, zone)
+		return c.answerReverse(req, name, zone), true
 	}
-	return nil
+	return nil, true
 }
 
 // inZone says name (lowercase FQDN) is the cluster zone or below it.
@@ -53,19 +65,21 @@ func (c *Cluster) inZone(name string) bool {
 }
 
 // answerZone answers a name of the cluster zone, trying the pod's search
-// path (autopath) when the name does not exist.
-func (c *Cluster) answerZone(ctx context.Context, req *mdns.Msg, name string, client netip.Addr) *mdns.Msg {
+// path (autopath) when the name does not exist; with quick, ok is false
+// when that would wait for an upstream.
+func (c *Cluster) answerZone(ctx context.Context, req *mdns.Msg, name string, client netip.Addr, quick bool) (*mdns.Msg, bool) {
 	if !c.Ready() {
-		return servfail(req)
+		return servfail(req), true
 	}
 	q := req.Question[0]
 	res := c.resolve(q.Name, q.Qtype, 0)
 	if res.rcode == mdns.RcodeNameError && c.cfg.Autopath {
-		if m := c.autopath(ctx, req, name, client); m != nil {
-			return m
+		m, ok := c.autopath(ctx, req, name, client, quick)
+		if !ok || m != nil {
+			return m, ok
 		}
 	}
-	return c.reply(req, res, c.zone)
+	return c.reply(req, res, c.zone), true
 }
 
 // answerReverse answers a reverse name; nil when it is partial or its

@@ -14,23 +14,29 @@ import (
 	"strings"
 
 	mdns "github.com/miekg/dns"
+
+	"github.com/svcplane/svcplane/internal/dns"
 )
 
 // autopath answers req by the rest of the search path of the pod at
 // client; nil when req is not the first search element of a known pod,
-// or when every other element is NXDOMAIN too.
-func (c *Cluster) autopath(ctx context.Context, req *mdns.Msg, name string, client netip.Addr) *mdns.Msg {
+// or when every other element is NXDOMAIN too. With quick, ok is false
+// when an element would have to be asked upstream (not cached).
+func (c *Cluster) autopath(ctx context.Context, req *mdns.Msg, name string, client netip.Addr, quick bool) (*mdns.Msg, bool) {
 	base, ok := c.searchBase(req.Question[0].Name, name, client)
 	if !ok {
-		return nil
+		return nil, true
 	}
 	for _, next := range []string{base + ".svc." + c.zone, base + "." + c.zone, base + "."} {
-		m := c.lookup(ctx, req, next)
+		m, ok := c.lookup(ctx, req, next, quick)
+		if !ok {
+			return nil, false
+		}
 		if m != nil && m.Rcode == mdns.RcodeSuccess {
-			return c.cnamed(req, m)
+			return c.cnamed(req, m), true
 		}
 	}
-	return nil
+	return nil, true
 }
 
 // searchBase returns the name the pod at client asked for, when qname is
@@ -53,23 +59,32 @@ func (c *Cluster) searchBase(qname, name string, client netip.Addr) (string, boo
 
 // lookup resolves req's question asked for name: in the cluster zone from
 // the index, elsewhere through the Forwarder (nil without one, or on
-// error).
-func (c *Cluster) lookup(ctx context.Context, req *mdns.Msg, name string) *mdns.Msg {
+// error). With quick, only from the Forwarder's cache: ok is false when
+// it has no answer.
+func (c *Cluster) lookup(ctx context.Context, req *mdns.Msg, name string, quick bool) (*mdns.Msg, bool) {
 	r := req.Copy()
 	r.Question[0].Name = name
 	qtype := r.Question[0].Qtype
 	if c.inZone(strings.ToLower(name)) {
-		return c.reply(r, c.resolve(name, qtype, 0), c.zone)
+		return c.reply(r, c.resolve(name, qtype, 0), c.zone), true
 	}
 	if c.cfg.Forwarder == nil {
-		return nil
+		return nil, true
+	}
+	if quick {
+		cf, ok := c.cfg.Forwarder.(dns.CachedForwarder)
+		if !ok {
+			return nil, false
+		}
+		m := cf.Cached(r)
+		return m, m != nil
 	}
 	m, err := c.cfg.Forwarder.Forward(ctx, r)
 	if err != nil {
 		c.log.Debug("autopath forward failed", "name", name, "type", mdns.TypeToString[qtype], "err", err)
-		return nil
+		return nil, true
 	}
-	return m
+	return m, true
 }
 
 // cnamed turns m, the answer for another name, into the answer to req: the

@@ -5,6 +5,7 @@ package cluster
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"strings"
 	"sync"
 	"testing"
@@ -155,5 +156,59 @@ func TestAutopathOff(t *testing.T) {
 		rcode: mdns.RcodeNameError, ns: []string{soa}})
 	if len(fwd.asked) != 0 {
 		t.Errorf("forwarded %q without autopath", fwd.asked)
+	}
+}
+
+// cachingForwarder is a fakeForwarder that also answers Cached for the
+// names in cached.
+type cachingForwarder struct {
+	fakeForwarder
+	cached map[string]bool
+}
+
+// Cached implements dns.CachedForwarder.
+func (f *cachingForwarder) Cached(req *mdns.Msg) *mdns.Msg {
+	if !f.cached[strings.ToLower(req.Question[0].Name)] {
+		return nil
+	}
+	m, _ := f.Forward(context.Background(), req)
+	return m
+}
+
+// TestAutopathQuick: AnswerQuick walks the search path without waiting:
+// it says it would wait when the last element is not cached upstream,
+// and answers when it is or when a cluster element answers.
+func TestAutopathQuick(t *testing.T) {
+	records := map[string][]string{
+		"google.com.":  {"google.com. 120 IN A 142.250.0.1"},
+		"example.org.": {"example.org. 120 IN A 192.0.2.7"},
+	}
+	objs := append(world(), testPod("demo", "client", corev1.PodRunning, "10.2.0.5"))
+	client := netip.MustParseAddr("10.2.0.5")
+	ask := func(c *Cluster, name string) (*mdns.Msg, bool) {
+		return c.AnswerQuick(context.Background(), new(mdns.Msg).SetQuestion(name, mdns.TypeA), client)
+	}
+
+	fwd := &cachingForwarder{fakeForwarder: fakeForwarder{records: records}, cached: map[string]bool{"google.com.": true}}
+	c := newTestCluster(t, Config{Autopath: true, Forwarder: fwd}, objs...)
+	if m, ok := ask(c, "google.com.demo.svc.cluster.local."); !ok || m == nil || len(m.Answer) != 2 {
+		t.Errorf("cached upstream name: %v, ok %v; want CNAME and A", m, ok)
+	}
+	if m, ok := ask(c, "example.org.demo.svc.cluster.local."); ok {
+		t.Errorf("uncached upstream name: %v, ok; want would wait", m)
+	}
+	if m, ok := ask(c, "web.demo.demo.svc.cluster.local."); !ok || m == nil || len(m.Answer) != 2 {
+		t.Errorf("cluster element: %v, ok %v; want CNAME and A", m, ok)
+	}
+	if len(fwd.asked) != 1 {
+		t.Errorf("forwarded %q; want only the cached answer read", fwd.asked)
+	}
+
+	plain := newTestCluster(t, Config{Autopath: true, Forwarder: &fakeForwarder{records: records}}, objs...)
+	if m, ok := ask(plain, "google.com.demo.svc.cluster.local."); ok {
+		t.Errorf("forwarder without a cache: %v, ok; want would wait", m)
+	}
+	if m := plain.Answer(context.Background(), new(mdns.Msg).SetQuestion("google.com.demo.svc.cluster.local.", mdns.TypeA), client); m == nil || len(m.Answer) != 2 {
+		t.Errorf("Answer: %v; want CNAME and A", m)
 	}
 }

@@ -103,8 +103,8 @@ type Cluster struct {
 }
 
 var (
-	_ dns.Answerer = (*Cluster)(nil)
-	_ dns.Waiter   = (*Cluster)(nil)
+	_ dns.Answerer      = (*Cluster)(nil)
+	_ dns.QuickAnswerer = (*Cluster)(nil)
 )
 
 // New returns a Cluster for cfg, with defaults for the empty fields and
@@ -160,7 +160,3 @@ func (c *Cluster) Stats() Stats { return c.idx.stats() }
 
 // watchPods says whether the Pod informer is needed.
 func (c *Cluster) watchPods() bool { return c.pods == PodsVerified || c.cfg.Autopath }
-
-// MayWait implements dns.Waiter: with Autopath and a Forwarder, an answer
-// may wait for the search path's last name upstream.
-func (c *Cluster) MayWait() bool { return c.cfg.Autopath && c.cfg.Forwarder != nil }
