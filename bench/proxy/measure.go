@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"syscall"
 	"time"
 
 	"github.com/svcplane/svcplane/internal/proxy"
@@ -18,6 +19,10 @@ type outcome struct {
 	err   error
 	limit time.Duration // set when it did not finish in time
 	done  bool          // it ran
+	// cpu is the CPU time (user and system) the bench process and the
+	// tools it waited for used meanwhile: the load of other processes
+	// on the machine stretches d, not cpu.
+	cpu time.Duration
 }
 
 func (o outcome) ok() bool { return o.done && o.err == nil && o.limit == 0 }
@@ -58,9 +63,10 @@ func (b *bench) result(m mode, n int) *sizeResult {
 func (b *bench) timed(ctx context.Context, fn func(context.Context) error) outcome {
 	mctx, cancel := context.WithTimeout(ctx, b.cfg.timeout)
 	defer cancel()
+	cpu0 := cpuNow()
 	start := time.Now()
 	err := fn(mctx)
-	o := outcome{d: time.Since(start), err: err, done: true}
+	o := outcome{d: time.Since(start), err: err, done: true, cpu: cpuNow() - cpu0}
 	if err != nil && ctx.Err() == nil && errors.Is(mctx.Err(), context.DeadlineExceeded) {
 		o.err, o.limit = nil, b.cfg.timeout
 	}
@@ -206,6 +212,19 @@ func (b *bench) apply(ctx context.Context, m mode, text []byte) outcome {
 	}
 	defer b.ns.del(ns)
 	return b.timed(ctx, func(ctx context.Context) error { return m.apply(ctx, b.ns, ns, text) })
+}
+
+// cpuNow is the CPU time used so far by this process and by the
+// children it waited for.
+func cpuNow() time.Duration {
+	var total time.Duration
+	for _, who := range []int{syscall.RUSAGE_SELF, syscall.RUSAGE_CHILDREN} {
+		var ru syscall.Rusage
+		if syscall.Getrusage(who, &ru) == nil {
+			total += time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+		}
+	}
+	return total
 }
 
 // heapNow is the live Go heap after a collection.

@@ -20,12 +20,12 @@ func (b *bench) print(w io.Writer, ms []mode) {
 
 func (b *bench) printFull(w io.Writer, ms []mode) {
 	fmt.Fprintf(w, "\n### Full sync, N Services x %d endpoints\n\n", perService)
-	fmt.Fprintln(w, "| mode | Services | full sync | bare apply of the same rules (the limit) | kube-proxy's layout, bare apply (the anchor) |")
+	fmt.Fprintln(w, "| mode | Services | full sync (CPU: the bench and its tools) | bare apply of the same rules (the limit) | kube-proxy's layout, bare apply (the anchor) |")
 	fmt.Fprintln(w, "|---|---|---|---|---|")
 	for _, m := range ms {
 		for _, n := range b.cfg.sizes {
 			r := b.result(m, n)
-			bare := r.bare.String() + " (" + r.bareNote + ")"
+			bare := r.bare.withCPU() + " (" + r.bareNote + ")"
 			if !r.full.ok() {
 				bare = "not run: the backend's own apply of this text did not finish"
 			}
@@ -37,7 +37,7 @@ func (b *bench) printFull(w io.Writer, ms []mode) {
 			default:
 				anchor = r.anchor.String() + " (" + r.anchorNote + ")"
 			}
-			fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", m.name, thousands(n), r.full, bare, anchor)
+			fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", m.name, thousands(n), r.full.withCPU(), bare, anchor)
 		}
 	}
 }
@@ -162,6 +162,14 @@ func (o outcome) String() string {
 		return "failed: " + firstLines(o.err.Error(), 1)
 	}
 	return human(o.d)
+}
+
+// withCPU is the outcome with its CPU time: "811 ms (CPU 520 ms)".
+func (o outcome) withCPU() string {
+	if !o.ok() {
+		return o.String()
+	}
+	return o.String() + " (CPU " + human(o.cpu) + ")"
 }
 
 // human prints a duration with three significant figures or so.
