@@ -1,8 +1,8 @@
 // Package dns is svcplane's cluster DNS server: it answers the cluster
 // domain from the API (package cluster, through an Answerer), forwards
 // every other name upstream (package forward, through a Forwarder, with a
-// cache), and serves both over UDP and TCP with miekg/dns, with CoreDNS's
-// metrics, /health and /ready. See README.md.
+// cache), and serves both over UDP (a loop of its own, udp.go) and TCP
+// (miekg/dns), with CoreDNS's metrics, /health and /ready. See README.md.
 package dns
 
 import (
