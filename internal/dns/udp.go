@@ -20,6 +20,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	mdns "github.com/miekg/dns"
@@ -131,6 +132,9 @@ func (u *udpServer) read() {
 	}
 	for {
 		n, oobn, client, err := u.readFrom(r)
+		if u.retry(err) {
+			continue
+		}
 		if !u.took(err) {
 			return
 		}
@@ -177,6 +181,23 @@ func (u *udpServer) readFrom(r *udpReader) (n, oobn int, client netip.AddrPort, 
 		}
 		// Shorter than a header: dropped without a reply, as miekg/dns does.
 	}
+}
+
+// retry says a read error leaves the socket usable (e.g. ENOBUFS, or an
+// ICMP error reported on it), so the reader reads again, after a pause
+// that keeps a lasting error from spinning.
+func (u *udpServer) retry(err error) bool {
+	if err == nil || u.stopping.Load() || !transient(err) {
+		return false
+	}
+	time.Sleep(time.Millisecond)
+	return true
+}
+
+// transient says err is a system call's error other than a broken socket.
+func transient(err error) bool {
+	var errno syscall.Errno
+	return errors.As(err, &errno) && errno != syscall.EBADF && errno != syscall.ENOTSOCK && errno != syscall.EINVAL
 }
 
 // readFailed ends serving on a read error that is not the shutdown's.

@@ -67,6 +67,9 @@ func (u *udpServer) readBatches() {
 	b := u.newBatch()
 	for {
 		n, err := u.recvBatch(b)
+		if u.retry(err) {
+			continue
+		}
 		if !u.took(err) {
 			return
 		}

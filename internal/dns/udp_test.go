@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -323,6 +325,23 @@ func TestBatchable(t *testing.T) {
 		}
 		if got := s.batchable(); got != tc.want {
 			t.Errorf("%s: batchable %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestTransientReadErrors(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{&net.OpError{Op: "read", Err: os.NewSyscallError("recvfrom", syscall.ENOBUFS)}, true},
+		{syscall.ECONNREFUSED, true},
+		{syscall.EBADF, false},
+		{net.ErrClosed, false},
+		{os.ErrDeadlineExceeded, false},
+	} {
+		if got := transient(tc.err); got != tc.want {
+			t.Errorf("transient(%v) = %v, want %v", tc.err, got, tc.want)
 		}
 	}
 }
