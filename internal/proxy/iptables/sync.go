@@ -1,7 +1,6 @@
 package iptables
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/netip"
@@ -16,20 +15,21 @@ import (
 // partial sync (st.Full false, and the previous sync succeeded) rewrites
 // only the chains of the service ports in st.Changed, and the shared
 // dispatch chains; a full one also ensures the jumps from the built-in
-// chains and the canaries and deletes every stale per-service chain found
-// by iptables-save.
+// chains and the canaries and deletes every stale per-service chain, all
+// read from one iptables-save.
 func (b *Backend) Sync(ctx context.Context, st *proxy.State) error {
 	full := st.Full || b.needFull
 	var existing []string
 	if full {
-		if err := b.ensureJumps(ctx, st); err != nil {
+		saved, err := b.save(ctx)
+		if err == nil {
+			err = b.ensureJumps(ctx, st, saved)
+		}
+		if err != nil {
 			b.needFull = true
 			return fmt.Errorf("iptables %s sync: %w", b.cfg.Family, err)
 		}
-		var err error
-		if existing, err = b.natChains(ctx); err != nil {
-			b.log.Error("iptables-save failed: stale chains will not be deleted", "err", err)
-		}
+		existing = saved.natChains
 	}
 	text, updates, deleted := b.build(st, full, existing)
 	b.last = text
@@ -150,23 +150,6 @@ func (b *Backend) commit(full bool, updates map[proxy.ServicePortName][]string) 
 			n.seps = map[netip.AddrPort]*sepNames{}
 		}
 	}
-}
-
-// natChains lists the chains of the nat table.
-func (b *Backend) natChains(ctx context.Context) ([]string, error) {
-	out, err := b.run(ctx, b.tools.save, []string{"-t", "nat"}, nil)
-	if err != nil {
-		return nil, err
-	}
-	var chains []string
-	for _, line := range bytes.Split(out, []byte("\n")) {
-		if len(line) > 1 && line[0] == ':' {
-			if i := bytes.IndexByte(line, ' '); i > 0 {
-				chains = append(chains, string(line[1:i]))
-			}
-		}
-	}
-	return chains, nil
 }
 
 var failedLineRE = regexp.MustCompile(`line (\d+) failed`)
