@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 
+	"github.com/svcplane/svcplane/internal/agent/container"
 	"github.com/svcplane/svcplane/internal/agent/images"
 	"github.com/svcplane/svcplane/internal/agent/runtime/process"
 )
@@ -19,10 +20,17 @@ func runInternalInit(_ context.Context, args []string) error {
 	return nil
 }
 
-// runInternalNsexec enters a container's namespaces and executes a
-// command there (kubectl exec, exec probes).
-func runInternalNsexec(_ context.Context, args []string) error {
-	os.Exit(process.RunNsexec(args))
+// runInternalContainer is a container's first process, which builds its
+// root and executes the workload, or with --join the second step of an
+// exec (not for people: the runtime starts them).
+func runInternalContainer(_ context.Context, args []string) error {
+	if len(args) >= 3 && args[0] == "--join" && args[2] == "--" {
+		os.Exit(container.RunJoin(args[1], args[3:]))
+	}
+	if len(args) != 1 {
+		return errors.New("usage: svcplane internal-container PLAN | --join PLAN -- CMD...")
+	}
+	os.Exit(container.RunInit(args[0]))
 	return nil
 }
 

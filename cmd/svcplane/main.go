@@ -36,7 +36,7 @@ func commands() []command {
 		{"version", "print the version", runVersion},
 		{"image", "internal: run a built-in image", runImage},
 		{"internal-init", "internal: first process of a container", runInternalInit},
-		{"internal-nsexec", "internal: run a command in a container", runInternalNsexec},
+		{"internal-container", "internal: set up a container and execute its process", runInternalContainer},
 	}
 }
 

@@ -51,7 +51,12 @@ type Config struct {
 	// simulated runtime, whose containers always pass). QuietStarts
 	// records no events for containers that start normally (at scale
 	// they would be most of the API writes).
-	Images        *images.Resolver
+	Images *images.Resolver
+	// Self is the svcplane binary, bound into built-in images' containers.
+	Self string
+	// NodeImages lists the images the node holds (status.images); nil
+	// for none.
+	NodeImages    func() []corev1.ContainerImage
 	ProbesEnabled bool
 	QuietStarts   bool
 	// ClusterDNS and ClusterDomain make pods' resolv.conf.
@@ -112,7 +117,7 @@ func New(cfg Config) *Agent {
 	cfg = cfg.withDefaults()
 	a := &Agent{cfg: cfg, log: cfg.Logger, recorder: cfg.Recorder, ready: make(chan struct{})}
 	a.info = nodeInfo{Name: cfg.NodeName, IP: cfg.NodeIP, Port: cfg.Port, MaxPods: cfg.MaxPods,
-		CPUs: runtime.NumCPU(), MemoryBytes: memoryBytes(), Runtime: "svcplane://" + cfg.RuntimeName, Labels: cfg.Labels}
+		CPUs: runtime.NumCPU(), MemoryBytes: MemoryBytes(), Runtime: "svcplane://" + cfg.RuntimeName, Labels: cfg.Labels}
 	return a
 }
 

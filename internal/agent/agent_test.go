@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -33,7 +34,7 @@ func startAgent(t *testing.T) (*fake.Clientset, *Agent) {
 		NewRuntime: func(cidr netip.Prefix) (runtime.Runtime, error) {
 			return simulated.New(simulated.Config{PodCIDR: cidr, NodeIP: netip.MustParseAddr("10.240.0.2")})
 		},
-		RuntimeName: "simulated", Images: images.NewResolver(images.Config{Self: "/svcplane"}),
+		RuntimeName: "simulated", Images: images.NewResolver(images.Config{}), Self: "/svcplane",
 		ClusterDNS: []string{"10.96.0.10"}, Resync: 200 * time.Millisecond,
 		Recorder: record.NewFakeRecorder(1000), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
@@ -114,7 +115,7 @@ func TestAgentReportsImageErrors(t *testing.T) {
 		return err == nil && len(p.Status.ContainerStatuses) == 1 && p.Status.ContainerStatuses[0].State.Waiting != nil &&
 			p.Status.ContainerStatuses[0].State.Waiting.Reason == reasonErrImagePull
 	})
-	if msg := got.Status.ContainerStatuses[0].State.Waiting.Message; msg != "image example.com/app:1 is not built in; set command to a host executable" {
+	if msg := got.Status.ContainerStatuses[0].State.Waiting.Message; !strings.Contains(msg, `image not present on the node: "example.com/app:1"`) || !strings.Contains(msg, "svcplane images import") {
 		t.Errorf("message %q", msg)
 	}
 	if got.Status.Phase != corev1.PodPending {

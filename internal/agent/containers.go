@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -143,15 +144,38 @@ var (
 func (w *podWorker) waitWith(pod *corev1.Pod, c *corev1.Container, t *track, err error) {
 	reason := reasonCreateConfig
 	switch {
-	case errors.Is(err, images.ErrNotBuiltIn):
-		reason = reasonErrImagePull
+	case errors.Is(err, images.ErrNotPresent):
+		w.waitForImage(pod, c, t, err)
+		return
 	case errors.Is(err, errRunContainer):
 		reason = reasonRunContainer
 	}
-	msg := err.Error()
+	msg := strings.TrimPrefix(err.Error(), errConfig.Error()+": ") // kubelet shows the cause alone
 	if t.reason != reason || t.message != msg {
 		w.a.recorder.Eventf(pod, corev1.EventTypeWarning, reasonFailed, "Error: %s", msg)
 		w.a.log.Warn("container cannot start", "pod", podKey(pod), "container", c.Name, "reason", reason, "err", msg)
+	}
+	t.reason, t.message = reason, msg
+}
+
+// waitForImage keeps a container whose image the node lacks waiting as
+// kubelet does: ErrImagePull when it "pulls" (svcplane pulls from no
+// registry: the event says how to import the image), ImagePullBackOff
+// between tries, ErrImageNeverPull for pull policy Never.
+func (w *podWorker) waitForImage(pod *corev1.Pod, c *corev1.Container, t *track, err error) {
+	reason, msg := reasonErrImagePull, err.Error()
+	switch {
+	case c.ImagePullPolicy == corev1.PullNever:
+		reason, msg = reasonNeverPull, fmt.Sprintf("Container image %q is not present with pull policy of Never", c.Image)
+	case t.reason == reasonErrImagePull:
+		reason, msg = reasonImageBackOff, fmt.Sprintf("Back-off pulling image %q", c.Image)
+		w.a.recorder.Eventf(pod, corev1.EventTypeNormal, reasonBackOff, "%s", msg)
+	default:
+		w.a.recorder.Eventf(pod, corev1.EventTypeNormal, reasonPulling, "Pulling image %q", c.Image)
+		w.a.recorder.Eventf(pod, corev1.EventTypeWarning, reasonFailed, "Failed to pull image %q: %s", c.Image, msg)
+	}
+	if t.reason != reason {
+		w.a.recorder.Eventf(pod, corev1.EventTypeWarning, reasonFailed, "Error: %s", reason)
 	}
 	t.reason, t.message = reason, msg
 }

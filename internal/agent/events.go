@@ -13,6 +13,7 @@ import (
 // Event reasons the agent records, as the kubelet names them.
 const (
 	reasonPulled        = "Pulled"
+	reasonPulling       = "Pulling"
 	reasonCreated       = "Created"
 	reasonStarted       = "Started"
 	reasonKilling       = "Killing"
@@ -21,6 +22,8 @@ const (
 	reasonUnhealthy     = "Unhealthy"
 	reasonSandboxFailed = "FailedCreatePodSandBox"
 	reasonErrImagePull  = "ErrImagePull"
+	reasonImageBackOff  = "ImagePullBackOff"
+	reasonNeverPull     = "ErrImageNeverPull"
 	reasonCrashLoop     = "CrashLoopBackOff"
 	reasonCreateConfig  = "CreateContainerConfigError"
 	reasonRunContainer  = "RunContainerError"

@@ -136,6 +136,9 @@ func (a *Agent) updateNodeStatusRetrying(ctx context.Context, node *corev1.Node)
 func (a *Agent) updateNodeStatus(ctx context.Context, node *corev1.Node) (*corev1.Node, error) {
 	node = node.DeepCopy()
 	want := desiredStatus(a.info, node.Status, a.now())
+	if a.cfg.NodeImages != nil {
+		want.Images = a.cfg.NodeImages()
+	}
 	if statusFresh(node.Status, want, a.now()) {
 		return node, nil
 	}
@@ -175,8 +178,8 @@ func kernelVersion() string {
 	return strings.TrimSpace(string(b))
 }
 
-// memoryBytes reads MemTotal from /proc/meminfo.
-func memoryBytes() int64 {
+// MemoryBytes reads MemTotal from /proc/meminfo.
+func MemoryBytes() int64 {
 	b, _ := os.ReadFile("/proc/meminfo")
 	for _, line := range strings.Split(string(b), "\n") {
 		if f := strings.Fields(line); len(f) >= 2 && f[0] == "MemTotal:" {

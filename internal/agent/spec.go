@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/svcplane/svcplane/internal/agent/images"
 	"github.com/svcplane/svcplane/internal/agent/runtime"
 )
 
@@ -19,6 +20,9 @@ func (w *podWorker) containerSpec(ctx context.Context, pod *corev1.Pod, sb runti
 	res, err := w.a.cfg.Images.Resolve(c)
 	if err != nil {
 		return runtime.ContainerSpec{}, err
+	}
+	if err := verifyRunAsNonRoot(pod, c, res.User); err != nil {
+		return runtime.ContainerSpec{}, fmt.Errorf("%w: %v", errConfig, err)
 	}
 	withIP := pod.DeepCopy()
 	withIP.Status.PodIP, withIP.Status.HostIP = sb.IP.String(), w.a.cfg.NodeIP.String()
@@ -36,8 +40,13 @@ func (w *podWorker) containerSpec(ctx context.Context, pod *corev1.Pod, sb runti
 	for i, a := range res.Argv {
 		argv[i] = Expand(a, vals)
 	}
+	var self string
+	if res.Self {
+		self = w.a.cfg.Self
+	}
 	return runtime.ContainerSpec{
-		Pod: pod, Name: c.Name, Attempt: attempt, Argv: argv, Env: env, Dir: orString(c.WorkingDir, "/"),
+		Pod: pod, Name: c.Name, Attempt: attempt, Layers: res.Layers, ImageUser: res.User, ImageID: imported(res, c.Image), Self: self,
+		Argv: argv, Env: env, Dir: orString(c.WorkingDir, orString(res.WorkingDir, "/")),
 		Hostname: podHostname(pod), Hosts: hostsFile(pod, sb.IP.String(), w.a.cfg.ClusterDomain),
 		ResolvConf: resolvConf(pod, dnsSettings{Servers: w.a.cfg.ClusterDNS, Domain: w.a.cfg.ClusterDomain}),
 		Stdin:      c.Stdin, StdinOnce: c.StdinOnce, TTY: c.TTY,
@@ -101,4 +110,57 @@ func orString(s, def string) string {
 		return def
 	}
 	return s
+}
+
+// imported is the image ID of an imported image as a runtime reports it
+// ("" for built-in images, whose IDs status makes up).
+func imported(res images.Resolved, ref string) string {
+	if res.Image != "" || res.ID == "" {
+		return ""
+	}
+	name, _, _ := strings.Cut(ref, "@")
+	if i := strings.LastIndexByte(name, ':'); i > strings.LastIndexByte(name, '/') {
+		name = name[:i]
+	}
+	return name + "@" + res.ID
+}
+
+// verifyRunAsNonRoot refuses to start a container with runAsNonRoot that
+// would run as root, with kubelet's messages.
+func verifyRunAsNonRoot(pod *corev1.Pod, c *corev1.Container, imageUser string) error {
+	var nonRoot *bool
+	var uid *int64
+	if psc := pod.Spec.SecurityContext; psc != nil {
+		nonRoot, uid = psc.RunAsNonRoot, psc.RunAsUser
+	}
+	if sc := c.SecurityContext; sc != nil {
+		if sc.RunAsNonRoot != nil {
+			nonRoot = sc.RunAsNonRoot
+		}
+		if sc.RunAsUser != nil {
+			uid = sc.RunAsUser
+		}
+	}
+	if nonRoot == nil || !*nonRoot {
+		return nil
+	}
+	who := fmt.Sprintf("(pod: %q, container: %s)", fmt.Sprintf("%s_%s(%s)", pod.Name, pod.Namespace, pod.UID), c.Name)
+	if uid != nil {
+		if *uid == 0 {
+			return fmt.Errorf("container's runAsUser breaks non-root policy %s", who)
+		}
+		return nil
+	}
+	user, _, _ := strings.Cut(imageUser, ":")
+	if user == "" {
+		return fmt.Errorf("container has runAsNonRoot and image will run as root %s", who)
+	}
+	n, err := strconv.ParseInt(user, 10, 64)
+	if err != nil {
+		return fmt.Errorf("container has runAsNonRoot and image has non-numeric user (%s), cannot verify user is non-root %s", user, who)
+	}
+	if n == 0 {
+		return fmt.Errorf("container has runAsNonRoot and image will run as root %s", who)
+	}
+	return nil
 }

@@ -72,7 +72,7 @@ func containerStatuses(pod *corev1.Pod, views []containerView) []corev1.Containe
 
 func containerStatus(pod *corev1.Pod, v containerView) corev1.ContainerStatus {
 	cs := corev1.ContainerStatus{
-		Name: v.Spec.Name, Image: v.Spec.Image, ImageID: imageID(v.Spec.Image),
+		Name: v.Spec.Name, Image: v.Spec.Image, ImageID: orString(v.State.ImageID, imageID(v.Spec.Image)),
 		RestartCount: int32(v.State.Attempt), Ready: v.Ready, Started: &v.Started,
 	}
 	if v.Has {

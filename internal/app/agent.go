@@ -14,11 +14,15 @@ import (
 	"strconv"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
 	"github.com/svcplane/svcplane/internal/agent"
+	"github.com/svcplane/svcplane/internal/agent/cgroups"
+	"github.com/svcplane/svcplane/internal/agent/container"
 	"github.com/svcplane/svcplane/internal/agent/images"
+	"github.com/svcplane/svcplane/internal/agent/imagestore"
 	agentruntime "github.com/svcplane/svcplane/internal/agent/runtime"
 	"github.com/svcplane/svcplane/internal/agent/runtime/process"
 	"github.com/svcplane/svcplane/internal/agent/runtime/simulated"
@@ -140,7 +144,14 @@ func newAgent(cfg AgentConfig, client kubernetes.Interface, nodeIP netip.Addr, p
 	if err != nil {
 		return nil, fmt.Errorf("find the svcplane binary: %w", err)
 	}
-	bb := prepareBusybox(s.Busybox, self, filepath.Join(root, "busybox"), cfg.Logger)
+	trees, err := prepareTrees(s.Busybox, self, filepath.Join(root, "images", "builtin"), cfg.Logger)
+	if err != nil {
+		return nil, err
+	}
+	store, err := imagestore.Open(filepath.Join(s.DataDir, "images"))
+	if err != nil {
+		return nil, err
+	}
 	fallback, _ := parseOptionalPrefix(s.PodCIDRFallback)
 	explicit, err := parseOptionalPrefix(s.PodCIDR)
 	if err != nil {
@@ -149,27 +160,46 @@ func newAgent(cfg AgentConfig, client kubernetes.Interface, nodeIP netip.Addr, p
 	return agent.New(agent.Config{
 		Client: client, NodeName: s.NodeName, NodeIP: nodeIP, Port: port,
 		PodCIDR: explicit, PodCIDRFallback: fallback, PodCIDRWait: s.PodCIDRWait,
-		NewRuntime:  runtimeFactory(s, root, self, nodeIP, cfg.Logger),
+		NewRuntime:  runtimeFactory(s, root, self, trees, nodeIP, cfg.Logger),
 		RuntimeName: s.Runtime, ProbesEnabled: s.Runtime != "simulated", QuietStarts: s.Runtime == "simulated",
-		Images:     images.NewResolver(images.Config{Self: self, Busybox: bb}),
+		Images: images.NewResolver(images.Config{Trees: trees, Store: storeLookup{store}}), Self: self,
+		NodeImages: func() []corev1.ContainerImage {
+			imgs, err := store.NodeImages()
+			if err != nil {
+				cfg.Logger.Warn("list images", "err", err)
+			}
+			return imgs
+		},
 		ClusterDNS: []string{s.ClusterDNS}, ClusterDomain: s.ClusterDomain, MaxPods: s.MaxPods,
 		Logger: cfg.Logger,
 	}), nil
 }
 
-// prepareBusybox lays out the busybox applets for containers; without
+// storeLookup finds imported images for the resolver.
+type storeLookup struct{ s *imagestore.Store }
+
+func (l storeLookup) Lookup(ref string) (images.StoredImage, bool, error) {
+	img, ok, err := l.s.Get(ref)
+	if !ok || err != nil {
+		return images.StoredImage{}, false, err
+	}
+	c := img.Config
+	return images.StoredImage{ID: img.ID, Layers: img.Layers, Entrypoint: c.Entrypoint, Cmd: c.Cmd, Env: c.Env,
+		WorkingDir: c.WorkingDir, User: c.User}, true, nil
+}
+
+// prepareTrees lays out the built-in images' root filesystems; without
 // the static busybox it falls back to the host's, and without any it logs
 // that busybox images have no applets.
-func prepareBusybox(want, self, dir string, log *slog.Logger) images.BusyboxDirs {
+func prepareTrees(want, self, dir string, log *slog.Logger) (images.Trees, error) {
 	if want == "" {
 		want = images.DefaultBusybox
 	}
 	bin, fallback := images.FindBusybox(want)
-	if bin == "" {
+	switch {
+	case bin == "":
 		log.Warn("no busybox: busybox images have no applets (run hack/deps.sh)", "want", want)
-		return images.BusyboxDirs{}
-	}
-	if fallback {
+	case fallback:
 		log.Warn("static busybox not found, busybox images run the host's busybox, whose wget -T may crash (run hack/deps.sh)",
 			"want", want, "using", bin)
 	}
@@ -177,31 +207,52 @@ func prepareBusybox(want, self, dir string, log *slog.Logger) images.BusyboxDirs
 	if err != nil {
 		log.Warn("no host busybox: shells of busybox:1.28 and older run busybox 1.37's nslookup (run hack/deps.sh)")
 	}
-	dirs, err := images.PrepareBusybox(images.BusyboxLayout{Binary: bin, Self: self, Shell: shell, Dir: dir})
-	if err != nil {
-		log.Warn("busybox applets not available to containers", "err", err)
-		return images.BusyboxDirs{}
-	}
-	return dirs
+	return images.PrepareTrees(images.TreeLayout{Dir: dir, Self: self, Busybox: bin, Shell: shell})
 }
 
 // runtimeFactory picks the runtime: a plain switch, no registration.
-func runtimeFactory(s AgentSettings, root, self string, nodeIP netip.Addr, log *slog.Logger) func(netip.Prefix) (agentruntime.Runtime, error) {
+func runtimeFactory(s AgentSettings, root, self string, trees images.Trees, nodeIP netip.Addr, log *slog.Logger) func(netip.Prefix) (agentruntime.Runtime, error) {
 	return func(cidr netip.Prefix) (agentruntime.Runtime, error) {
 		switch s.Runtime {
 		case "simulated":
 			return simulated.New(simulated.Config{PodCIDR: cidr, NodeIP: nodeIP})
 		case "process":
+			cg, err := nodeCgroups(s, root, log)
+			if err != nil {
+				return nil, err
+			}
 			return process.New(process.Config{
 				Root: filepath.Join(root, "runtime"), Names: netns.Names{Cluster: s.Cluster},
 				Namespaces: netns.NewDir(s.NetnsDir), Network: netns.Netlink{},
 				PodCIDR: cidr, NodeIP: nodeIP, Launcher: process.Exec{},
-				InitArgv: []string{self, "internal-init"}, NsexecArgv: []string{self, "internal-nsexec"},
+				Cgroups: cg, MemoryCapacity: agent.MemoryBytes(),
+				Pause: process.PauseImage{Layers: []string{trees.Pause}, Self: self,
+					Argv: []string{container.SelfPath, "image", "pause"}},
+				InitArgv: []string{self, "internal-init"}, ContainerArgv: []string{self, "internal-container"},
 				Logger: log.With("part", "runtime"),
 			})
 		}
 		return nil, fmt.Errorf("unknown runtime %q (process, simulated)", s.Runtime)
 	}
+}
+
+// cgroupFile keeps the name of the node's cgroup tree in the agent's
+// directory, where `svcplane down` finds it.
+const cgroupFile = "cgroup"
+
+// nodeCgroups makes the node's cgroup tree, named for the cluster and the
+// node (several agents may share the machine).
+func nodeCgroups(s AgentSettings, root string, log *slog.Logger) (*cgroups.Node, error) {
+	name := "svcplane-" + s.Cluster + "-" + s.NodeName
+	if err := os.WriteFile(filepath.Join(root, cgroupFile), []byte(name), 0o644); err != nil {
+		return nil, err
+	}
+	n, err := cgroups.New(cgroups.Config{Name: name})
+	if err != nil {
+		return nil, fmt.Errorf("pod cgroups: %w", err)
+	}
+	log.Info("pod cgroups", "version", n.Version(), "dirs", n.Dirs())
+	return n, nil
 }
 
 func parseOptionalPrefix(s string) (netip.Prefix, error) {

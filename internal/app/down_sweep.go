@@ -6,8 +6,13 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/moby/sys/mountinfo"
+	"golang.org/x/sys/unix"
+
+	"github.com/svcplane/svcplane/internal/agent/cgroups"
 	"github.com/svcplane/svcplane/internal/agent/runtime/process"
 	"github.com/svcplane/svcplane/internal/netns"
 	"github.com/svcplane/svcplane/internal/proctable"
@@ -39,6 +44,8 @@ func sweepCluster(cfg DownConfig, t downTarget) error {
 	}
 	if t.DataDir != "" {
 		killNaming(cfg, t.DataDir, &rep)
+		unmountUnder(filepath.Join(t.DataDir, "agents"), &rep)
+		removeCgroups(t.DataDir, &rep)
 		if err := os.RemoveAll(filepath.Join(t.DataDir, "agents")); err != nil {
 			rep.fail("agent state: %v", err)
 		}
@@ -58,6 +65,41 @@ func sweepCluster(cfg DownConfig, t downTarget) error {
 		fmt.Fprintln(cfg.Out, "could not remove:", l)
 	}
 	return fmt.Errorf("cluster %s: %d things could not be removed (listed above)", orString(t.Name, t.DataDir), len(rep.left))
+}
+
+// removeCgroups kills what is left in each agent's cgroup tree and
+// removes the tree.
+func removeCgroups(dataDir string, rep *sweepReport) {
+	files, _ := filepath.Glob(filepath.Join(dataDir, "agents", "*", cgroupFile))
+	for _, f := range files {
+		name, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		n, err := cgroups.New(cgroups.Config{Name: strings.TrimSpace(string(name))})
+		if err == nil {
+			err = n.Cleanup()
+		}
+		if err != nil {
+			rep.fail("cgroups %s: %v", name, err)
+		}
+	}
+}
+
+// unmountUnder detaches every mount below dir that this mount namespace
+// sees (the pods' pinned IPC namespaces), deepest first.
+func unmountUnder(dir string, rep *sweepReport) {
+	mounts, err := mountinfo.GetMounts(mountinfo.PrefixFilter(dir))
+	if err != nil {
+		rep.fail("list mounts: %v", err)
+		return
+	}
+	slices.SortFunc(mounts, func(a, b *mountinfo.Info) int { return len(b.Mountpoint) - len(a.Mountpoint) })
+	for _, m := range mounts {
+		if err := unix.Unmount(m.Mountpoint, unix.MNT_DETACH); err != nil && err != unix.EINVAL {
+			rep.fail("unmount %s: %v", m.Mountpoint, err)
+		}
+	}
 }
 
 // killRecorded kills the init of every container the agents' state

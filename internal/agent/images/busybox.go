@@ -27,59 +27,6 @@ func FindBusybox(want string) (bin string, fallback bool) {
 	return bin, true
 }
 
-// BusyboxDirs are the applet directories PrepareBusybox lays out; a PATH
-// starting with one gives containers sh, wget, nslookup and friends.
-type BusyboxDirs struct {
-	// Current links every applet to the busybox binary: busybox:1.29 and
-	// newer, latest, and the other built-in images.
-	Current string
-	// Libc is Current but for nslookup, which runs svcplane's copy of
-	// busybox 1.28's libc nslookup: busybox:1.28 and older.
-	Libc string
-}
-
-// BusyboxLayout says what PrepareBusybox links.
-type BusyboxLayout struct {
-	// Binary is the busybox binary (see FindBusybox).
-	Binary string
-	// Self is the svcplane binary, which runs the applets of Applet.
-	Self string
-	// Shell is the busybox whose shell and command runners (sh, env,
-	// xargs...) the libc directory links: one that looks commands up in
-	// PATH, as busybox 1.28's images do, so that `sh -c nslookup` finds
-	// the libc nslookup. Debian's dynamic busybox does; the static one,
-	// built with FEATURE_SH_STANDALONE and PREFER_APPLETS, runs its own
-	// applets first. Empty means Binary.
-	Shell string
-	// Dir holds the applet directories.
-	Dir string
-}
-
-// PrepareBusybox fills the applet directories under l.Dir, replacing
-// links that point elsewhere (a new binary after an upgrade).
-func PrepareBusybox(l BusyboxLayout) (BusyboxDirs, error) {
-	out, err := exec.Command(l.Binary, "--list").Output()
-	if err != nil {
-		return BusyboxDirs{}, fmt.Errorf("%s --list: %w", l.Binary, err)
-	}
-	dirs := BusyboxDirs{Current: filepath.Join(l.Dir, "current"), Libc: filepath.Join(l.Dir, "libc")}
-	for _, applet := range strings.Fields(string(out)) {
-		libcTarget := l.Binary
-		if _, ok := Applet(applet); ok {
-			libcTarget = l.Self
-		} else if runsCommands(applet) && l.Shell != "" {
-			libcTarget = l.Shell
-		}
-		if err := link(l.Binary, filepath.Join(dirs.Current, applet)); err != nil {
-			return BusyboxDirs{}, err
-		}
-		if err := link(libcTarget, filepath.Join(dirs.Libc, applet)); err != nil {
-			return BusyboxDirs{}, err
-		}
-	}
-	return dirs, nil
-}
-
 // runsCommands reports whether an applet starts other programs by name,
 // which a busybox built with PREFER_APPLETS runs as its own applets.
 func runsCommands(applet string) bool {

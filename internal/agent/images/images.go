@@ -1,12 +1,14 @@
-// Package images holds the images svcplane runs without a registry. Each
-// built-in image is Go code inside the svcplane binary, run as
-// `svcplane image <name> [args]` in the container's namespaces: nginx (a
-// web server answering like nginx's default page), agnhost (the Kubernetes
-// e2e helper: pause, serve-hostname, netexec) and pause. busybox runs the
+// Package images holds the images svcplane runs without a registry, and
+// resolves a container to what it runs: an imported image (see package
+// imagestore) or a built-in one. Each built-in image is a root filesystem
+// laid out once per node (PrepareTrees) whose programs are Go code inside
+// the svcplane binary, bound into the container at container.SelfPath
+// and run as `svcplane image <name> [args]`: nginx (a web server
+// answering like nginx's default page), agnhost (the Kubernetes e2e
+// helper: pause, serve-hostname, netexec) and pause. busybox runs the
 // applets of a static busybox 1.37 (Debian trixie's busybox-static, see
 // hack/deps.sh); busybox:1.28 and older tags run svcplane's copy of 1.28's
-// libc nslookup instead of busybox's (package libcnslookup). Any other
-// image runs only when the container's command names a host executable.
+// libc nslookup instead of busybox's (package libcnslookup).
 package images
 
 import (
@@ -17,6 +19,8 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/svcplane/svcplane/internal/agent/container"
 )
 
 // ErrNotBuiltIn is returned for an image that is not built in when the
@@ -25,12 +29,30 @@ var ErrNotBuiltIn = errors.New("not built in")
 
 // Config configures a Resolver.
 type Config struct {
-	// Self is the path of the svcplane binary.
-	Self string
-	// Busybox holds the busybox applet directories (see PrepareBusybox);
-	// empty when busybox is not available.
-	Busybox BusyboxDirs
+	// Trees are the built-in images' root filesystems (PrepareTrees).
+	Trees Trees
+	// Store holds imported images; nil for none.
+	Store Store
 }
+
+// Store finds imported images by reference.
+type Store interface {
+	Lookup(ref string) (StoredImage, bool, error)
+}
+
+// StoredImage is an imported image: its layers and its config.
+type StoredImage struct {
+	// ID is the image's config digest ("sha256:...").
+	ID string
+	// Layers are unpacked layer directories, lowest first.
+	Layers               []string
+	Entrypoint, Cmd, Env []string
+	WorkingDir, User     string
+}
+
+// ErrNotPresent is returned for an image that is neither built in nor
+// imported on the node.
+var ErrNotPresent = errors.New("image not present on the node")
 
 // Resolver turns a container into the argv and environment to run.
 type Resolver struct {
@@ -42,43 +64,90 @@ func NewResolver(cfg Config) *Resolver { return &Resolver{cfg: cfg} }
 
 // Resolved is what to run for a container.
 type Resolved struct {
-	// Image is the built-in image's short name ("" for other images).
+	// Image is the built-in image's short name ("" for imported images).
 	Image string
-	Argv  []string
-	// Env is the image's environment (PATH), which the container's own
+	// ID is the image's ID (a digest for imported images).
+	ID   string
+	Argv []string
+	// Env is the image's environment, which the container's own
 	// variables override.
 	Env []string
+	// Layers are the root filesystem's layers, lowest first; User and
+	// WorkingDir are the image's.
+	Layers     []string
+	User       string
+	WorkingDir string
+	// Self is set when the container needs the svcplane binary bound at
+	// container.SelfPath (built-in images).
+	Self bool
 }
 
 const standardPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-// Resolve returns what to run for container c.
+// Resolve returns what to run for container c: an imported image of that
+// reference first, else a built-in one.
 func (r *Resolver) Resolve(c *corev1.Container) (Resolved, error) {
+	if r.cfg.Store != nil {
+		img, ok, err := r.cfg.Store.Lookup(c.Image)
+		if err != nil {
+			return Resolved{}, err
+		}
+		if ok {
+			return imported(c, img), nil
+		}
+	}
 	name := ShortName(c.Image)
-	res := Resolved{Image: name, Env: []string{"PATH=" + r.path(r.cfg.Busybox.Current)}}
+	self := container.SelfPath
+	res := Resolved{Image: name, ID: builtinID(name), Env: []string{"PATH=" + standardPath}, Self: true}
 	switch name {
 	case "nginx":
-		res.Argv = r.entrypoint(c, "nginx", []string{r.cfg.Self, "image", "nginx", "--ports", portList(c)}, nil)
+		res.Layers = []string{r.cfg.Trees.Nginx}
+		res.Argv = r.entrypoint(c, "nginx", []string{self, "image", "nginx", "--ports", portList(c)}, nil)
 		if len(c.Command) == 0 && len(c.Args) > 0 && path.Base(c.Args[0]) != "nginx" {
 			res.Argv = append([]string(nil), c.Args...) // the entrypoint script runs its arguments
 		}
 	case "agnhost":
-		res.Argv = r.entrypoint(c, "agnhost", []string{r.cfg.Self, "image", "agnhost"}, c.Args)
+		res.Layers = []string{r.cfg.Trees.Agnhost}
+		res.Argv = r.entrypoint(c, "agnhost", []string{self, "image", "agnhost"}, c.Args)
 	case "pause":
-		res.Argv = r.entrypoint(c, "pause", []string{r.cfg.Self, "image", "pause"}, nil)
+		res.Layers = []string{r.cfg.Trees.Pause}
+		res.Argv = r.entrypoint(c, "pause", []string{self, "image", "pause"}, nil)
 	case "busybox":
-		res.Argv = noEntrypoint(c, []string{"sh"})
+		res.Layers = []string{r.cfg.Trees.Busybox}
 		if libcBusybox(imageTag(c.Image)) {
-			res.Env = []string{"PATH=" + r.path(r.cfg.Busybox.Libc)}
+			res.Layers = []string{r.cfg.Trees.BusyboxLibc}
 		}
+		res.Argv = noEntrypoint(c, []string{"sh"})
 	default:
-		if len(c.Command) == 0 {
-			return Resolved{}, fmt.Errorf("image %s is %w; set command to a host executable", c.Image, ErrNotBuiltIn)
-		}
-		res.Image = ""
-		res.Argv = append(append([]string(nil), c.Command...), c.Args...)
+		return Resolved{}, fmt.Errorf("%w: %q; svcplane pulls from no registry: import it with "+
+			"`svcplane images import FILE` (built in: busybox, nginx, agnhost, pause)", ErrNotPresent, c.Image)
 	}
 	return res, nil
+}
+
+// imported runs an imported image's config as a runtime does: command
+// replaces the entrypoint (and drops the image's cmd), args replace cmd.
+func imported(c *corev1.Container, img StoredImage) Resolved {
+	argv := append(append([]string(nil), img.Entrypoint...), img.Cmd...)
+	switch {
+	case len(c.Command) > 0:
+		argv = append(append([]string(nil), c.Command...), c.Args...)
+	case len(c.Args) > 0:
+		argv = append(append([]string(nil), img.Entrypoint...), c.Args...)
+	}
+	env := img.Env
+	if len(env) == 0 {
+		env = []string{"PATH=" + standardPath}
+	}
+	return Resolved{ID: img.ID, Argv: argv, Env: env, Layers: img.Layers, User: img.User, WorkingDir: img.WorkingDir}
+}
+
+// builtinID is the image ID a built-in image reports.
+func builtinID(name string) string {
+	if name == "" {
+		return ""
+	}
+	return "svcplane.io/builtin/" + name
 }
 
 // entrypoint runs the built-in program when the container names no
@@ -94,14 +163,6 @@ func (r *Resolver) entrypoint(c *corev1.Container, program string, builtin, defa
 		return append(append(builtin, c.Command[1:]...), c.Args...)
 	}
 	return append(append([]string(nil), c.Command...), c.Args...)
-}
-
-// path is the standard PATH after the busybox applet directory dir.
-func (r *Resolver) path(dir string) string {
-	if dir == "" {
-		return standardPath
-	}
-	return dir + ":" + standardPath
 }
 
 // noEntrypoint is the argv of an image without an entrypoint: command

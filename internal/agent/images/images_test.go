@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 
@@ -16,36 +15,48 @@ import (
 	corev1 "k8s.io/api/core/v1"
 )
 
+// fakeStore holds imported images by reference.
+type fakeStore map[string]StoredImage
+
+func (f fakeStore) Lookup(ref string) (StoredImage, bool, error) {
+	img, ok := f[ref]
+	return img, ok, nil
+}
+
 func TestResolve(t *testing.T) {
-	r := NewResolver(Config{Self: "/bin/svcplane", Busybox: BusyboxDirs{Current: "/bb", Libc: "/bb128"}})
+	trees := Trees{Busybox: "/t/bb", BusyboxLibc: "/t/bb128", Nginx: "/t/nginx", Agnhost: "/t/agnhost", Pause: "/t/pause"}
+	store := fakeStore{"example.com/app:1": {ID: "sha256:abc", Layers: []string{"/l1", "/l2"}, Entrypoint: []string{"/app"},
+		Cmd: []string{"--serve"}, Env: []string{"PATH=/bin", "MODE=x"}, User: "1000", WorkingDir: "/work"}}
+	r := NewResolver(Config{Trees: trees, Store: store})
+	const self = "/.svcplane/svcplane"
 	tests := []struct {
-		name string
-		c    corev1.Container
-		argv string
-		err  error
-		path string // "/bb" when empty
+		name  string
+		c     corev1.Container
+		argv  string
+		err   error
+		layer string
 	}{
-		{"nginx default", corev1.Container{Image: "nginx:1.27"}, "/bin/svcplane image nginx --ports 80", nil, ""},
-		{"nginx ports", corev1.Container{Image: "docker.io/library/nginx", Ports: []corev1.ContainerPort{{ContainerPort: 8080}, {ContainerPort: 53, Protocol: corev1.ProtocolUDP}}}, "/bin/svcplane image nginx --ports 8080", nil, ""},
-		{"nginx command nginx", corev1.Container{Image: "nginx", Command: []string{"nginx", "-g", "daemon off;"}}, "/bin/svcplane image nginx --ports 80 -g daemon off;", nil, ""},
-		{"nginx running sh", corev1.Container{Image: "nginx", Args: []string{"sh", "-c", "true"}}, "sh -c true", nil, ""},
-		{"busybox default", corev1.Container{Image: "busybox"}, "sh", nil, ""},
-		{"busybox args only", corev1.Container{Image: "busybox:1.36", Args: []string{"sleep", "10"}}, "sleep 10", nil, ""},
-		{"busybox command and args", corev1.Container{Image: "busybox", Command: []string{"sh", "-c"}, Args: []string{"echo hi"}}, "sh -c echo hi", nil, ""},
-		{"busybox 1.28.4 libc nslookup", corev1.Container{Image: "busybox:1.28.4"}, "sh", nil, "/bb128"},
-		{"busybox 1.28 musl", corev1.Container{Image: "docker.io/library/busybox:1.28-musl"}, "sh", nil, "/bb128"},
-		{"busybox 1.27 pinned by digest", corev1.Container{Image: "busybox:1.27.2@sha256:abc"}, "sh", nil, "/bb128"},
-		{"busybox 1.29", corev1.Container{Image: "busybox:1.29"}, "sh", nil, ""},
-		{"busybox 1", corev1.Container{Image: "busybox:1"}, "sh", nil, ""},
-		{"busybox latest", corev1.Container{Image: "busybox:latest"}, "sh", nil, ""},
-		{"busybox glibc", corev1.Container{Image: "busybox:glibc"}, "sh", nil, ""},
-		{"busybox digest only", corev1.Container{Image: "busybox@sha256:abc"}, "sh", nil, ""},
-		{"agnhost args", corev1.Container{Image: "registry.k8s.io/e2e-test-images/agnhost:2.53", Args: []string{"netexec", "--http-port=8080"}}, "/bin/svcplane image agnhost netexec --http-port=8080", nil, ""},
-		{"agnhost command", corev1.Container{Image: "agnhost", Command: []string{"/agnhost", "serve-hostname"}}, "/bin/svcplane image agnhost serve-hostname", nil, ""},
-		{"pause", corev1.Container{Image: "registry.k8s.io/pause:3.10"}, "/bin/svcplane image pause", nil, ""},
-		{"other image with a host command", corev1.Container{Image: "example.com/app", Command: []string{"/usr/bin/env"}}, "/usr/bin/env", nil, ""},
-		{"other image without command", corev1.Container{Image: "example.com/app"}, "", ErrNotBuiltIn, ""},
-		{"lookalike in another registry", corev1.Container{Image: "quay.io/someone/nginx"}, "", ErrNotBuiltIn, ""},
+		{"nginx default", corev1.Container{Image: "nginx:1.27"}, self + " image nginx --ports 80", nil, "/t/nginx"},
+		{"nginx ports", corev1.Container{Image: "docker.io/library/nginx", Ports: []corev1.ContainerPort{{ContainerPort: 8080}, {ContainerPort: 53, Protocol: corev1.ProtocolUDP}}}, self + " image nginx --ports 8080", nil, "/t/nginx"},
+		{"nginx command nginx", corev1.Container{Image: "nginx", Command: []string{"nginx", "-g", "daemon off;"}}, self + " image nginx --ports 80 -g daemon off;", nil, "/t/nginx"},
+		{"nginx running sh", corev1.Container{Image: "nginx", Args: []string{"sh", "-c", "true"}}, "sh -c true", nil, "/t/nginx"},
+		{"busybox default", corev1.Container{Image: "busybox"}, "sh", nil, "/t/bb"},
+		{"busybox args only", corev1.Container{Image: "busybox:1.36", Args: []string{"sleep", "10"}}, "sleep 10", nil, "/t/bb"},
+		{"busybox command and args", corev1.Container{Image: "busybox", Command: []string{"sh", "-c"}, Args: []string{"echo hi"}}, "sh -c echo hi", nil, "/t/bb"},
+		{"busybox 1.28.4 libc nslookup", corev1.Container{Image: "busybox:1.28.4"}, "sh", nil, "/t/bb128"},
+		{"busybox 1.28 musl", corev1.Container{Image: "docker.io/library/busybox:1.28-musl"}, "sh", nil, "/t/bb128"},
+		{"busybox 1.27 pinned by digest", corev1.Container{Image: "busybox:1.27.2@sha256:abc"}, "sh", nil, "/t/bb128"},
+		{"busybox 1.29", corev1.Container{Image: "busybox:1.29"}, "sh", nil, "/t/bb"},
+		{"busybox latest", corev1.Container{Image: "busybox:latest"}, "sh", nil, "/t/bb"},
+		{"busybox digest only", corev1.Container{Image: "busybox@sha256:abc"}, "sh", nil, "/t/bb"},
+		{"agnhost args", corev1.Container{Image: "registry.k8s.io/e2e-test-images/agnhost:2.53", Args: []string{"netexec", "--http-port=8080"}}, self + " image agnhost netexec --http-port=8080", nil, "/t/agnhost"},
+		{"agnhost command", corev1.Container{Image: "agnhost", Command: []string{"/agnhost", "serve-hostname"}}, self + " image agnhost serve-hostname", nil, "/t/agnhost"},
+		{"pause", corev1.Container{Image: "registry.k8s.io/pause:3.10"}, self + " image pause", nil, "/t/pause"},
+		{"imported: entrypoint and cmd", corev1.Container{Image: "example.com/app:1"}, "/app --serve", nil, "/l1"},
+		{"imported: args replace cmd", corev1.Container{Image: "example.com/app:1", Args: []string{"--once"}}, "/app --once", nil, "/l1"},
+		{"imported: command drops cmd", corev1.Container{Image: "example.com/app:1", Command: []string{"/bin/sh"}}, "/bin/sh", nil, "/l1"},
+		{"not present, with a host command", corev1.Container{Image: "example.com/other", Command: []string{"/usr/bin/env"}}, "", ErrNotPresent, ""},
+		{"lookalike in another registry", corev1.Container{Image: "quay.io/someone/nginx"}, "", ErrNotPresent, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -56,14 +67,14 @@ func TestResolve(t *testing.T) {
 			if got := strings.Join(res.Argv, " "); got != tt.argv {
 				t.Fatalf("argv %q, want %q", got, tt.argv)
 			}
-			dir := tt.path
-			if dir == "" {
-				dir = "/bb"
-			}
-			if err == nil && !reflect.DeepEqual(res.Env, []string{"PATH=" + dir + ":" + standardPath}) {
-				t.Fatalf("env %v", res.Env)
+			if err == nil && (len(res.Layers) == 0 || res.Layers[0] != tt.layer) {
+				t.Fatalf("layers %v, want %s first", res.Layers, tt.layer)
 			}
 		})
+	}
+	res, _ := r.Resolve(&corev1.Container{Image: "example.com/app:1"})
+	if res.Self || res.User != "1000" || res.WorkingDir != "/work" || res.ID != "sha256:abc" || strings.Join(res.Env, " ") != "PATH=/bin MODE=x" {
+		t.Errorf("imported image: %+v", res)
 	}
 }
 
@@ -95,37 +106,51 @@ func TestNetexecUDP(t *testing.T) {
 	}
 }
 
-func TestPrepareBusybox(t *testing.T) {
+func TestPrepareTrees(t *testing.T) {
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "busybox")
-	if err := os.WriteFile(bin, []byte("#!/bin/sh\necho 'sh\nnslookup\nwget'\n"), 0o755); err != nil {
+	if err := os.WriteFile(bin, []byte("#!/bin/sh\necho 'busybox\nsh\nnslookup\nwget'\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Symlink("/old/busybox", filepath.Join(dir, "stale")); err != nil {
+	self, err := os.Executable()
+	if err != nil {
 		t.Fatal(err)
 	}
-	l := BusyboxLayout{Binary: bin, Self: "/bin/svcplane", Shell: "/bin/busybox", Dir: filepath.Join(dir, "applets")}
-	os.MkdirAll(filepath.Join(l.Dir, "current"), 0o755)
-	os.Symlink("/old/busybox", filepath.Join(l.Dir, "current", "wget"))
+	l := TreeLayout{Dir: filepath.Join(dir, "trees"), Self: self, Busybox: bin, Shell: bin}
 	for range 2 { // the second run finds everything in place
-		dirs, err := PrepareBusybox(l)
+		trees, err := PrepareTrees(l)
 		if err != nil {
 			t.Fatal(err)
 		}
 		var got []string
-		for _, d := range []string{dirs.Current, dirs.Libc} {
+		for _, d := range []string{trees.Busybox, trees.BusyboxLibc} {
 			for _, applet := range []string{"sh", "nslookup", "wget"} {
-				target, err := os.Readlink(filepath.Join(d, applet))
+				target, err := os.Readlink(filepath.Join(d, "bin", applet))
 				if err != nil {
 					t.Fatal(err)
 				}
 				got = append(got, filepath.Base(d)+"/"+applet+" -> "+target)
 			}
 		}
-		want := []string{"current/sh -> " + bin, "current/nslookup -> " + bin, "current/wget -> " + bin,
-			"libc/sh -> /bin/busybox", "libc/nslookup -> /bin/svcplane", "libc/wget -> " + bin}
+		want := []string{"busybox/sh -> busybox", "busybox/nslookup -> busybox", "busybox/wget -> busybox",
+			"busybox-1.28/sh -> .busybox-shell", "busybox-1.28/nslookup -> /.svcplane/svcplane", "busybox-1.28/wget -> busybox"}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("links (-want +got):\n%s", diff)
+		}
+		for _, f := range []string{"busybox/bin/busybox", "busybox/etc/passwd", "nginx/usr/share/nginx/html/index.html",
+			"nginx/etc/nginx/conf.d/default.conf", "pause/.svcplane/svcplane", "agnhost/bin/busybox"} {
+			if _, err := os.Stat(filepath.Join(l.Dir, f)); err != nil {
+				t.Errorf("tree: %v", err)
+			}
+		}
+		libs, err := sharedLibraries(self)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, lib := range libs { // a dynamically linked svcplane runs in every tree
+			if _, err := os.Stat(filepath.Join(trees.Pause, lib)); err != nil {
+				t.Errorf("library: %v", err)
+			}
 		}
 	}
 }

@@ -90,6 +90,14 @@ type ContainerSpec struct {
 	Name string
 	// Attempt counts the container's starts from 0 (the restart count).
 	Attempt int
+	// Layers are the image's root filesystem, lowest first; ImageUser is
+	// the image's USER; Self is the svcplane binary, bound into the
+	// containers of built-in images ("" for others).
+	Layers    []string
+	ImageUser string
+	// ImageID is reported in the container's status.
+	ImageID string
+	Self    string
 	// Argv, Env (KEY=value) and Dir are the process to run.
 	Argv []string
 	Env  []string
@@ -107,6 +115,7 @@ type ContainerSpec struct {
 type ContainerState struct {
 	Name    string
 	Attempt int
+	ImageID string
 	// Running is true from start until exit.
 	Running    bool
 	StartedAt  time.Time

@@ -9,8 +9,11 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/svcplane/svcplane/internal/agent/cgroups"
+	"github.com/svcplane/svcplane/internal/agent/container"
 	"github.com/svcplane/svcplane/internal/agent/runtime"
 )
 
@@ -26,20 +29,10 @@ func (r *Runtime) Start(_ context.Context, spec runtime.ContainerSpec) error {
 	if !ok {
 		return fmt.Errorf("start %s: pod has no sandbox", spec.Name)
 	}
-	dir := r.files.instanceDir(spec.Pod.UID, spec.Name, spec.Attempt)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("start %s: %w", spec.Name, err)
-	}
-	initSpec, err := r.initSpec(p.rec, spec, dir)
+	in, err := r.startInstance(p, spec)
 	if err != nil {
-		return fmt.Errorf("start %s: %w", spec.Name, err)
+		return err
 	}
-	proc, err := r.launch(initSpec, dir)
-	if err != nil {
-		return fmt.Errorf("start %s: %w", spec.Name, err)
-	}
-	in := &instance{dir: dir, proc: proc, spec: spec, exited: make(chan struct{}),
-		state: runtime.ContainerState{Name: spec.Name, Attempt: spec.Attempt, Running: true, StartedAt: proc.StartedAt}}
 	r.mu.Lock()
 	p.containers[spec.Name] = in
 	r.mu.Unlock()
@@ -48,50 +41,132 @@ func (r *Runtime) Start(_ context.Context, spec runtime.ContainerSpec) error {
 	return nil
 }
 
-func (r *Runtime) launch(spec InitSpec, dir string) (procRecord, error) {
+// startInstance launches one instance of a container (or of the pod's
+// pause process).
+func (r *Runtime) startInstance(p *podEntry, spec runtime.ContainerSpec) (*instance, error) {
+	dir := r.files.instanceDir(spec.Pod.UID, spec.Name, spec.Attempt)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("start %s: %w", spec.Name, err)
+	}
+	initSpec, cg, err := r.initSpec(p, spec, dir)
+	if err != nil {
+		return nil, fmt.Errorf("start %s: %w", spec.Name, err)
+	}
+	proc, err := r.launch(initSpec, dir, spec.ImageID)
+	if err != nil {
+		return nil, fmt.Errorf("start %s: %w", spec.Name, err)
+	}
+	return &instance{dir: dir, proc: proc, spec: spec, cgroup: cg, exited: make(chan struct{}),
+		state: runtime.ContainerState{Name: spec.Name, Attempt: spec.Attempt, ImageID: spec.ImageID, Running: true, StartedAt: proc.StartedAt}}, nil
+}
+
+func (r *Runtime) launch(spec InitSpec, dir, imageID string) (procRecord, error) {
 	specPath := filepath.Join(dir, "init.json")
 	if err := writeJSON(specPath, spec); err != nil {
 		return procRecord{}, err
 	}
 	argv := append(append([]string(nil), r.cfg.InitArgv...), specPath)
-	proc, err := r.cfg.Launcher.Launch(Launch{Argv: argv, LogPath: filepath.Join(dir, "log"), Isolate: true})
+	proc, err := r.cfg.Launcher.Launch(Launch{Argv: argv, LogPath: filepath.Join(dir, "log")})
 	if err != nil {
 		return procRecord{}, err
 	}
+	proc.ImageID = imageID
 	return proc, writeJSON(filepath.Join(dir, "proc.json"), proc)
 }
 
-// initSpec writes the pod's /etc files and the stdin FIFO, and says what
-// the init must do.
-func (r *Runtime) initSpec(rec podRecord, spec runtime.ContainerSpec, dir string) (InitSpec, error) {
-	s := InitSpec{
-		NetnsPath: rec.NetnsPath, Argv: spec.Argv, Env: spec.Env, Dir: spec.Dir,
-		ExitFile: filepath.Join(dir, "exit.json"), TTY: spec.TTY,
+// initSpec writes the pod's /etc files, the stdin FIFO and the
+// container's plan, and says what the shim must do.
+func (r *Runtime) initSpec(p *podEntry, spec runtime.ContainerSpec, dir string) (InitSpec, *cgroups.Container, error) {
+	rec := p.rec
+	s := InitSpec{Plan: filepath.Join(dir, "plan.json"), ExitFile: filepath.Join(dir, "exit.json"),
+		PIDFile: filepath.Join(dir, "container.pid"), TTY: spec.TTY}
+	files, err := r.podFiles(rec, spec, dir)
+	if err != nil {
+		return s, nil, err
 	}
-	if !rec.HostNetwork {
-		s.Hostname = spec.Hostname
+	c := findContainer(spec.Pod, spec.Name)
+	if c == nil {
+		return s, nil, fmt.Errorf("pod has no container %q", spec.Name)
 	}
-	podDir := r.files.podDir(rec.UID)
-	for _, f := range []struct{ content, name, target string }{
-		{spec.Hosts, "hosts", "/etc/hosts"},
-		{spec.ResolvConf, "resolv.conf", "/etc/resolv.conf"},
-	} {
-		if f.content == "" {
-			continue
+	cg, adj, err := r.containerCgroup(spec.Pod, c, spec.Attempt)
+	if err != nil {
+		return s, nil, err
+	}
+	in := container.Input{
+		Pod: spec.Pod, Container: c, Layers: spec.Layers, ImageUser: spec.ImageUser, Instance: dir,
+		Args: spec.Argv, Env: spec.Env, Cwd: spec.Dir, Hostname: spec.Hostname, Files: files, Self: spec.Self,
+		NetnsPath: rec.NetnsPath, IPCPath: rec.IPCPath, OOMScoreAdj: adj,
+	}
+	if cg != nil {
+		in.CgroupProcs = cg.Procs()
+	}
+	if p.pause != nil && spec.Name != pauseName {
+		pid, err := readPID(filepath.Join(p.pause.dir, "container.pid"))
+		if err != nil {
+			return s, nil, fmt.Errorf("the pod's pause process: %w", err)
 		}
-		src := filepath.Join(podDir, f.name)
-		if err := os.WriteFile(src, []byte(f.content), 0o644); err != nil {
-			return s, err
-		}
-		s.Mounts = append(s.Mounts, Bind{Source: src, Target: f.target})
+		in.PIDPath = fmt.Sprintf("/proc/%d/ns/pid", pid)
+	}
+	plan, err := container.Build(in)
+	if err != nil {
+		return s, nil, err
+	}
+	if err := container.WritePlan(s.Plan, plan); err != nil {
+		return s, nil, err
 	}
 	if spec.Stdin {
 		s.StdinFIFO = filepath.Join(dir, "stdin")
 		if err := unix.Mkfifo(s.StdinFIFO, 0o600); err != nil && err != unix.EEXIST {
-			return s, fmt.Errorf("stdin fifo: %w", err)
+			return s, nil, fmt.Errorf("stdin fifo: %w", err)
 		}
 	}
-	return s, nil
+	return s, cg, nil
+}
+
+// podFiles writes the files bound into the container: /etc/hosts,
+// /etc/resolv.conf and /etc/hostname of the pod, and the container's
+// termination message file.
+func (r *Runtime) podFiles(rec podRecord, spec runtime.ContainerSpec, dir string) (map[string]string, error) {
+	files := map[string]string{}
+	podDir := r.files.podDir(rec.UID)
+	for _, f := range []struct{ content, name, target string }{
+		{spec.Hosts, "hosts", "/etc/hosts"},
+		{spec.ResolvConf, "resolv.conf", "/etc/resolv.conf"},
+		{spec.Hostname + "\n", "hostname", "/etc/hostname"},
+	} {
+		if f.content == "" || f.content == "\n" {
+			continue
+		}
+		src := filepath.Join(podDir, f.name)
+		if err := os.WriteFile(src, []byte(f.content), 0o644); err != nil {
+			return nil, err
+		}
+		files[f.target] = src
+	}
+	if c := findContainer(spec.Pod, spec.Name); c != nil {
+		target := c.TerminationMessagePath
+		if target == "" {
+			target = corev1.TerminationMessagePathDefault
+		}
+		src := filepath.Join(dir, "termination-log")
+		if err := os.WriteFile(src, nil, 0o666); err != nil {
+			return nil, err
+		}
+		files[target] = src
+	}
+	return files, nil
+}
+
+// findContainer returns the pod's container (or init container) name.
+func findContainer(pod *corev1.Pod, name string) *corev1.Container {
+	for _, list := range [][]corev1.Container{pod.Spec.Containers, pod.Spec.InitContainers} {
+		for i := range list {
+			if list[i].Name == name {
+				return &list[i]
+			}
+		}
+	}
+	return nil
 }
 
 // watch polls a running instance until it exits.
@@ -115,6 +190,9 @@ func (r *Runtime) finish(in *instance) {
 	if !ok {
 		rec = ExitRecord{ExitCode: 137, Reason: "Error", FinishedAt: time.Now()}
 	}
+	if r.oomKilled(in) && rec.ExitCode != 0 {
+		rec.Reason = "OOMKilled"
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	select {
@@ -130,7 +208,10 @@ func (r *Runtime) finish(in *instance) {
 // Stop sends SIGTERM to the container's init (which passes it on), and
 // SIGKILL to its process group once grace has passed.
 func (r *Runtime) Stop(ctx context.Context, uid types.UID, name string, grace time.Duration) error {
-	in := r.running(uid, name)
+	return r.stopInstance(ctx, r.running(uid, name), name, grace)
+}
+
+func (r *Runtime) stopInstance(ctx context.Context, in *instance, name string, grace time.Duration) error {
 	if in == nil {
 		return nil
 	}

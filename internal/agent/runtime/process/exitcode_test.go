@@ -20,7 +20,11 @@ func TestExitCodes(t *testing.T) {
 		{"SIGTERM", "kill -15 $$", 143},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			code, err := waitCmd(context.Background(), startSh(t, tt.script))
+			j := &joined{cmd: exec.Command("sh", "-c", tt.script)} // a plan without namespaces joins none
+			if err := j.Start(); err != nil {
+				t.Fatal(err)
+			}
+			code, err := waitCmd(context.Background(), j)
 			if err != nil || code != tt.want {
 				t.Fatalf("waitCmd: %d, %v; want %d", code, err, tt.want)
 			}

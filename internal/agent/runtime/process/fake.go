@@ -2,6 +2,7 @@ package process
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"sync"
 	"syscall"
@@ -74,4 +75,19 @@ func (f *FakeLauncher) Exit(pid, code int) error {
 		reason = "Error"
 	}
 	return writeJSON(filepath.Join(f.dirs[pid], "exit.json"), ExitRecord{ExitCode: code, Reason: reason, FinishedAt: time.Now()})
+}
+
+// FilePinner pretends to pin namespaces: it creates and removes the
+// files only.
+type FilePinner struct{}
+
+// Pin creates the file.
+func (FilePinner) Pin(path string, _ int, _ string) error { return os.WriteFile(path, nil, 0o444) }
+
+// Unpin removes it.
+func (FilePinner) Unpin(path string) error {
+	if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	return nil
 }

@@ -7,37 +7,31 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"path/filepath"
 	"runtime"
-	"strings"
+	"strconv"
 	"syscall"
 	"time"
 
-	vnetns "github.com/vishvananda/netns"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/svcplane/svcplane/internal/agent/container"
 )
 
-// InitSpec is what `svcplane internal-init` sets up and runs: the first
-// process of a container instance. The runtime starts it in new mount and
-// UTS namespaces (for a pod that has its own network namespace); it binds
-// the pod's /etc files, sets the hostname, starts the workload in the
-// pod's network namespace, forwards signals to it and records its exit.
+// InitSpec is what `svcplane internal-init` runs: the shim of one
+// container instance. It stays in the node's namespaces, starts the
+// container's first process (`svcplane internal-container PLAN`) in the
+// namespaces of the plan, passes signals and stdin on, and records the
+// exit. The workload is pid 1 of its own PID namespace, as under runc.
 type InitSpec struct {
-	NetnsPath string   `json:"netnsPath,omitempty"`
-	Hostname  string   `json:"hostname,omitempty"`
-	Mounts    []Bind   `json:"mounts,omitempty"`
-	Argv      []string `json:"argv"`
-	Env       []string `json:"env"`
-	Dir       string   `json:"dir,omitempty"`
-	ExitFile  string   `json:"exitFile"`
-	StdinFIFO string   `json:"stdinFifo,omitempty"`
-	TTY       bool     `json:"tty,omitempty"`
-}
-
-// Bind is a file bind-mounted over another.
-type Bind struct {
-	Source string `json:"source"`
-	Target string `json:"target"`
+	// Plan is the container's plan (package container), written beside.
+	Plan      string `json:"plan"`
+	ExitFile  string `json:"exitFile"`
+	StdinFIFO string `json:"stdinFifo,omitempty"`
+	TTY       bool   `json:"tty,omitempty"`
+	// PIDFile receives the container process's pid (in the node's PID
+	// namespace), which exec joins.
+	PIDFile string `json:"pidFile"`
 }
 
 // closeStdinSignal tells the init to close the workload's stdin (the end
@@ -64,24 +58,47 @@ func RunInit(specPath string) int {
 }
 
 func runWorkload(spec InitSpec, sigs <-chan os.Signal) (int, ExitRecord) {
-	if err := setupNamespaces(spec); err != nil {
-		return 128, ExitRecord{Reason: "StartError", Message: err.Error()}
-	}
-	cmd, stdio, err := buildCommand(spec)
+	plan, err := container.ReadPlan(spec.Plan)
 	if err != nil {
 		return 128, ExitRecord{Reason: "StartError", Message: err.Error()}
 	}
+	cmd, stdio, err := buildCommand(spec, plan)
+	if err != nil {
+		return 128, ExitRecord{Reason: "StartError", Message: err.Error()}
+	}
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		return 128, ExitRecord{Reason: "StartError", Message: err.Error()}
+	}
+	cmd.ExtraFiles = []*os.File{errW}
 	started := make(chan error, 1)
 	waited := make(chan error, 1)
-	go startAndWait(spec.NetnsPath, cmd, started, waited)
-	if err := <-started; err != nil {
-		return 128, ExitRecord{Reason: "StartError", Message: startMessage(spec.Argv, err)}
+	go startAndWait(plan, cmd, started, waited)
+	err = <-started
+	errW.Close()
+	if err != nil {
+		errR.Close()
+		return 128, ExitRecord{Reason: "StartError", Message: fmt.Sprintf("failed to create containerd task: %v", err)}
 	}
+	if msg := readAll(errR); msg != "" {
+		<-waited
+		return 128, ExitRecord{Reason: "StartError", Message: "failed to create containerd task: failed to create shim task: " +
+			"OCI runtime create failed: runc create failed: unable to start container process: " + msg + ": unknown"}
+	}
+	_ = os.WriteFile(spec.PIDFile, []byte(strconv.Itoa(cmd.Process.Pid)), 0o644)
 	stdio.run(cmd.Process, sigs)
 	signalReady()
 	err = <-waited
 	stdio.drain()
 	return exitCode(cmd, err)
+}
+
+// readAll reads what the container's first process reported before it
+// executed the workload (nothing when the exec succeeded).
+func readAll(r *os.File) string {
+	defer r.Close()
+	b, _ := io.ReadAll(r)
+	return string(b)
 }
 
 // signalReady closes the pipe the runtime waits on; every way out of
@@ -90,10 +107,6 @@ func signalReady() {
 	if f := os.NewFile(readyFD, "ready"); f != nil {
 		f.Close()
 	}
-}
-
-func startMessage(argv []string, err error) string {
-	return fmt.Sprintf("failed to start container process: exec: %q: %v", argv[0], errors.Unwrap(err))
 }
 
 func exitCode(cmd *exec.Cmd, err error) (int, ExitRecord) {
@@ -112,40 +125,20 @@ func isExitError(err error) bool {
 	return errors.As(err, &ee)
 }
 
-// setupNamespaces binds the pod's files and sets its hostname, in the
-// mount and UTS namespaces the runtime started this process in.
-func setupNamespaces(spec InitSpec) error {
-	if len(spec.Mounts) > 0 {
-		// Slave: our binds stay here; the host's unmounts (of deleted
-		// network namespaces) still reach us.
-		if err := unix.Mount("", "/", "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
-			return fmt.Errorf("make / a slave mount: %w", err)
-		}
-	}
-	for _, b := range spec.Mounts {
-		if err := unix.Mount(b.Source, b.Target, "", unix.MS_BIND, ""); err != nil {
-			return fmt.Errorf("bind %s on %s: %w", b.Source, b.Target, err)
-		}
-	}
-	if spec.Hostname != "" {
-		if err := unix.Sethostname([]byte(spec.Hostname)); err != nil {
-			return fmt.Errorf("set hostname: %w", err)
-		}
-	}
-	return nil
-}
-
-// buildCommand prepares the workload with its stdio.
-func buildCommand(spec InitSpec) (*exec.Cmd, *stdio, error) {
-	if len(spec.Argv) == 0 {
-		return nil, nil, errors.New("no command")
-	}
-	path, err := lookPath(spec.Argv[0], spec.Env)
+// buildCommand prepares the container's first process with its stdio.
+func buildCommand(spec InitSpec, plan container.Plan) (*exec.Cmd, *stdio, error) {
+	self, err := os.Executable()
 	if err != nil {
-		return nil, nil, fmt.Errorf("failed to start container process: exec: %q: %w", spec.Argv[0], err)
+		return nil, nil, err
 	}
-	cmd := &exec.Cmd{Path: path, Args: spec.Argv, Env: spec.Env, Dir: spec.Dir}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	cmd := &exec.Cmd{Path: self, Args: []string{self, "internal-container", spec.Plan}, Env: plan.Process.Env}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: cloneFlags(plan)}
+	if path, _ := plan.Namespace(specs.PIDNamespace); path == "" {
+		// Go's check that the parent still lives fails for a child born
+		// in a PID namespace joined with setns (its parent pid reads 0)
+		// and kills it; such a child sets its parent-death signal itself.
+		cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
+	}
 	s, err := newStdio(spec, cmd)
 	if err != nil {
 		return nil, nil, err
@@ -153,56 +146,36 @@ func buildCommand(spec InitSpec) (*exec.Cmd, *stdio, error) {
 	return cmd, s, nil
 }
 
-// lookPath finds name in the PATH of the workload's environment.
-func lookPath(name string, env []string) (string, error) {
-	if strings.Contains(name, "/") {
-		if err := executable(name); err != nil {
-			return "", err
-		}
-		return name, nil
-	}
-	path := "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-	for _, kv := range env {
-		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
-			path = v
-		}
-	}
-	for _, dir := range filepath.SplitList(path) {
-		p := filepath.Join(dir, name)
-		if executable(p) == nil {
-			return p, nil
-		}
-	}
-	return "", errors.New("executable file not found in $PATH")
+// nsFlags are the clone flags of the namespace kinds.
+var nsFlags = map[specs.LinuxNamespaceType]uintptr{
+	specs.MountNamespace: unix.CLONE_NEWNS, specs.UTSNamespace: unix.CLONE_NEWUTS,
+	specs.IPCNamespace: unix.CLONE_NEWIPC, specs.PIDNamespace: unix.CLONE_NEWPID,
+	specs.NetworkNamespace: unix.CLONE_NEWNET,
 }
 
-func executable(p string) error {
-	fi, err := os.Stat(p)
-	if err != nil {
-		return errors.New("no such file or directory")
+// cloneFlags creates the plan's namespaces that have no path.
+func cloneFlags(plan container.Plan) uintptr {
+	var f uintptr
+	for _, ns := range plan.Namespaces {
+		if ns.Path == "" {
+			f |= nsFlags[ns.Type]
+		}
 	}
-	if fi.IsDir() || fi.Mode()&0o111 == 0 {
-		return errors.New("permission denied")
-	}
-	return nil
+	return f
 }
 
-// startAndWait starts cmd on a thread switched into the pod's network
-// namespace (the workload inherits the thread's namespace) and waits for
-// it on that same thread, which its parent-death signal is tied to. The
-// thread never returns to the pool.
-func startAndWait(netnsPath string, cmd *exec.Cmd, started, waited chan<- error) {
+// startAndWait starts cmd on a thread switched into the namespaces the
+// plan joins (the child is born in them) and waits for it on that same
+// thread, which its parent-death signal is tied to. The thread never
+// returns to the pool.
+func startAndWait(plan container.Plan, cmd *exec.Cmd, started, waited chan<- error) {
 	runtime.LockOSThread()
-	if netnsPath != "" {
-		ns, err := vnetns.GetFromPath(netnsPath)
-		if err != nil {
-			started <- fmt.Errorf("open %s: %w", netnsPath, err)
-			return
+	for _, ns := range plan.Namespaces {
+		if ns.Path == "" {
+			continue
 		}
-		err = vnetns.Set(ns)
-		ns.Close()
-		if err != nil {
-			started <- fmt.Errorf("enter %s: %w", netnsPath, err)
+		if err := setns(ns.Path, int(nsFlags[ns.Type])); err != nil {
+			started <- err
 			return
 		}
 	}
@@ -212,6 +185,19 @@ func startAndWait(netnsPath string, cmd *exec.Cmd, started, waited chan<- error)
 	}
 	started <- nil
 	waited <- cmd.Wait()
+}
+
+// setns switches the calling thread into the namespace at path.
+func setns(path string, kind int) error {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", path, err)
+	}
+	defer unix.Close(fd)
+	if err := unix.Setns(fd, kind); err != nil {
+		return fmt.Errorf("enter %s: %w", path, err)
+	}
+	return nil
 }
 
 // forwardSignals passes termination signals on to the workload and

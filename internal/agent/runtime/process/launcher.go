@@ -28,8 +28,6 @@ type Launch struct {
 	Argv []string
 	// LogPath receives its stdout and stderr, appended.
 	LogPath string
-	// Isolate starts it in new mount and UTS namespaces.
-	Isolate bool
 }
 
 // Exec is the Launcher of real processes.
@@ -49,9 +47,6 @@ func (Exec) Launch(l Launch) (procRecord, error) {
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.Env = []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if l.Isolate {
-		cmd.SysProcAttr.Cloneflags = syscall.CLONE_NEWNS | syscall.CLONE_NEWUTS
-	}
 	ready, readyW, err := os.Pipe()
 	if err != nil {
 		return procRecord{}, err

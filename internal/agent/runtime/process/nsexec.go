@@ -1,81 +1,82 @@
 package process
 
 import (
-	"flag"
 	"fmt"
-	"os"
+	"os/exec"
 	"runtime"
-	"syscall"
 
-	vnetns "github.com/vishvananda/netns"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/svcplane/svcplane/internal/agent/container"
 )
 
-// RunNsexec is `svcplane internal-nsexec --pid P --netns PATH --dir D --
-// cmd...`: it enters the mount and UTS namespaces of process P and the
-// network namespace at PATH, then executes cmd there with its own
-// environment. It returns only on failure, with the exit code to use.
-func RunNsexec(args []string) int {
-	fs := flag.NewFlagSet("internal-nsexec", flag.ContinueOnError)
-	pid := fs.Int("pid", 0, "process whose mount and UTS namespaces to enter")
-	netnsPath := fs.String("netns", "", "network namespace file (empty: stay)")
-	dir := fs.String("dir", "", "working directory")
-	if err := fs.Parse(args); err != nil || fs.NArg() == 0 {
-		fmt.Fprintln(os.Stderr, "usage: internal-nsexec --pid P [--netns PATH] [--dir D] -- cmd...")
-		return 126
-	}
-	argv := fs.Args()
-	runtime.LockOSThread()
-	if err := enter(*pid, *netnsPath); err != nil {
-		fmt.Fprintln(os.Stderr, "exec:", err)
-		return 126
-	}
-	if *dir != "" {
-		_ = os.Chdir(*dir)
-	}
-	path, err := lookPath(argv[0], os.Environ())
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "exec: %q: %v\n", argv[0], err)
-		return 127
-	}
-	err = syscall.Exec(path, argv, os.Environ())
-	fmt.Fprintf(os.Stderr, "exec: %q: %v\n", argv[0], err)
-	return 126
+// joined is a command started on a thread switched into a container's
+// namespaces (but its mount namespace, which the command enters itself:
+// `svcplane internal-container --join`), so that it is born in them, and
+// waited for on that thread. The thread never returns to the pool.
+type joined struct {
+	cmd    *exec.Cmd
+	pid    int
+	plan   container.Plan
+	waited chan error
 }
 
-// enter switches the calling (locked) thread into the namespaces, all
-// opened before the first switch. Joining a mount namespace needs a thread
-// that shares no filesystem state, so it unshares that first.
-func enter(pid int, netnsPath string) error {
-	targets := []struct {
-		path string
-		kind int
-	}{{fmt.Sprintf("/proc/%d/ns/mnt", pid), unix.CLONE_NEWNS}, {fmt.Sprintf("/proc/%d/ns/uts", pid), unix.CLONE_NEWUTS}}
-	if netnsPath != "" {
-		targets = append(targets, struct {
-			path string
-			kind int
-		}{netnsPath, unix.CLONE_NEWNET})
+// Start starts the command.
+func (j *joined) Start() error {
+	started := make(chan error, 1)
+	j.waited = make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		if err := joinNamespaces(j.pid, j.plan); err != nil {
+			started <- err
+			return
+		}
+		if err := j.cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
+		j.waited <- j.cmd.Wait()
+	}()
+	return <-started
+}
+
+// Wait waits for the command to exit.
+func (j *joined) Wait() error { return <-j.waited }
+
+// joinNamespaces switches the calling (locked) thread into the
+// namespaces of process pid that the plan gives the container, but the
+// mount namespace: all are opened before the first switch.
+func joinNamespaces(pid int, plan container.Plan) error {
+	names := map[specs.LinuxNamespaceType]string{
+		specs.IPCNamespace: "ipc", specs.UTSNamespace: "uts", specs.NetworkNamespace: "net", specs.PIDNamespace: "pid",
 	}
-	handles := make([]vnetns.NsHandle, 0, len(targets))
+	type target struct {
+		fd   int
+		kind int
+	}
+	var targets []target
 	defer func() {
-		for _, h := range handles {
-			h.Close()
+		for _, t := range targets {
+			unix.Close(t.fd)
 		}
 	}()
-	for _, t := range targets {
-		h, err := vnetns.GetFromPath(t.path)
-		if err != nil {
-			return fmt.Errorf("open %s: %w", t.path, err)
+	for _, ns := range plan.Namespaces {
+		name, ok := names[ns.Type]
+		if !ok {
+			continue
 		}
-		handles = append(handles, h)
+		path := fmt.Sprintf("/proc/%d/ns/%s", pid, name)
+		fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return fmt.Errorf("open %s: %w", path, err)
+		}
+		targets = append(targets, target{fd, int(nsFlags[ns.Type])})
 	}
-	if err := unix.Unshare(unix.CLONE_FS); err != nil {
-		return fmt.Errorf("unshare fs: %w", err)
-	}
-	for i, t := range targets {
-		if err := unix.Setns(int(handles[i]), t.kind); err != nil {
-			return fmt.Errorf("enter %s: %w", t.path, err)
+	for _, t := range targets {
+		if err := unix.Setns(t.fd, t.kind); err != nil {
+			return fmt.Errorf("enter a namespace of the container: %w", err)
 		}
 	}
 	return nil

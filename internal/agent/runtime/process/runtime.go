@@ -17,6 +17,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/svcplane/svcplane/internal/agent/cgroups"
 	"github.com/svcplane/svcplane/internal/agent/runtime"
 	"github.com/svcplane/svcplane/internal/netns"
 )
@@ -35,11 +36,19 @@ type Config struct {
 	PodCIDR netip.Prefix
 	NodeIP  netip.Addr
 	// Launcher starts processes; InitArgv is the command that runs
-	// internal-init (the spec file is appended); NsexecArgv runs
-	// internal-nsexec for exec.
-	Launcher   Launcher
-	InitArgv   []string
-	NsexecArgv []string
+	// internal-init (the spec file is appended); ContainerArgv runs
+	// internal-container, whose --join steps into a container for exec.
+	Launcher Launcher
+	// Pinner keeps the pods' IPC namespaces (KernelPinner{} if nil).
+	Pinner Pinner
+	// Cgroups holds the pods' and containers' cgroups (nil: none);
+	// MemoryCapacity is the node's, for OOM scores.
+	Cgroups        *cgroups.Node
+	MemoryCapacity int64
+	// Pause runs the pause process of shareProcessNamespace pods.
+	Pause         PauseImage
+	InitArgv      []string
+	ContainerArgv []string
 	// PollInterval spaces the checks of running processes (200ms).
 	PollInterval time.Duration
 	Logger       *slog.Logger
@@ -59,6 +68,8 @@ type Runtime struct {
 type podEntry struct {
 	rec        podRecord
 	containers map[string]*instance
+	// pause holds the PID namespace of a shareProcessNamespace pod.
+	pause *instance
 }
 
 // instance is the latest instance of one container.
@@ -67,6 +78,8 @@ type instance struct {
 	proc  procRecord
 	spec  runtime.ContainerSpec
 	dir   string
+	// cgroup is the instance's cgroup (zero without Cgroups).
+	cgroup *cgroups.Container
 	// exited closes when a running instance has exited.
 	exited chan struct{}
 }
@@ -83,6 +96,9 @@ func New(cfg Config) (*Runtime, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.Pinner == nil {
+		cfg.Pinner = KernelPinner{}
 	}
 	r := &Runtime{cfg: cfg, files: layout{root: cfg.Root}, pods: map[types.UID]*podEntry{}, events: make(chan types.UID, 256)}
 	if err := os.MkdirAll(r.files.podsDir(), 0o755); err != nil {
@@ -121,32 +137,40 @@ func (r *Runtime) adopt() error {
 		p := &podEntry{rec: rec, containers: map[string]*instance{}}
 		r.pods[uid] = p
 		for _, name := range r.files.containerNames(uid) {
-			r.adoptContainer(p, name)
+			in := r.adoptInstance(uid, p.rec, name)
+			switch {
+			case in == nil:
+			case name == pauseName:
+				p.pause = in
+			default:
+				p.containers[name] = in
+			}
 		}
 		r.cfg.Logger.Info("adopted pod", "pod", rec.Namespace+"/"+rec.Name, "ip", rec.IP)
 	}
 	return nil
 }
 
-func (r *Runtime) adoptContainer(p *podEntry, name string) {
-	attempts := r.files.attempts(p.rec.UID, name)
+func (r *Runtime) adoptInstance(uid types.UID, rec podRecord, name string) *instance {
+	attempts := r.files.attempts(rec.UID, name)
 	if len(attempts) == 0 {
-		return
+		return nil
 	}
 	attempt := attempts[len(attempts)-1]
-	dir := r.files.instanceDir(p.rec.UID, name, attempt)
+	dir := r.files.instanceDir(rec.UID, name, attempt)
 	in := &instance{dir: dir, state: runtime.ContainerState{Name: name, Attempt: attempt}, exited: make(chan struct{})}
 	if ok, _ := readJSON(dir+"/proc.json", &in.proc); !ok {
-		return
+		return nil
 	}
-	in.state.StartedAt = in.proc.StartedAt
-	p.containers[name] = in
+	in.cgroup = r.openCgroup(rec, name, attempt)
+	in.state.StartedAt, in.state.ImageID = in.proc.StartedAt, in.proc.ImageID
 	if r.cfg.Launcher.Alive(in.proc) {
 		in.state.Running = true
-		go r.watch(p.rec.UID, in)
-		return
+		go r.watch(uid, in)
+		return in
 	}
 	r.finish(in)
+	return in
 }
 
 // Pod returns a snapshot of the pod.

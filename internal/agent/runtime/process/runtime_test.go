@@ -11,9 +11,11 @@ import (
 	"testing"
 	"time"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/svcplane/svcplane/internal/agent/container"
 	"github.com/svcplane/svcplane/internal/agent/runtime"
 	"github.com/svcplane/svcplane/internal/netns"
 )
@@ -23,7 +25,7 @@ func newTestRuntime(t *testing.T, root string, fk *netns.Fake, l *FakeLauncher) 
 	r, err := New(Config{
 		Root: root, Names: netns.Names{Cluster: "t"}, Namespaces: fk, Network: fk,
 		PodCIDR: netip.MustParsePrefix("10.244.1.0/24"), NodeIP: netip.MustParseAddr("10.240.0.2"),
-		Launcher: l, InitArgv: []string{"/svcplane", "internal-init"}, PollInterval: 10 * time.Millisecond,
+		Launcher: l, Pinner: FilePinner{}, InitArgv: []string{"/svcplane", "internal-init"}, PollInterval: 10 * time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
@@ -33,7 +35,8 @@ func newTestRuntime(t *testing.T, root string, fk *netns.Fake, l *FakeLauncher) 
 }
 
 func testPod() *corev1.Pod {
-	return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "web", UID: "uid-1"}}
+	return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "web", UID: "uid-1"},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "a"}, {Name: "b"}, {Name: "c"}}}}
 }
 
 func TestSandboxContainersAndAdoption(t *testing.T) {
@@ -53,8 +56,23 @@ func TestSandboxContainersAndAdoption(t *testing.T) {
 		t.Fatal(err)
 	}
 	var init InitSpec
-	if _, err := readJSON(filepath.Join(root, "pods/uid-1/c/0/init.json"), &init); err != nil || init.Hostname != "web" || len(init.Mounts) != 2 || init.StdinFIFO == "" {
+	if _, err := readJSON(filepath.Join(root, "pods/uid-1/c/0/init.json"), &init); err != nil || init.StdinFIFO == "" {
 		t.Fatalf("init spec %+v %v", init, err)
+	}
+	plan, err := container.ReadPlan(init.Plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var binds []string
+	for _, m := range plan.Mounts {
+		if m.Type == "bind" {
+			binds = append(binds, m.Destination)
+		}
+	}
+	ipc, _ := plan.Namespace(specs.IPCNamespace)
+	if plan.Hostname != "web" || strings.Join(binds, " ") != "/dev/termination-log /etc/hostname /etc/hosts /etc/resolv.conf" ||
+		ipc != filepath.Join(root, "pods/uid-1/ipc") {
+		t.Fatalf("plan: hostname %q, binds %v, ipc %q", plan.Hostname, binds, ipc)
 	}
 	// A new runtime over the same root adopts the running container.
 	r2 := newTestRuntime(t, root, fk, l)
@@ -75,7 +93,7 @@ func TestSandboxContainersAndAdoption(t *testing.T) {
 	if got := fk.Dump(); got != "bridge spbr0 10.244.1.1/24" {
 		t.Fatalf("left after remove:\n%s", got)
 	}
-	if _, err := os.Stat(filepath.Join(root, "pods/uid-1")); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(root, "pods/uid-1")); !os.IsNotExist(err) { // with its pinned IPC namespace
 		t.Fatalf("pod dir left: %v", err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/svcplane/svcplane/internal/proctable"
@@ -34,6 +35,10 @@ type podRecord struct {
 	NetnsPath   string    `json:"netnsPath,omitempty"`
 	HostVeth    string    `json:"hostVeth,omitempty"`
 	IP          string    `json:"ip"`
+	// IPCPath pins the pod's IPC namespace (empty with hostIPC).
+	IPCPath string `json:"ipcPath,omitempty"`
+	// QOS is the pod's QoS class, which places its cgroup.
+	QOS corev1.PodQOSClass `json:"qos,omitempty"`
 }
 
 // procRecord identifies a started init process; StartTicks (from
@@ -42,6 +47,7 @@ type procRecord struct {
 	PID        int       `json:"pid"`
 	StartTicks uint64    `json:"startTicks"`
 	StartedAt  time.Time `json:"startedAt"`
+	ImageID    string    `json:"imageID,omitempty"`
 }
 
 // ExitRecord is how a container instance ended, written by the init.

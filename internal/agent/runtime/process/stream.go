@@ -9,12 +9,23 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/svcplane/svcplane/internal/agent/container"
 	"github.com/svcplane/svcplane/internal/agent/runtime"
 )
+
+// readPID reads the container process's pid its shim wrote.
+func readPID(path string) (int, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return 0, fmt.Errorf("the container process is not known: %w", err)
+	}
+	return strconv.Atoi(strings.TrimSpace(string(data)))
+}
 
 // ErrNotRunning is returned for exec and attach into a container that is
 // not running.
@@ -51,7 +62,8 @@ func (r *Runtime) Exited(uid types.UID, name string) <-chan struct{} {
 }
 
 // Exec runs a command in the namespaces of a running container, with the
-// container's environment, through internal-nsexec.
+// container's environment: the agent joins the container's namespaces on
+// a thread of its own and starts `internal-container --join` there.
 func (r *Runtime) Exec(ctx context.Context, req runtime.ExecRequest) (int, error) {
 	in := r.running(req.UID, req.Container)
 	if in == nil {
@@ -61,17 +73,31 @@ func (r *Runtime) Exec(ctx context.Context, req runtime.ExecRequest) (int, error
 	if _, err := readJSON(filepath.Join(in.dir, "init.json"), &spec); err != nil {
 		return -1, err
 	}
-	argv := append(append([]string(nil), r.cfg.NsexecArgv...),
-		"--pid", strconv.Itoa(in.proc.PID), "--netns", spec.NetnsPath, "--dir", spec.Dir, "--")
-	cmd := exec.Command(argv[0], append(argv[1:], req.Command...)...)
-	cmd.Env = spec.Env
-	if req.TTY {
-		return runWithTTY(ctx, cmd, req)
+	plan, err := container.ReadPlan(spec.Plan)
+	if err != nil {
+		return -1, err
 	}
-	return runPiped(ctx, cmd, req)
+	pid, err := readPID(spec.PIDFile)
+	if err != nil {
+		return -1, fmt.Errorf("exec in %s: %w", req.Container, err)
+	}
+	mnt, err := os.Open(fmt.Sprintf("/proc/%d/ns/mnt", pid))
+	if err != nil {
+		return -1, fmt.Errorf("exec in %s: %w", req.Container, err)
+	}
+	defer mnt.Close()
+	argv := append(append([]string(nil), r.cfg.ContainerArgv...), "--join", spec.Plan, "--")
+	cmd := exec.Command(argv[0], append(argv[1:], req.Command...)...)
+	cmd.Env, cmd.ExtraFiles = plan.Process.Env, []*os.File{mnt}
+	j := &joined{cmd: cmd, pid: pid, plan: plan}
+	if req.TTY {
+		return runWithTTY(ctx, j, req)
+	}
+	return runPiped(ctx, j, req)
 }
 
-func runPiped(ctx context.Context, cmd *exec.Cmd, req runtime.ExecRequest) (int, error) {
+func runPiped(ctx context.Context, j *joined, req runtime.ExecRequest) (int, error) {
+	cmd := j.cmd
 	cmd.Stdout, cmd.Stderr = orDiscard(req.Stdout), orDiscard(req.Stderr)
 	var stdinW *os.File
 	if req.Stdin != nil {
@@ -82,16 +108,17 @@ func runPiped(ctx context.Context, cmd *exec.Cmd, req runtime.ExecRequest) (int,
 		defer r.Close()
 		cmd.Stdin, stdinW = r, w
 	}
-	if err := cmd.Start(); err != nil {
+	if err := j.Start(); err != nil {
 		return -1, fmt.Errorf("exec: %w", err)
 	}
 	if stdinW != nil {
 		go func() { _, _ = io.Copy(stdinW, req.Stdin); stdinW.Close() }()
 	}
-	return waitCmd(ctx, cmd)
+	return waitCmd(ctx, j)
 }
 
-func runWithTTY(ctx context.Context, cmd *exec.Cmd, req runtime.ExecRequest) (int, error) {
+func runWithTTY(ctx context.Context, j *joined, req runtime.ExecRequest) (int, error) {
+	cmd := j.cmd
 	master, slave, err := openPTY()
 	if err != nil {
 		return -1, err
@@ -99,7 +126,7 @@ func runWithTTY(ctx context.Context, cmd *exec.Cmd, req runtime.ExecRequest) (in
 	defer master.Close()
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true}
-	err = cmd.Start()
+	err = j.Start()
 	slave.Close()
 	if err != nil {
 		return -1, fmt.Errorf("exec: %w", err)
@@ -110,7 +137,7 @@ func runWithTTY(ctx context.Context, cmd *exec.Cmd, req runtime.ExecRequest) (in
 	}
 	copied := make(chan struct{})
 	go func() { _, _ = io.Copy(orDiscard(req.Stdout), master); close(copied) }()
-	code, err := waitCmd(ctx, cmd)
+	code, err := waitCmd(ctx, j)
 	<-copied
 	return code, err
 }
@@ -123,7 +150,8 @@ func resizeLoop(f *os.File, sizes <-chan runtime.TermSize) {
 
 // waitCmd waits for cmd, killing it when ctx ends, and returns its exit
 // code.
-func waitCmd(ctx context.Context, cmd *exec.Cmd) (int, error) {
+func waitCmd(ctx context.Context, j *joined) (int, error) {
+	cmd := j.cmd
 	done := make(chan struct{})
 	go func() {
 		select {
@@ -132,7 +160,7 @@ func waitCmd(ctx context.Context, cmd *exec.Cmd) (int, error) {
 		case <-done:
 		}
 	}()
-	err := cmd.Wait()
+	err := j.Wait()
 	close(done)
 	var ee *exec.ExitError
 	if err != nil && !errors.As(err, &ee) {
