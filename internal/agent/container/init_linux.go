@@ -44,7 +44,11 @@ const ErrorFD = 3
 func RunInit(planPath string) int {
 	syscall.CloseOnExec(ErrorFD)
 	runtime.LockOSThread()
-	err := initContainer(planPath)
+	var st *steps
+	if os.Getenv(TimingsEnv) != "" {
+		st = newSteps(os.Stderr)
+	}
+	err := initContainer(planPath, st)
 	report := os.NewFile(ErrorFD, "errors")
 	if report != nil {
 		fmt.Fprint(report, err.Error())
@@ -53,17 +57,19 @@ func RunInit(planPath string) int {
 	return 128
 }
 
-func initContainer(planPath string) error {
+func initContainer(planPath string, st *steps) error {
 	_ = unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(syscall.SIGKILL), 0, 0, 0)
 	p, err := ReadPlan(planPath)
 	if err != nil {
 		return err
 	}
+	st.mark("read plan")
 	if err := enterCgroups(p.CgroupProcs); err != nil {
 		return err
 	}
 	setOOMScoreAdj(p.Process.OOMScoreAdj)
-	if err := setupRootfs(&p); err != nil {
+	st.mark("enter cgroups")
+	if err := setupRootfs(&p, st); err != nil {
 		return err
 	}
 	if err := chdir(p.Process.Cwd); err != nil {
@@ -72,6 +78,7 @@ func initContainer(planPath string) error {
 	if err := setIdentity(p.Process); err != nil {
 		return err
 	}
+	st.mark("identity")
 	return execute(p.Process)
 }
 

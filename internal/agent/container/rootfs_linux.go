@@ -15,36 +15,43 @@ import (
 
 // setupRootfs builds the container's root in the mount namespace the
 // process was started in and pivots into it.
-func setupRootfs(p *Plan) error {
+func setupRootfs(p *Plan, st *steps) error {
 	// Slave: nothing mounted here reaches the host; the host's unmounts
 	// (of deleted network namespaces) still reach us.
 	if err := unix.Mount("", "/", "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
 		return fmt.Errorf("make / a slave mount: %w", err)
 	}
+	st.mark("slave /")
 	if err := mountOverlay(p.Rootfs); err != nil {
 		return err
 	}
+	st.mark("overlay")
 	for _, m := range p.Mounts {
 		if err := mountInto(p.Rootfs.Target, m); err != nil {
 			return err
 		}
+		st.mark("mount " + m.Destination)
 	}
 	if err := makeDevices(p.Rootfs.Target, p.Devices); err != nil {
 		return err
 	}
+	st.mark("devices")
 	if err := pivotRoot(p.Rootfs.Target); err != nil {
 		return err
 	}
+	st.mark("pivot_root")
 	for _, path := range p.MaskedPaths {
 		if err := maskPath(path); err != nil {
 			return err
 		}
 	}
+	st.mark("masked paths")
 	for _, path := range p.ReadonlyPaths {
 		if err := readonlyPath(path); err != nil {
 			return err
 		}
 	}
+	st.mark("readonly paths")
 	if p.Rootfs.Readonly {
 		if err := unix.Mount("/", "/", "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY, ""); err != nil {
 			return fmt.Errorf("make the root read-only: %w", err)
