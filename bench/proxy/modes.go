@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"strings"
@@ -137,6 +138,8 @@ func inNetns(name string) runIn {
 // it would make other users' `iptables -w 5` give up.
 type lockedExec struct{ lock string }
 
+var _ iptables.StreamExec = lockedExec{}
+
 func (e lockedExec) Run(ctx context.Context, name string, args []string, stdin []byte) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Env = append(os.Environ(), "XTABLES_LOCKFILE="+e.lock)
@@ -154,6 +157,34 @@ func (e lockedExec) Run(ctx context.Context, name string, args []string, stdin [
 		return out, fmt.Errorf("%s: %w: %s", name, err, msg)
 	}
 	return out, fmt.Errorf("%s: %w", name, err)
+}
+
+// RunStream is Run with the standard input written by write as the tool
+// reads it, as the backend streams its restore input.
+func (e lockedExec) RunStream(ctx context.Context, name string, args []string, write func(io.Writer) error) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = append(os.Environ(), "XTABLES_LOCKFILE="+e.lock)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	werr := write(stdin)
+	stdin.Close()
+	if err := cmd.Wait(); err != nil {
+		if msg := firstLines(stderr.String(), 3); msg != "" {
+			return stdout.Bytes(), fmt.Errorf("%s: %w: %s", name, err, msg)
+		}
+		return stdout.Bytes(), fmt.Errorf("%s: %w", name, err)
+	}
+	if werr != nil {
+		return stdout.Bytes(), fmt.Errorf("%s: write standard input: %w", name, werr)
+	}
+	return stdout.Bytes(), nil
 }
 
 func firstLines(s string, n int) string {

@@ -50,9 +50,8 @@ type Backend struct {
 	needFull bool
 	// lastCanary is when NeedsFullSync last looked at the canaries.
 	lastCanary time.Time
-	// last is the last restore input, kept for tests and debugging.
-	last []byte
-	r    renderer
+	// r holds the last render, which LastRestore writes again.
+	r renderer
 }
 
 var _ proxy.Backend = (*Backend)(nil)
@@ -95,8 +94,10 @@ func (b *Backend) Mode() proxy.Mode { return proxy.ModeIPTables }
 // Choice is the iptables backend in use and why, for the caller to log.
 func (b *Backend) Choice() Choice { return b.choice }
 
-// LastRestore is the input of the last iptables-restore the backend ran.
-func (b *Backend) LastRestore() []byte { return b.last }
+// LastRestore is the input of the last iptables-restore the backend ran
+// (nil before the first sync), rendered again: Sync streams it to the
+// tool without keeping it.
+func (b *Backend) LastRestore() []byte { return b.r.text() }
 
 // run runs one tool of the chosen backend.
 func (b *Backend) run(ctx context.Context, name string, args []string, stdin []byte) ([]byte, error) {

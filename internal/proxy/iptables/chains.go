@@ -5,44 +5,56 @@ import (
 )
 
 // chains writes the service port's own chains (SVC, SVL, EXT, FW, SEP) and
-// returns their names.
+// returns their names (in the first pass, which writes the chain lines).
 func (r *renderer) chains(p *plan) []string {
 	s, n := p.s, p.n
-	out := make([]string, 0, 4+len(s.AllReachable))
+	var out []string
+	if !r.natChains.off {
+		out = make([]string, 0, 4+len(s.AllReachable))
+	}
 	if p.hasInternal {
 		r.clusterIPMasq(p)
 	}
 	if p.usesExt {
-		r.declare(n.ext)
-		out = append(out, n.ext)
+		out = r.declare(out, n.ext)
 		r.external(p)
 	}
 	if p.usesFW {
-		r.declare(n.fw)
-		out = append(out, n.fw)
+		out = r.declare(out, n.fw)
 		r.firewall(p)
 	}
 	if p.usesCluster {
-		r.declare(n.svc)
-		out = append(out, n.svc)
+		out = r.declare(out, n.svc)
 		r.toEndpoints(p, n.svc, s.Cluster)
 	}
 	if p.usesLocal {
-		r.declare(n.svl)
-		out = append(out, n.svl)
+		out = r.declare(out, n.svl)
 		r.toEndpoints(p, n.svl, s.Local)
 	}
 	for i := range s.AllReachable {
 		sep := n.sep(&s.AllReachable[i])
-		r.declare(sep.chain)
-		out = append(out, sep.chain)
+		out = r.declare(out, sep.chain)
 		r.endpoint(p, sep)
 	}
 	return out
 }
 
-func (r *renderer) declare(chain string) {
+// declare writes the chain line of a per-service chain and adds the chain
+// to out, in the pass that writes chain lines.
+func (r *renderer) declare(out []string, chain string) []string {
+	if r.natChains.off {
+		return out
+	}
+	r.declareLine(chain)
+	return append(out, chain)
+}
+
+// declareLine writes a nat chain line.
+func (r *renderer) declareLine(chain string) {
 	w := &r.natChains
+	if w.off {
+		return
+	}
 	w.b = append(w.b, ':')
 	w.b = append(w.b, chain...)
 	w.b = append(w.b, " - [0:0]\n"...)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os/exec"
 	"strings"
 )
@@ -17,10 +18,19 @@ type Exec interface {
 	Run(ctx context.Context, name string, args []string, stdin []byte) ([]byte, error)
 }
 
+// StreamExec is an Exec that can also feed a tool's standard input as it
+// is written: RunStream starts name with args, calls write with the
+// tool's standard input, closes it and waits. A sync streams its restore
+// input this way, so it is never held whole in memory.
+type StreamExec interface {
+	Exec
+	RunStream(ctx context.Context, name string, args []string, write func(io.Writer) error) ([]byte, error)
+}
+
 // OSExec runs the tools found in PATH.
 type OSExec struct{}
 
-var _ Exec = OSExec{}
+var _ StreamExec = OSExec{}
 
 // Run runs name and wraps a failure with its standard error.
 func (OSExec) Run(ctx context.Context, name string, args []string, stdin []byte) ([]byte, error) {
@@ -32,6 +42,33 @@ func (OSExec) Run(ctx context.Context, name string, args []string, stdin []byte)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
 		return stdout.Bytes(), &runError{name: name, err: err, stderr: strings.TrimSpace(stderr.String())}
+	}
+	return stdout.Bytes(), nil
+}
+
+// RunStream runs name, feeding its standard input through write. A
+// failure of the tool (which stops reading) is reported with its
+// standard error rather than as the write's broken pipe.
+func (OSExec) RunStream(ctx context.Context, name string, args []string, write func(io.Writer) error) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, name, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, &runError{name: name, err: err}
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, &runError{name: name, err: err}
+	}
+	werr := write(stdin)
+	if err := stdin.Close(); werr == nil {
+		werr = err
+	}
+	if err := cmd.Wait(); err != nil {
+		return stdout.Bytes(), &runError{name: name, err: err, stderr: strings.TrimSpace(stderr.String())}
+	}
+	if werr != nil {
+		return stdout.Bytes(), &runError{name: name, err: fmt.Errorf("write standard input: %w", werr)}
 	}
 	return stdout.Bytes(), nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"io"
 	"log/slog"
 	"net/netip"
 	"os"
@@ -23,6 +24,10 @@ type netnsExec struct{ name string }
 
 func (n netnsExec) Run(ctx context.Context, name string, args []string, stdin []byte) ([]byte, error) {
 	return OSExec{}.Run(ctx, "ip", append([]string{"netns", "exec", n.name, name}, args...), stdin)
+}
+
+func (n netnsExec) RunStream(ctx context.Context, name string, args []string, write func(io.Writer) error) ([]byte, error) {
+	return OSExec{}.RunStream(ctx, "ip", append([]string{"netns", "exec", n.name, name}, args...), write)
 }
 
 // testNetns creates a throwaway network namespace, or skips.

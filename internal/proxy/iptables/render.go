@@ -1,7 +1,9 @@
 package iptables
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"net/netip"
 
 	corev1 "k8s.io/api/core/v1"
@@ -26,10 +28,15 @@ const (
 // mode": past it the per-endpoint comments are left out.
 const largeClusterEndpoints = 1000
 
-// renderer turns a State into iptables-restore text. Its buffers are
-// reused from sync to sync.
+// renderer turns a State into iptables-restore text in two passes over
+// the services, both running the same code with different buffers on.
+// The first (Backend.build) writes the filter table and the nat chain
+// lines, which are small, and decides what the restore does; the second
+// (writeTo) streams the nat rules, the bulk of the text, which come after
+// the nat chain lines, straight to iptables-restore, so the text is never
+// held whole. Its buffers are reused from sync to sync.
 type renderer struct {
-	filterChains, filterRules, natChains, natRules, out buffer
+	filterChains, filterRules, natChains, natRules buffer
 
 	names nameCache
 	probs []string
@@ -43,6 +50,11 @@ type renderer struct {
 	randomFully bool
 	tcpLiberal  bool
 	large       bool
+
+	// What the first pass decided: whether each service's own chains
+	// are written, and the stale chains deleted.
+	writes  []bool
+	deleted []string
 }
 
 // setup prepares a render of st.
@@ -63,9 +75,10 @@ func (r *renderer) setup(st *proxy.State) {
 		n += len(s.AllReachable)
 	}
 	r.large = n > largeClusterEndpoints
-	for _, b := range []*buffer{&r.filterChains, &r.filterRules, &r.natChains, &r.natRules, &r.out} {
+	for _, b := range []*buffer{&r.filterChains, &r.filterRules, &r.natChains, &r.natRules} {
 		b.reset()
 	}
+	r.writes, r.deleted = r.writes[:0], nil
 }
 
 // prob is 1/n printed as kube-proxy does, computed once per n.
@@ -110,13 +123,64 @@ func (r *renderer) localhostNodePorts() bool {
 // deleteChains flushes and deletes stale per-service chains.
 func (r *renderer) deleteChains(chains []string) {
 	for _, c := range chains {
-		r.declare(c)
+		r.declareLine(c)
 		r.natRules.line("-X", c)
 	}
 }
 
-// tail writes what goes after the services and joins the tables.
-func (r *renderer) tail() []byte {
+// writeTo writes the restore text to w: the filter table and the nat
+// chain lines of the first pass, then the nat rules, rendered again as
+// they are written (the second pass). It returns the bytes written.
+func (r *renderer) writeTo(w io.Writer) (int64, error) {
+	if r.st == nil {
+		return 0, nil
+	}
+	cw := &countingWriter{w: w}
+	for _, b := range []*buffer{&r.filterChains, &r.filterRules, &r.natChains} {
+		if _, err := cw.Write(b.b); err != nil {
+			return cw.n, err
+		}
+		b.off = true
+	}
+	r.natRules.reset()
+	r.natRules.sink = cw
+	r.head()
+	for i, s := range r.st.Services {
+		p := r.plan(s)
+		r.dispatch(&p)
+		if r.writes[i] {
+			r.chains(&p)
+		}
+	}
+	r.deleteChains(r.deleted)
+	r.tail()
+	r.natRules.flush()
+	err := r.natRules.err
+	r.natRules.reset()
+	return cw.n, err
+}
+
+// text is the whole restore text, rendered again.
+func (r *renderer) text() []byte {
+	var b bytes.Buffer
+	r.writeTo(&b) // writes to a bytes.Buffer do not fail
+	return b.Bytes()
+}
+
+// countingWriter counts the bytes written through it.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// tail writes what goes after the services.
+func (r *renderer) tail() {
 	r.nodePortsJump()
 	if !r.tcpLiberal {
 		r.filterRules.line("-A", chainForward, "-m", "conntrack", "--ctstate", "INVALID", "-j", "DROP")
@@ -127,10 +191,6 @@ func (r *renderer) tail() []byte {
 		"-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j", "ACCEPT")
 	r.filterRules.line("COMMIT")
 	r.natRules.line("COMMIT")
-	for _, b := range []*buffer{&r.filterChains, &r.filterRules, &r.natChains, &r.natRules} {
-		r.out.b = append(r.out.b, b.b...)
-	}
-	return r.out.b
 }
 
 const nodePortsComment = `"kubernetes service nodeports; NOTE: this must be the last rule in this chain"`

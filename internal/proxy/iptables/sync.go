@@ -3,6 +3,7 @@ package iptables
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/netip"
 	"regexp"
 	"strconv"
@@ -11,7 +12,8 @@ import (
 	"github.com/svcplane/svcplane/internal/proxy"
 )
 
-// Sync renders st and applies it with one iptables-restore --noflush. A
+// Sync renders st and applies it with one iptables-restore --noflush,
+// streaming the bulk of the text to it as it is rendered. A
 // partial sync (st.Full false, and the previous sync succeeded) rewrites
 // only the chains of the service ports in st.Changed, and the shared
 // dispatch chains; a full one also ensures the jumps from the built-in
@@ -31,26 +33,49 @@ func (b *Backend) Sync(ctx context.Context, st *proxy.State) error {
 		}
 		existing = saved.natChains
 	}
-	text, updates, deleted := b.build(st, full, existing)
-	b.last = text
-	if _, err := b.run(ctx, b.tools.restore, []string{"-w", "5", "--noflush", "--counters"}, text); err != nil {
+	updates, deleted := b.build(st, full, existing)
+	n, err := b.restore(ctx)
+	if err != nil {
 		b.needFull = true
-		b.logRestoreError(err, text)
+		b.logRestoreError(err, b.r.text())
 		return fmt.Errorf("iptables %s sync: restore: %w", b.cfg.Family, err)
 	}
 	b.commit(full, updates)
 	b.needFull = false
-	b.log.Debug("synced iptables rules", "full", full, "bytes", len(text), "deletedChains", len(deleted))
+	b.log.Debug("synced iptables rules", "full", full, "bytes", n, "deletedChains", len(deleted))
 	return nil
 }
 
-// build renders st: the restore text, the chains now written for each
-// rewritten service port (nil for a removed one) and the chains deleted.
-func (b *Backend) build(st *proxy.State, full bool, existing []string) ([]byte, map[proxy.ServicePortName][]string, []string) {
+var restoreArgs = []string{"-w", "5", "--noflush", "--counters"}
+
+// restore runs iptables-restore of the rendered rules: streamed to its
+// standard input as they are rendered when the Exec can (StreamExec),
+// else as one text. It returns the bytes written.
+func (b *Backend) restore(ctx context.Context) (int64, error) {
+	if sx, ok := b.ex.(StreamExec); ok {
+		var n int64
+		_, err := sx.RunStream(ctx, b.tools.restore, restoreArgs, func(w io.Writer) error {
+			var err error
+			n, err = b.r.writeTo(w)
+			return err
+		})
+		return n, err
+	}
+	text := b.r.text()
+	_, err := b.run(ctx, b.tools.restore, restoreArgs, text)
+	return int64(len(text)), err
+}
+
+// build makes the first pass of the render of st (see renderer): the
+// filter table and the nat chain lines. It returns the chains now written
+// for each rewritten service port (nil for a removed one) and the chains
+// deleted.
+func (b *Backend) build(st *proxy.State, full bool, existing []string) (map[proxy.ServicePortName][]string, []string) {
 	r := &b.r
 	r.names = b.names
 	r.randomFully, r.tcpLiberal = b.randomFully, b.cfg.ConntrackTCPLiberal
 	r.setup(st)
+	r.natRules.off = true
 	r.head()
 	updates := make(map[proxy.ServicePortName][]string, len(st.Changed))
 	if full {
@@ -59,7 +84,10 @@ func (b *Backend) build(st *proxy.State, full bool, existing []string) ([]byte, 
 	for _, s := range st.Services {
 		p := r.plan(s)
 		r.dispatch(&p)
-		if _, known := b.written[s.Name]; full || !known || st.Changed[s.Name] {
+		_, known := b.written[s.Name]
+		write := full || !known || st.Changed[s.Name]
+		r.writes = append(r.writes, write)
+		if write {
 			updates[s.Name] = r.chains(&p)
 		}
 	}
@@ -69,8 +97,10 @@ func (b *Backend) build(st *proxy.State, full bool, existing []string) ([]byte, 
 	} else {
 		deleted = b.stalePartial(st, updates)
 	}
+	r.deleted = deleted
 	r.deleteChains(deleted)
-	return r.tail(), updates, deleted
+	r.tail()
+	return updates, deleted
 }
 
 // staleFull lists the per-service chains in the kernel or written before
