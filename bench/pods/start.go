@@ -26,7 +26,7 @@ const startTimeout = 10 * time.Second
 
 // buildPlan makes and writes the plan of one instance of the pod's
 // container, as the runtime does, in dir.
-func (n *node) buildPlan(i int, dir string, cg cgroups.Container) (string, container.Plan, error) {
+func (n *node) buildPlan(i int, dir string, cg cgroups.Container, img image) (string, container.Plan, error) {
 	pod := benchPod(i)
 	files := map[string]string{"/dev/termination-log": filepath.Join(dir, "termination-log")}
 	for k, v := range n.files {
@@ -39,9 +39,9 @@ func (n *node) buildPlan(i int, dir string, cg cgroups.Container) (string, conta
 		return "", container.Plan{}, err
 	}
 	plan, err := container.Build(container.Input{
-		Pod: pod, Container: &pod.Spec.Containers[0], Layers: []string{n.trees.Busybox}, Instance: dir,
+		Pod: pod, Container: &pod.Spec.Containers[0], Layers: img.layers, Instance: dir,
 		Args: []string{"sleep", "3600"}, Env: []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOSTNAME=bench"},
-		Cwd: "/", Hostname: "bench", Files: files, Self: n.bin,
+		Cwd: "/", Hostname: "bench", Files: files, Self: img.self,
 		NetnsPath: n.netnsPath, IPCPath: n.ipcPath, CgroupProcs: cg.Procs(),
 	})
 	if err != nil {

@@ -20,6 +20,10 @@ type sample struct {
 	// binary is `svcplane internal-container` without arguments, from
 	// launch to exit: the start of the svcplane binary alone.
 	binary, binaryCPU time.Duration
+	// imported is a start of the one-layer imported image: its steps,
+	// its process's launch to exec and the shim's start.
+	importedSteps                map[string]time.Duration
+	importedDirect, importedShim time.Duration
 }
 
 // benchSteps starts n containers three ways each (through the shim, the
@@ -31,24 +35,29 @@ func benchSteps(bin, dir string, count int) error {
 		return err
 	}
 	defer n.close()
+	imported, err := n.importImage()
+	if err != nil {
+		return fmt.Errorf("import an image: %w", err)
+	}
 	// One start first, unmeasured, so that page caches are warm.
-	if _, err := n.iteration(-1); err != nil {
+	if _, err := n.iteration(-1, imported); err != nil {
 		return err
 	}
 	var all []sample
 	for i := range count {
-		s, err := n.iteration(i)
+		s, err := n.iteration(i, imported)
 		if err != nil {
 			return err
 		}
 		all = append(all, s)
 	}
 	printSteps(all)
+	printImported(all)
 	return nil
 }
 
 // iteration measures one pod's container starts and removes them.
-func (n *node) iteration(i int) (s sample, err error) {
+func (n *node) iteration(i int, imported image) (s sample, err error) {
 	pod := benchPod(i)
 	dir := filepath.Join(n.dir, "pods", fmt.Sprint(i+1))
 	defer os.RemoveAll(dir)
@@ -69,34 +78,31 @@ func (n *node) iteration(i int) (s sample, err error) {
 		return s, err
 	}
 	t2 := time.Now()
-	planPath, plan, err := n.buildPlan(i, filepath.Join(dir, "shim"), c)
+	planPath, _, err := n.buildPlan(i, filepath.Join(dir, "shim"), c, n.builtin())
 	if err != nil {
 		return s, err
 	}
 	s.cgPod, s.cgContainer, s.plan = t1.Sub(t0), t2.Sub(t1), time.Since(t2)
-	_ = plan
-	shim, d, err := n.startShim(planPath, filepath.Join(dir, "shim"))
+	if s.shim, err = n.shimStart(planPath, filepath.Join(dir, "shim"), c); err != nil {
+		return s, err
+	}
+	if s.steps, s.direct, err = n.timedStart(i, p, settings, 1, filepath.Join(dir, "timed"), n.builtin()); err != nil {
+		return s, err
+	}
+	if s.importedSteps, s.importedDirect, err = n.timedStart(i, p, settings, 2, filepath.Join(dir, "imported-timed"), imported); err != nil {
+		return s, fmt.Errorf("imported image: %w", err)
+	}
+	c4, err := p.Container("app", 3, settings)
 	if err != nil {
 		return s, err
 	}
-	s.shim = d
-	shim.stop()
-	_ = c.Kill()
-	c2, err := p.Container("app", 1, settings)
+	planPath, _, err = n.buildPlan(i, filepath.Join(dir, "imported-shim"), c4, imported)
 	if err != nil {
 		return s, err
 	}
-	planPath, plan, err = n.buildPlan(i, filepath.Join(dir, "timed"), c2)
-	if err != nil {
-		return s, err
+	if s.importedShim, err = n.shimStart(planPath, filepath.Join(dir, "imported-shim"), c4); err != nil {
+		return s, fmt.Errorf("imported image: %w", err)
 	}
-	direct, steps, d, err := n.startTimed(planPath, filepath.Join(dir, "timed"), plan)
-	if err != nil {
-		return s, err
-	}
-	s.steps, s.direct = steps, d
-	direct.stop()
-	_ = c2.Kill()
 	plain, d, err := n.startPlain()
 	plain.stop()
 	if err != nil {
@@ -111,6 +117,36 @@ func (n *node) iteration(i int) (s sample, err error) {
 		s.binaryCPU = st.UserTime() + st.SystemTime()
 	}
 	return s, nil
+}
+
+// shimStart starts the planned container through the shim, then stops
+// it and empties its cgroup.
+func (n *node) shimStart(planPath, dir string, c cgroups.Container) (time.Duration, error) {
+	shim, d, err := n.startShim(planPath, dir)
+	if err != nil {
+		return 0, err
+	}
+	shim.stop()
+	return d, c.Kill()
+}
+
+// timedStart starts a container instance of img with step timings, then
+// stops it and empties its cgroup.
+func (n *node) timedStart(i int, p cgroups.Pod, settings cgroups.Settings, attempt int, dir string, img image) (map[string]time.Duration, time.Duration, error) {
+	c, err := p.Container("app", attempt, settings)
+	if err != nil {
+		return nil, 0, err
+	}
+	planPath, plan, err := n.buildPlan(i, dir, c, img)
+	if err != nil {
+		return nil, 0, err
+	}
+	proc, steps, d, err := n.startTimed(planPath, dir, plan)
+	if err != nil {
+		return nil, 0, err
+	}
+	proc.stop()
+	return steps, d, c.Kill()
 }
 
 // row is one line of the table: a measure over the samples.
@@ -208,4 +244,47 @@ func sumSteps(s sample) time.Duration {
 		d += v
 	}
 	return d
+}
+
+// fsSteps is the container process's filesystem work: overlay to
+// read-only paths.
+func fsSteps(steps map[string]time.Duration) time.Duration {
+	var d time.Duration
+	for name, v := range steps {
+		switch name {
+		case "read plan", "enter cgroups", "identity":
+		default:
+			d += v
+		}
+	}
+	return d
+}
+
+// printImported compares the imported one-layer image with the built-in
+// busybox image.
+func printImported(all []sample) {
+	rows := []struct {
+		name              string
+		builtin, imported func(sample) time.Duration
+	}{
+		{"overlay mount", func(s sample) time.Duration { return s.steps["overlay"] },
+			func(s sample) time.Duration { return s.importedSteps["overlay"] }},
+		{"filesystem (overlay to read-only paths)", func(s sample) time.Duration { return fsSteps(s.steps) },
+			func(s sample) time.Duration { return fsSteps(s.importedSteps) }},
+		{"container process: launch to workload exec", func(s sample) time.Duration { return s.direct },
+			func(s sample) time.Duration { return s.importedDirect }},
+		{"container start: shim launch to workload exec", func(s sample) time.Duration { return s.shim },
+			func(s sample) time.Duration { return s.importedShim }},
+	}
+	fmt.Printf("\nimported one-layer image (busybox binary, imagetest) beside the built-in busybox image, %d starts each\n", len(all))
+	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(w, "step\tbuilt-in median\timported median\tbuilt-in p90\timported p90\t")
+	for _, r := range rows {
+		var b, im durations
+		for _, s := range all {
+			b, im = append(b, r.builtin(s)), append(im, r.imported(s))
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t\n", r.name, ms(b.median()), ms(im.median()), ms(b.p90()), ms(im.p90()))
+	}
+	w.Flush()
 }
