@@ -96,7 +96,8 @@ func (b *Backend) Choice() Choice { return b.choice }
 
 // LastRestore is the input of the last iptables-restore the backend ran
 // (nil before the first sync), rendered again: Sync streams it to the
-// tool without keeping it.
+// tool without keeping it. It leaves out the head a full sync writes
+// before the rules when canaries or jumps were missing (ensureText).
 func (b *Backend) LastRestore() []byte { return b.r.text() }
 
 // run runs one tool of the chosen backend.

@@ -2,7 +2,6 @@ package iptables
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"time"
 
@@ -62,27 +61,16 @@ func jumpsFor(st *proxy.State) []jump {
 	return jumps
 }
 
-// ensureJumps creates the canaries and kube-proxy's chains and inserts the
-// jumps to them at the top of the built-in chains, where missing. kube-proxy
-// does this with one iptables -N, -C or -I per chain and rule (29 runs);
-// here what exists is read from the full sync's iptables-save, and what is
-// missing is written with one iptables-restore --noflush (none when
-// nothing is): the same chains and rules, in the same order. Existing
-// chains are not declared, so they are not flushed.
-func (b *Backend) ensureJumps(ctx context.Context, st *proxy.State, saved *savedTables) error {
-	text := ensureText(jumpsFor(st), saved)
-	if len(text) == 0 {
-		return nil
-	}
-	if _, err := b.run(ctx, b.tools.restore, []string{"-w", "5", "--noflush"}, text); err != nil {
-		return fmt.Errorf("create chains and jumps: %w", err)
-	}
-	return nil
-}
-
-// ensureText is the restore input that creates the missing canaries,
-// chains and jumps, per table in kube-proxy's order (each -I goes to the
-// top of its chain, as iptables -I does), or empty when nothing is missing.
+// ensureText is what kube-proxy's EnsureChain and EnsureRule calls do
+// (iptables -N, -C and -I, 29 runs per full sync, each reading the whole
+// table with the legacy backend): it creates the canaries and kube-proxy's
+// chains and inserts the jumps to them at the top of the built-in chains,
+// where missing. What exists is read from the full sync's iptables-save;
+// the text goes at the head of the sync's restore. Existing chains are not
+// declared, so they are not flushed.
+//
+// The text is per table, in kube-proxy's order (each -I goes to the top
+// of its chain, as iptables -I does), and empty when nothing is missing.
 func ensureText(all []jump, saved *savedTables) []byte {
 	var w buffer
 	for _, t := range canaryTables {

@@ -45,8 +45,9 @@ func jumpLines(st *proxy.State) []string {
 }
 
 // TestJumpsRepaired: a full sync reads the tables once, writes the missing
-// chains and jumps with one restore (none when nothing is missing) and
-// puts back a jump someone deleted without duplicating the others.
+// chains and jumps at the head of its restore (nothing when nothing is
+// missing) and puts back a jump someone deleted without duplicating the
+// others.
 func TestJumpsRepaired(t *testing.T) {
 	f := iptablestest.NewFake()
 	ex := &countingExec{Exec: f}
@@ -57,8 +58,11 @@ func TestJumpsRepaired(t *testing.T) {
 	if err := b.Sync(ctx, st); err != nil {
 		t.Fatal(err)
 	}
-	if runs := ex.take(); len(runs) != 3 || !strings.HasPrefix(runs[0], "iptables-legacy-save") {
-		t.Errorf("first full sync: want save, ensure restore, restore; ran %q", runs)
+	if runs := ex.take(); len(runs) != 2 || !strings.HasPrefix(runs[0], "iptables-legacy-save") {
+		t.Errorf("first full sync: want save and restore; ran %q", runs)
+	}
+	if got := f.LastRestore(); !strings.HasPrefix(got, "*mangle\n:KUBE-PROXY-CANARY - [0:0]\nCOMMIT\n*nat\n:KUBE-PROXY-CANARY - [0:0]\n") {
+		t.Errorf("first full sync: the restore does not start with the canaries:\n%s", got)
 	}
 	if err := b.Sync(ctx, st); err != nil {
 		t.Fatal(err)
@@ -76,10 +80,9 @@ func TestJumpsRepaired(t *testing.T) {
 	if err := b.Sync(ctx, st); err != nil {
 		t.Fatal(err)
 	}
-	ensure := f.Restores[len(f.Restores)-2]
 	want := "*nat\n-I PREROUTING -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES\nCOMMIT\n*filter\n:KUBE-PROXY-CANARY - [0:0]\nCOMMIT\n"
-	if ensure != want {
-		t.Errorf("ensure restore:\n%s\nwant:\n%s", ensure, want)
+	if got := f.LastRestore(); got != want+string(b.LastRestore()) {
+		t.Errorf("restore:\n%s\nwant the missing jump and canary:\n%s\nthen the rules", got, want)
 	}
 	save := f.Save("legacy/4")
 	for _, l := range jumpLines(st) {

@@ -75,6 +75,11 @@ func (r *renderer) setup(st *proxy.State) {
 		n += len(s.AllReachable)
 	}
 	r.large = n > largeClusterEndpoints
+	// About 30 bytes per chain line (KUBE-SEP-… - [0:0]): sized once on a
+	// first sync instead of doubling.
+	if want := (n + 4*len(st.Services)) * 30; cap(r.natChains.b) < want {
+		r.natChains.b = make([]byte, 0, want)
+	}
 	for _, b := range []*buffer{&r.filterChains, &r.filterRules, &r.natChains, &r.natRules} {
 		b.reset()
 	}

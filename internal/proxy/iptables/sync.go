@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/netip"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -18,26 +19,25 @@ import (
 // only the chains of the service ports in st.Changed, and the shared
 // dispatch chains; a full one also ensures the jumps from the built-in
 // chains and the canaries and deletes every stale per-service chain, all
-// read from one iptables-save.
+// read from one iptables-save, the missing jumps and canaries written at
+// the head of the same restore.
 func (b *Backend) Sync(ctx context.Context, st *proxy.State) error {
 	full := st.Full || b.needFull
 	var existing []string
+	var ensure []byte
 	if full {
 		saved, err := b.save(ctx)
-		if err == nil {
-			err = b.ensureJumps(ctx, st, saved)
-		}
 		if err != nil {
 			b.needFull = true
 			return fmt.Errorf("iptables %s sync: %w", b.cfg.Family, err)
 		}
-		existing = saved.natChains
+		existing, ensure = saved.natChains, ensureText(jumpsFor(st), saved)
 	}
 	updates, deleted := b.build(st, full, existing)
-	n, err := b.restore(ctx)
+	n, err := b.restore(ctx, ensure)
 	if err != nil {
 		b.needFull = true
-		b.logRestoreError(err, b.r.text())
+		b.logRestoreError(err, append(ensure, b.r.text()...))
 		return fmt.Errorf("iptables %s sync: restore: %w", b.cfg.Family, err)
 	}
 	b.commit(full, updates)
@@ -48,20 +48,24 @@ func (b *Backend) Sync(ctx context.Context, st *proxy.State) error {
 
 var restoreArgs = []string{"-w", "5", "--noflush", "--counters"}
 
-// restore runs iptables-restore of the rendered rules: streamed to its
+// restore runs iptables-restore of head (the missing jumps and canaries
+// of a full sync, or nothing) and the rendered rules: streamed to its
 // standard input as they are rendered when the Exec can (StreamExec),
 // else as one text. It returns the bytes written.
-func (b *Backend) restore(ctx context.Context) (int64, error) {
+func (b *Backend) restore(ctx context.Context, head []byte) (int64, error) {
 	if sx, ok := b.ex.(StreamExec); ok {
 		var n int64
 		_, err := sx.RunStream(ctx, b.tools.restore, restoreArgs, func(w io.Writer) error {
+			if _, err := w.Write(head); err != nil {
+				return err
+			}
 			var err error
 			n, err = b.r.writeTo(w)
 			return err
 		})
-		return n, err
+		return int64(len(head)) + n, err
 	}
-	text := b.r.text()
+	text := append(head, b.r.text()...)
 	_, err := b.run(ctx, b.tools.restore, restoreArgs, text)
 	return int64(len(text)), err
 }
@@ -106,6 +110,9 @@ func (b *Backend) build(st *proxy.State, full bool, existing []string) (map[prox
 // staleFull lists the per-service chains in the kernel or written before
 // that the new rules do not use.
 func (b *Backend) staleFull(updates map[proxy.ServicePortName][]string, existing []string) []string {
+	if len(b.written) == 0 && !slices.ContainsFunc(existing, isServiceChain) {
+		return nil // a first sync into a node without per-service chains
+	}
 	active := make(map[string]bool, len(updates)*4)
 	for _, cs := range updates {
 		for _, c := range cs {
