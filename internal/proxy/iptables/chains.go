@@ -139,7 +139,7 @@ func (r *renderer) toEndpoints(p *plan, chain string, eps []proxy.Endpoint) {
 		for i := range eps {
 			sep := n.sep(&eps[i])
 			w.words("-A", chain)
-			r.comment(sep.comment)
+			r.sepComment(n, sep)
 			w.words("-m", "recent", "--name", sep.chain, "--rcheck", "--seconds")
 			w.num(s.AffinitySeconds)
 			w.line("--reap", "-j", sep.chain)
@@ -148,7 +148,7 @@ func (r *renderer) toEndpoints(p *plan, chain string, eps []proxy.Endpoint) {
 	for i := range eps {
 		sep := n.sep(&eps[i])
 		w.words("-A", chain)
-		r.comment(sep.comment)
+		r.sepComment(n, sep)
 		if i < len(eps)-1 {
 			w.words("-m", "statistic", "--mode", "random", "--probability", r.prob(len(eps)-i))
 		}
@@ -169,6 +169,14 @@ func (r *renderer) endpoint(p *plan, sep *sepNames) {
 		w.words("-m", "recent", "--name", sep.chain, "--set")
 	}
 	w.line("-m", n.proto, "-p", n.proto, "-j", "DNAT", "--to-destination", sep.ipPort)
+}
+
+// sepComment writes an endpoint's comment, left out in large clusters as
+// kube-proxy does.
+func (r *renderer) sepComment(n *portNames, sep *sepNames) {
+	if !r.large {
+		r.natRules.words("-m", "comment", "--comment", sep.quotedComment(n.name))
+	}
 }
 
 // comment writes a per-endpoint comment, left out in large clusters as

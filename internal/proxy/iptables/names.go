@@ -33,11 +33,23 @@ func isServiceChain(chain string) bool {
 	return false
 }
 
-// hashName is kube-proxy's chain-name hash: the first 16 characters of
-// base32(sha256(s)).
-func hashName(prefix, s string) string {
-	sum := sha256.Sum256([]byte(s))
-	return prefix + base32.StdEncoding.EncodeToString(sum[:])[:16]
+// hashName is kube-proxy's chain-name hash: prefix and the first 16
+// characters of base32(sha256(the parts joined)).
+func hashName(prefix string, parts ...string) string {
+	var in [192]byte
+	b := in[:0]
+	for _, p := range parts {
+		b = append(b, p...)
+	}
+	sum := sha256.Sum256(b)
+	// The first 16 characters of base32 are the encoding of the first 10
+	// bytes, without padding.
+	var out [32]byte
+	o := append(out[:0], prefix...)
+	n := len(o)
+	o = o[:n+16]
+	base32.StdEncoding.Encode(o[n:], sum[:10])
+	return string(o)
 }
 
 // portNames are the cached names and comment bases of one service port:
@@ -67,18 +79,26 @@ type sepNames struct {
 	chain  string
 	ip     string // "10.180.0.1"
 	ipPort string // "10.180.0.1:80"
-	// comment is `"ns/svc:port -> ip:port"`, quoted.
+	// comment is `"ns/svc:port -> ip:port"`, quoted, made on first use
+	// (large clusters leave it out).
 	comment string
+}
+
+// quotedComment is the endpoint's comment for port (its "ns/svc:port").
+func (s *sepNames) quotedComment(port string) string {
+	if s.comment == "" {
+		s.comment = strconv.Quote(port + " -> " + s.ipPort)
+	}
+	return s.comment
 }
 
 func newPortNames(n proxy.ServicePortName) *portNames {
 	name := n.String()
 	proto := proxy.ProtoLower(n.Protocol)
-	base := name + proto
 	return &portNames{
 		name: name, proto: proto,
-		svc: hashName(prefixSVC, base), svl: hashName(prefixSVL, base),
-		ext: hashName(prefixEXT, base), fw: hashName(prefixFW, base),
+		svc: hashName(prefixSVC, name, proto), svl: hashName(prefixSVL, name, proto),
+		ext: hashName(prefixEXT, name, proto), fw: hashName(prefixFW, name, proto),
 		seps: map[netip.AddrPort]*sepNames{},
 	}
 }
@@ -91,10 +111,9 @@ func (p *portNames) sep(ep *proxy.Endpoint) *sepNames {
 	}
 	ipPort := key.String()
 	s := &sepNames{
-		chain:   hashName(prefixSEP, p.name+p.proto+ipPort),
-		ip:      ep.IP.String(),
-		ipPort:  ipPort,
-		comment: strconv.Quote(p.name + " -> " + ipPort),
+		chain:  hashName(prefixSEP, p.name, p.proto, ipPort),
+		ip:     ep.IP.String(),
+		ipPort: ipPort,
 	}
 	p.seps[key] = s
 	return s
