@@ -244,12 +244,15 @@ const cgroupFile = "cgroup"
 // node (several agents may share the machine).
 func nodeCgroups(s AgentSettings, root string, log *slog.Logger) (*cgroups.Node, error) {
 	name := "svcplane-" + s.Cluster + "-" + s.NodeName
-	if err := os.WriteFile(filepath.Join(root, cgroupFile), []byte(name), 0o644); err != nil {
-		return nil, err
-	}
 	n, err := cgroups.New(cgroups.Config{Name: name})
 	if err != nil {
-		return nil, fmt.Errorf("pod cgroups: %w", err)
+		// Under `ip netns exec`, /sys is the namespace's own and shows no
+		// cgroup hierarchies: pods run, without limits.
+		log.Warn("no pod cgroups: resource limits are not applied and OOM kills are not reported", "err", err)
+		return nil, nil
+	}
+	if err := os.WriteFile(filepath.Join(root, cgroupFile), []byte(name), 0o644); err != nil {
+		return nil, err
 	}
 	log.Info("pod cgroups", "version", n.Version(), "dirs", n.Dirs())
 	return n, nil
