@@ -11,4 +11,5 @@ export PATH="$PATH:/usr/local/go/bin"
 hack/deps.sh
 mkdir -p bin
 go build -o bin/svcplane ./cmd/svcplane
+go build -o bin/svcplane-init ./cmd/svcplane-init
 exec bin/svcplane up --sandbox svcplane "$@"

@@ -66,10 +66,12 @@ func run(cfg config) error {
 	return benchColdUp(bin, filepath.Join(dir, "cold"), cfg.colds)
 }
 
-// build compiles svcplane into dir.
+// build compiles svcplane and svcplane-init (which the agent starts
+// containers with when it lies beside svcplane) into dir.
 func build(dir string) (string, error) {
 	bin := filepath.Join(dir, "svcplane")
-	cmd := exec.Command("go", "build", "-o", bin, "github.com/svcplane/svcplane/cmd/svcplane")
+	cmd := exec.Command("go", "build", "-o", dir+"/", "github.com/svcplane/svcplane/cmd/svcplane",
+		"github.com/svcplane/svcplane/cmd/svcplane-init")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
 		return "", fmt.Errorf("build svcplane: %w", err)

@@ -217,6 +217,7 @@ func runtimeFactory(s AgentSettings, root, self string, trees images.Trees, node
 		case "simulated":
 			return simulated.New(simulated.Config{PodCIDR: cidr, NodeIP: nodeIP})
 		case "process":
+			initBin := initBinary(self)
 			cg, err := nodeCgroups(s, root, log)
 			if err != nil {
 				return nil, err
@@ -228,12 +229,23 @@ func runtimeFactory(s AgentSettings, root, self string, trees images.Trees, node
 				Cgroups: cg, MemoryCapacity: agent.MemoryBytes(),
 				Pause: process.PauseImage{Layers: []string{trees.Pause}, Self: self,
 					Argv: []string{container.SelfPath, "image", "pause"}},
-				InitArgv: []string{self, "internal-init"}, ContainerArgv: []string{self, "internal-container"},
+				InitArgv: []string{initBin, "internal-init"}, ContainerArgv: []string{initBin, "internal-container"},
 				Logger: log.With("part", "runtime"),
 			})
 		}
 		return nil, fmt.Errorf("unknown runtime %q (process, simulated)", s.Runtime)
 	}
+}
+
+// initBinary is the program that starts containers: svcplane-init beside
+// the svcplane binary (it starts in a few milliseconds, svcplane in tens),
+// else svcplane itself.
+func initBinary(self string) string {
+	p := filepath.Join(filepath.Dir(self), "svcplane-init")
+	if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0 {
+		return p
+	}
+	return self
 }
 
 // cgroupFile keeps the name of the node's cgroup tree in the agent's

@@ -22,7 +22,9 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binary = filepath.Join(dir, "svcplane")
-	build := exec.Command("go", "build", "-race", "-o", binary, "github.com/svcplane/svcplane/cmd/svcplane")
+	// svcplane-init beside svcplane starts containers (see its doc).
+	build := exec.Command("go", "build", "-race", "-o", dir+"/", "github.com/svcplane/svcplane/cmd/svcplane",
+		"github.com/svcplane/svcplane/cmd/svcplane-init")
 	build.Stdout, build.Stderr = os.Stdout, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "build svcplane:", err)
