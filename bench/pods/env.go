@@ -23,6 +23,7 @@ import (
 // its /etc files.
 type node struct {
 	bin, dir  string
+	initBin   string // svcplane-init, which starts containers as the agent does
 	busybox   string // the busybox binary, which the workload runs
 	trees     images.Trees
 	cg        *cgroups.Node
@@ -34,7 +35,8 @@ type node struct {
 
 // newNode lays out the node in dir; close removes what it made.
 func newNode(bin, dir string) (*node, error) {
-	n := &node{bin: bin, dir: dir, nsDir: netns.NewDir(filepath.Join(dir, "ns"))}
+	n := &node{bin: bin, initBin: filepath.Join(filepath.Dir(bin), "svcplane-init"), dir: dir,
+		nsDir: netns.NewDir(filepath.Join(dir, "ns"))}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}

@@ -140,7 +140,7 @@ func (n *node) startShim(planPath, dir string) (*started, time.Duration, error) 
 	if err != nil {
 		return nil, 0, err
 	}
-	cmd := exec.Command(n.bin, "internal-init", specPath)
+	cmd := exec.Command(n.initBin, "internal-init", specPath)
 	cmd.Stdout, cmd.Stderr, cmd.ExtraFiles = log, log, []*os.File{readyW}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	s, t0, err := startOn(cmd, nil)
@@ -174,7 +174,7 @@ func (n *node) startTimed(planPath, dir string, plan container.Plan) (*started, 
 		return nil, nil, 0, err
 	}
 	defer out.Close()
-	cmd := exec.Command(n.bin, "internal-container", planPath)
+	cmd := exec.Command(n.initBin, "internal-container", planPath)
 	cmd.Env = append(append([]string(nil), plan.Process.Env...), container.TimingsEnv+"=1")
 	cmd.Stderr, cmd.ExtraFiles = out, []*os.File{errW}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: unix.CLONE_NEWNS | unix.CLONE_NEWUTS | unix.CLONE_NEWPID, Pdeathsig: syscall.SIGKILL}

@@ -110,7 +110,7 @@ func (n *node) iteration(i int, imported image) (s sample, err error) {
 	}
 	s.plain = d
 	t := time.Now()
-	cmd := exec.Command(n.bin, "internal-container")
+	cmd := exec.Command(n.initBin, "internal-container")
 	_ = cmd.Run() // fails at once: usage
 	s.binary = time.Since(t)
 	if st := cmd.ProcessState; st != nil {
@@ -207,7 +207,7 @@ func printSteps(all []sample) {
 		row{"filesystem + cgroups set up (sum of the above but plan, identity)", fsAndCgroups, "< 20 ms"},
 		row{"container process: launch to workload exec", func(s sample) time.Duration { return s.direct }, ""},
 		row{"  of which launch to its first step (exec of svcplane, Go init)", func(s sample) time.Duration { return s.direct - sumSteps(s) }, ""},
-		row{"  peer: `svcplane internal-container` (no arguments) launch to exit", func(s sample) time.Duration { return s.binary }, ""},
+		row{"  peer: `svcplane-init internal-container` (no arguments) launch to exit", func(s sample) time.Duration { return s.binary }, ""},
 		row{"  its CPU time (user + system)", func(s sample) time.Duration { return s.binaryCPU }, ""},
 		row{"container start: shim launch to workload exec", func(s sample) time.Duration { return s.shim }, ""},
 		row{"pod side total: cgroups + plan + shim start", func(s sample) time.Duration { return s.cgPod + s.cgContainer + s.plan + s.shim }, ""},
