@@ -54,6 +54,9 @@ type Config struct {
 	Images *images.Resolver
 	// Self is the svcplane binary, bound into built-in images' containers.
 	Self string
+	// Leases keeps imported images a container uses from being removed
+	// under it; nil for none.
+	Leases ImageLeases
 	// NodeImages lists the images the node holds (status.images); nil
 	// for none.
 	NodeImages    func() []corev1.ContainerImage

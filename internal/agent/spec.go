@@ -24,6 +24,9 @@ func (w *podWorker) containerSpec(ctx context.Context, pod *corev1.Pod, sb runti
 	if err := verifyRunAsNonRoot(pod, c, res.User); err != nil {
 		return runtime.ContainerSpec{}, fmt.Errorf("%w: %v", errConfig, err)
 	}
+	if err := w.leaseImage(pod, c, res); err != nil {
+		return runtime.ContainerSpec{}, err
+	}
 	withIP := pod.DeepCopy()
 	withIP.Status.PodIP, withIP.Status.HostIP = sb.IP.String(), w.a.cfg.NodeIP.String()
 	own, err := containerEnv(ctx, w.a, withIP, c, serviceEnv(pod, w.a.allServices()))
@@ -110,6 +113,42 @@ func orString(s, def string) string {
 		return def
 	}
 	return s
+}
+
+// ImageLeases holds imported images while containers use them.
+type ImageLeases interface {
+	// Lease records that holder uses the image ref; Release ends it.
+	Lease(holder, ref string) error
+	Release(holder string) error
+}
+
+// leaseHolder names a container for image leases.
+func leaseHolder(pod *corev1.Pod, c string) string { return string(pod.UID) + "_" + c }
+
+// leaseImage keeps an imported image while the container may run it.
+func (w *podWorker) leaseImage(pod *corev1.Pod, c *corev1.Container, res images.Resolved) error {
+	if w.a.cfg.Leases == nil || res.Image != "" {
+		return nil
+	}
+	if err := w.a.cfg.Leases.Lease(leaseHolder(pod, c.Name), c.Image); err != nil {
+		return fmt.Errorf("%w: %q: %v", images.ErrNotPresent, c.Image, err)
+	}
+	return nil
+}
+
+// releaseImages ends the pod's containers' image leases once its
+// sandbox is gone.
+func (w *podWorker) releaseImages(pod *corev1.Pod) {
+	if w.a.cfg.Leases == nil {
+		return
+	}
+	for _, list := range [][]corev1.Container{pod.Spec.InitContainers, pod.Spec.Containers} {
+		for _, c := range list {
+			if err := w.a.cfg.Leases.Release(leaseHolder(pod, c.Name)); err != nil {
+				w.a.log.Warn("release image lease", "pod", podKey(pod), "container", c.Name, "err", err)
+			}
+		}
+	}
 }
 
 // imported is the image ID of an imported image as a runtime reports it

@@ -41,6 +41,7 @@ func (w *podWorker) terminate(ctx context.Context, pod *corev1.Pod, gone bool) b
 		w.a.log.Error("sandbox not removed", "pod", podKey(pod), "err", err)
 		return false
 	}
+	w.releaseImages(pod)
 	if gone {
 		return true
 	}

@@ -163,6 +163,7 @@ func newAgent(cfg AgentConfig, client kubernetes.Interface, nodeIP netip.Addr, p
 		NewRuntime:  runtimeFactory(s, root, self, trees, nodeIP, cfg.Logger),
 		RuntimeName: s.Runtime, ProbesEnabled: s.Runtime != "simulated", QuietStarts: s.Runtime == "simulated",
 		Images: images.NewResolver(images.Config{Trees: trees, Store: storeLookup{store}}), Self: self,
+		Leases: storeLeases{store},
 		NodeImages: func() []corev1.ContainerImage {
 			imgs, err := store.NodeImages()
 			if err != nil {
@@ -187,6 +188,16 @@ func (l storeLookup) Lookup(ref string) (images.StoredImage, bool, error) {
 	return images.StoredImage{ID: img.ID, Layers: img.Layers, Entrypoint: c.Entrypoint, Cmd: c.Cmd, Env: c.Env,
 		WorkingDir: c.WorkingDir, User: c.User}, true, nil
 }
+
+// storeLeases keeps imported images that containers use.
+type storeLeases struct{ s *imagestore.Store }
+
+func (l storeLeases) Lease(holder, ref string) error {
+	_, err := l.s.Lease(holder, ref)
+	return err
+}
+
+func (l storeLeases) Release(holder string) error { return l.s.Release(holder) }
 
 // prepareTrees lays out the built-in images' root filesystems; without
 // the static busybox it falls back to the host's, and without any it logs

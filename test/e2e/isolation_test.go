@@ -195,6 +195,20 @@ func (s *sandbox) checkImportedImage(t *testing.T) {
 		out := s.must(t, "get", "node", s.name, "-o", "jsonpath={.status.images[*].names}")
 		return strings.Contains(out, "example.com/probe:1.0"), out
 	})
+	// Removing the image while the pod runs keeps its layers until the
+	// pod is gone.
+	layers, _ := filepath.Glob(filepath.Join(s.dataDir, "images", "layers", "sha256-*"))
+	if out, err := exec.Command(binary, "images", "remove", "--data-dir", s.dataDir, "example.com/probe:1.0").CombinedOutput(); err != nil || len(layers) != 1 {
+		t.Fatalf("images remove: %v %v\n%s", err, layers, out)
+	}
+	if _, err := os.Stat(layers[0]); err != nil {
+		t.Errorf("the running pod's layer went with its image: %v", err)
+	}
+	s.must(t, "delete", "pod", "probe", "--grace-period=1")
+	s.waitFor(t, 30*time.Second, "the layer removed after the pod", func() (bool, string) {
+		_, err := os.Stat(layers[0])
+		return os.IsNotExist(err), fmt.Sprint(err)
+	})
 	s.apply(t, fmt.Sprintf("apiVersion: v1\nkind: Pod\nmetadata: {name: missing}\nspec:\n  nodeName: %s\n  containers: [{name: c, image: example.com/missing:1.0}]\n", s.name))
 	s.waitFor(t, 60*time.Second, "missing in ImagePullBackOff", func() (bool, string) {
 		out := s.podField("missing", "{.status.containerStatuses[0].state.waiting.reason}")
