@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -135,8 +136,8 @@ func (s *sandbox) checkWgetOptions(t *testing.T, pod, ip string) {
 }
 
 // startTestDNS runs testdata/dnsserver in the node's namespace on addr
-// until the test ends.
-func (s *sandbox) startTestDNS(t *testing.T, addr string, records ...string) {
+// until the test ends, or until the returned stop is called.
+func (s *sandbox) startTestDNS(t *testing.T, addr string, records ...string) (stop func()) {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "dnsserver")
 	if out, err := exec.Command("go", "build", "-o", bin, "./testdata/dnsserver").CombinedOutput(); err != nil {
@@ -153,10 +154,14 @@ func (s *sandbox) startTestDNS(t *testing.T, addr string, records ...string) {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start dnsserver: %v", err)
 	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cmd.Process.Kill()
+			cmd.Wait()
+		})
+	}
+	t.Cleanup(stop)
 	ready := make(chan bool, 1)
 	go func() {
 		line, _ := bufio.NewReader(stdout).ReadString('\n')
@@ -170,6 +175,7 @@ func (s *sandbox) startTestDNS(t *testing.T, addr string, records ...string) {
 	case <-time.After(30 * time.Second):
 		t.Fatalf("dnsserver not ready in 30s: %s", stderr.String())
 	}
+	return stop
 }
 
 // reverse is the reverse-lookup name of an address.
