@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 
 	"github.com/svcplane/svcplane/internal/app"
@@ -50,14 +51,22 @@ func TestRunControllersRunsThem(t *testing.T) {
 // nodeAlive marks a node Ready and renews its Lease, as an agent would.
 func (e *env) nodeAlive(name string) {
 	e.t.Helper()
-	n, err := e.Client.CoreV1().Nodes().Get(e.ctx, name, metav1.GetOptions{})
+	now := metav1.Now()
+	// The node IPAM controller writes the node meanwhile: retry on a
+	// conflict, as an agent does.
+	err := retry.RetryOnConflict(retry.DefaultBackoff, func() error {
+		n, err := e.Client.CoreV1().Nodes().Get(e.ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		n.Status.Conditions = []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue,
+			LastHeartbeatTime: now, LastTransitionTime: now, Reason: "KubeletReady"}}
+		_, err = e.Client.CoreV1().Nodes().UpdateStatus(e.ctx, n, metav1.UpdateOptions{})
+		return err
+	})
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	now := metav1.Now()
-	n.Status.Conditions = []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue,
-		LastHeartbeatTime: now, LastTransitionTime: now, Reason: "KubeletReady"}}
-	e.must(e.Client.CoreV1().Nodes().UpdateStatus(e.ctx, n, metav1.UpdateOptions{}))
 	lease := &coordinationv1.Lease{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: corev1.NamespaceNodeLease},
 		Spec: coordinationv1.LeaseSpec{HolderIdentity: &name, LeaseDurationSeconds: ptr.To[int32](40),
