@@ -28,7 +28,11 @@ spec:
     metadata: {labels: {app: pf}}
     spec:
       containers:
-      - {name: nginx, image: nginx, ports: [{containerPort: 80}]}
+      - name: nginx
+        image: nginx
+        ports: [{containerPort: 80}]
+        # Ready once it serves: the program starts after the container.
+        readinessProbe: {httpGet: {path: /, port: 80}, periodSeconds: 1}
 ---
 apiVersion: v1
 kind: Service
