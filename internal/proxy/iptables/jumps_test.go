@@ -10,6 +10,8 @@ import (
 	"github.com/svcplane/svcplane/internal/proxy"
 	"github.com/svcplane/svcplane/internal/proxy/iptables/iptablestest"
 	"github.com/svcplane/svcplane/internal/proxy/proxytest"
+
+	"github.com/svcplane/svcplane/internal/proxy/iptables/savefmt"
 )
 
 // countingExec records the tools run.
@@ -39,7 +41,7 @@ func (c *countingExec) take() []string {
 func jumpLines(st *proxy.State) []string {
 	var out []string
 	for _, j := range jumpsFor(st) {
-		out = append(out, "-A "+j.src+" "+iptablestest.Join(j.args()))
+		out = append(out, "-A "+j.src+" "+savefmt.Join(j.args()))
 	}
 	return out
 }

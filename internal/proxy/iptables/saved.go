@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"strings"
+
+	"github.com/svcplane/svcplane/internal/proxy/iptables/savefmt"
 )
 
 // savedTables is what a full sync needs from iptables-save: the chains of
@@ -65,8 +67,8 @@ func parseSave(out []byte) *savedTables {
 				s.chains[table+"/"+chain] = true
 			}
 		case bytes.HasPrefix(line, []byte("-A ")) && bytes.Contains(line, []byte(" -j KUBE-")):
-			words := splitWords(string(line))
-			if len(words) > 2 && isBuiltin(words[1]) {
+			words, err := savefmt.Split(string(line))
+			if err == nil && len(words) > 2 && isBuiltin(words[1]) {
 				s.rules[ruleKey(table, words[1], words[2:])] = true
 			}
 		}
@@ -90,34 +92,4 @@ func (s *savedTables) hasChain(table, chain string) bool { return s.chains[table
 
 func (s *savedTables) hasRule(table, chain string, rule []string) bool {
 	return s.rules[ruleKey(table, chain, rule)]
-}
-
-// splitWords splits an iptables-save rule into words: double quotes group
-// words and a backslash escapes the next character inside them.
-func splitWords(line string) []string {
-	var out []string
-	var cur strings.Builder
-	inQuote, have := false, false
-	for i := 0; i < len(line); i++ {
-		switch ch := line[i]; {
-		case ch == '\\' && inQuote && i+1 < len(line):
-			i++
-			cur.WriteByte(line[i])
-		case ch == '"':
-			inQuote, have = !inQuote, true
-		case ch == ' ' && !inQuote:
-			if have {
-				out = append(out, cur.String())
-				cur.Reset()
-				have = false
-			}
-		default:
-			cur.WriteByte(ch)
-			have = true
-		}
-	}
-	if have {
-		out = append(out, cur.String())
-	}
-	return out
 }

@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"github.com/svcplane/svcplane/internal/proxy/iptables/savefmt"
 )
 
 // iptRule is one parsed rule; only the matches kube-proxy writes are
@@ -58,7 +60,7 @@ func (r *iptRule) setMark(m uint32) uint32 {
 
 // parseRule parses "-A CHAIN words...".
 func parseRule(line string) (*iptRule, string, error) {
-	w, err := splitWords(line)
+	w, err := savefmt.Split(line)
 	if err != nil {
 		return nil, "", err
 	}
@@ -151,37 +153,4 @@ func addrCond(src bool, s string, neg bool) cond {
 		}
 		return (err == nil && pfx.Contains(a)) != neg
 	}
-}
-
-// splitWords splits a rule line; double quotes group words.
-func splitWords(line string) ([]string, error) {
-	var out []string
-	var cur strings.Builder
-	inQuote, have := false, false
-	for i := 0; i < len(line); i++ {
-		ch := line[i]
-		switch {
-		case ch == '\\' && inQuote && i+1 < len(line):
-			i++
-			cur.WriteByte(line[i])
-		case ch == '"':
-			inQuote, have = !inQuote, true
-		case ch == ' ' && !inQuote:
-			if have {
-				out = append(out, cur.String())
-				cur.Reset()
-				have = false
-			}
-		default:
-			cur.WriteByte(ch)
-			have = true
-		}
-	}
-	if inQuote {
-		return nil, fmt.Errorf("unterminated quote in %q", line)
-	}
-	if have {
-		out = append(out, cur.String())
-	}
-	return out, nil
 }

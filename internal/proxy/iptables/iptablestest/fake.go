@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/svcplane/svcplane/internal/proxy/iptables/savefmt"
 )
 
 // Fake implements iptables.Exec.
@@ -213,7 +215,7 @@ func (s *stack) save(only string) []byte {
 		}
 		for _, c := range order {
 			for _, r := range t.chains[c].rules {
-				fmt.Fprintf(&b, "-A %s %s\n", c, Join(r))
+				fmt.Fprintf(&b, "-A %s %s\n", c, savefmt.Join(r))
 			}
 		}
 		b.WriteString("COMMIT\n")

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/svcplane/svcplane/internal/proxy/iptables/savefmt"
 )
 
 // restore applies iptables-restore text; each table is committed at its
@@ -43,7 +45,7 @@ func (s *stack) restore(text string, noflush bool) error {
 					c.policy = f[1]
 				}
 			default:
-				words, err := Split(line)
+				words, err := savefmt.Split(line)
 				if err != nil {
 					return err
 				}
@@ -93,7 +95,7 @@ func (s *stack) command(args []string) ([]byte, error) {
 			var b strings.Builder
 			fmt.Fprintf(&b, "-N %s\n", rest[1])
 			for _, r := range c.rules {
-				fmt.Fprintf(&b, "-A %s %s\n", rest[1], Join(r))
+				fmt.Fprintf(&b, "-A %s %s\n", rest[1], savefmt.Join(r))
 			}
 			return []byte(b.String()), nil
 		}
@@ -152,7 +154,7 @@ func (t *table) op(w []string) error {
 	case "-D":
 		i := c.find(rule)
 		if i < 0 {
-			return fmt.Errorf("no rule %q in %s", Join(rule), name)
+			return fmt.Errorf("no rule %q in %s", savefmt.Join(rule), name)
 		}
 		c.rules = append(c.rules[:i:i], c.rules[i+1:]...)
 	case "-N":
@@ -176,54 +178,4 @@ func (t *table) op(w []string) error {
 		return fmt.Errorf("unknown command %q", w[0])
 	}
 	return nil
-}
-
-// Split splits an iptables rule line into words; double quotes group
-// words and `\"` is a quote inside them.
-func Split(line string) ([]string, error) {
-	var out []string
-	var cur strings.Builder
-	inQuote, have := false, false
-	for i := 0; i < len(line); i++ {
-		ch := line[i]
-		switch {
-		case ch == '\\' && inQuote && i+1 < len(line):
-			i++
-			cur.WriteByte(line[i])
-		case ch == '"':
-			inQuote, have = !inQuote, true
-		case ch == ' ' && !inQuote:
-			if have {
-				out = append(out, cur.String())
-				cur.Reset()
-				have = false
-			}
-		default:
-			cur.WriteByte(ch)
-			have = true
-		}
-	}
-	if inQuote {
-		return nil, fmt.Errorf("unterminated quote in %q", line)
-	}
-	if have {
-		out = append(out, cur.String())
-	}
-	return out, nil
-}
-
-// Join prints words as iptables-save does, quoting those with spaces.
-func Join(words []string) string {
-	var b strings.Builder
-	for i, w := range words {
-		if i > 0 {
-			b.WriteByte(' ')
-		}
-		if w == "" || strings.ContainsAny(w, " \"") {
-			b.WriteString(strconv.Quote(w))
-		} else {
-			b.WriteString(w)
-		}
-	}
-	return b.String()
 }
