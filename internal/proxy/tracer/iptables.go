@@ -55,6 +55,8 @@ type pkt struct {
 	mark     uint32
 	dnat     bool
 	masq     bool
+	// sets answers `-m set --match-set` (IPVS mode); nil matches nothing.
+	sets *ipsets
 }
 
 // outcome is where one branch ends: verdict "" means it fell through.

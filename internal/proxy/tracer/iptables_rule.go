@@ -119,6 +119,12 @@ func parseRule(line string) (*iptRule, string, error) {
 				}
 				return in != n
 			})
+		case "--match-set":
+			name, dirs, n := arg(), arg(), neg
+			r.conds = append(r.conds, func(p pkt, _ func(netip.Addr) bool) bool { return p.sets.match(name, dirs, p) != n })
+		case "--physdev-is-in", "--physdev-is-out", "--physdev-is-bridged":
+			n := neg // the traced packets never cross a bridge port here
+			r.conds = append(r.conds, func(pkt, func(netip.Addr) bool) bool { return n })
 		case "-j", "-g":
 			r.target, r.goTo = arg(), opt == "-g"
 		case "--to-destination":

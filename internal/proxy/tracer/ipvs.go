@@ -1,0 +1,162 @@
+package tracer
+
+import (
+	"net/netip"
+	"strconv"
+	"strings"
+)
+
+// IPVSService is one IPVS virtual service as the tracer needs it.
+type IPVSService struct {
+	// Protocol is "tcp", "udp" or "sctp".
+	Protocol string
+	Addr     netip.Addr
+	Port     int32
+	// Dests are the real servers a new connection may be scheduled to
+	// (those of weight 0 are not).
+	Dests []netip.AddrPort
+}
+
+// IPVS traces packets through kube-proxy's IPVS mode: the nat table
+// (PREROUTING, or OUTPUT from the node), the filter table, the IPVS
+// virtual service the destination names (whose real servers replace the
+// destination; a service without any rejects, as IPVS answers ICMP port
+// unreachable), then nat POSTROUTING. The rules' `-m set` matches read
+// the ipsets given.
+type IPVS struct {
+	ipt      *IPTables
+	sets     *ipsets
+	services map[string]IPVSService
+}
+
+// NewIPVS reads save (iptables-save), the virtual services and the ipsets
+// (name to entries in `ipset save` syntax). addrtype LOCAL means nodeIPs,
+// the addresses bound to the dummy interface and loopback.
+func NewIPVS(save string, services []IPVSService, sets map[string][]string, nodeIPs, bound []netip.Addr) (*IPVS, error) {
+	ipt, err := NewIPTables(save, append(append([]netip.Addr{}, nodeIPs...), bound...))
+	if err != nil {
+		return nil, err
+	}
+	t := &IPVS{ipt: ipt, sets: &ipsets{sets: sets}, services: map[string]IPVSService{}}
+	for _, s := range services {
+		t.services[ipvsKey(s.Protocol, s.Addr, s.Port)] = s
+	}
+	return t, nil
+}
+
+func ipvsKey(proto string, a netip.Addr, port int32) string {
+	return proto + "/" + netip.AddrPortFrom(a, uint16(port)).String()
+}
+
+// Trace follows p.
+func (t *IPVS) Trace(in Packet) Result {
+	p := pkt{src: in.Src, dst: in.Dst, port: in.Port, proto: strings.ToLower(string(in.Protocol)), sets: t.sets}
+	fromNode := t.ipt.local(p.src)
+	pre, filterChain := "PREROUTING", "FORWARD"
+	switch {
+	case fromNode:
+		pre, filterChain = "OUTPUT", "OUTPUT"
+	case t.ipt.local(p.dst):
+		filterChain = "INPUT"
+	}
+	var eps []string
+	verdict, masq := None, false
+	for _, o := range t.ipt.walk("nat", pre, p, 0) {
+		if o.verdict == "DROP" || o.verdict == "REJECT" {
+			verdict = firstVerdict(verdict, o.verdict)
+			continue
+		}
+		for _, f := range t.ipt.walk("filter", filterChain, o.p, 0) {
+			if f.verdict == "DROP" || f.verdict == "REJECT" {
+				verdict = firstVerdict(verdict, f.verdict)
+				continue
+			}
+			svc, ok := t.services[ipvsKey(f.p.proto, f.p.dst, f.p.port)]
+			if !ok {
+				continue
+			}
+			if len(svc.Dests) == 0 {
+				verdict = firstVerdict(verdict, "REJECT")
+				continue
+			}
+			for _, d := range svc.Dests {
+				q := f.p
+				q.dst, q.port, q.dnat = d.Addr(), int32(d.Port()), true
+				for _, post := range t.ipt.walk("nat", "POSTROUTING", q, 0) {
+					eps = append(eps, d.String())
+					masq = masq || post.p.masq
+				}
+			}
+		}
+	}
+	if len(eps) == 0 {
+		return Result{Output: verdict}
+	}
+	return Result{Output: joinSorted(eps), Masq: masq}
+}
+
+func firstVerdict(cur, v string) string {
+	if cur == None {
+		return v
+	}
+	return cur
+}
+
+// ipsets answers set matches over entries in `ipset save` syntax:
+// "10.0.0.1,tcp:80", "10.0.0.1,tcp:80,10.0.0.2", "1.2.3.4,tcp:80,10.0.0.0/8",
+// "30001" (bitmap:port), "10.0.0.1" (hash:ip).
+type ipsets struct {
+	sets map[string][]string
+}
+
+// match says whether some entry of set name matches p along dirs
+// ("dst,dst,src": each part of an entry is compared with the packet's
+// source or destination).
+func (s *ipsets) match(name, dirs string, p pkt) bool {
+	if s == nil {
+		return false
+	}
+	ds := strings.Split(dirs, ",")
+	for _, e := range s.sets[name] {
+		if entryMatches(strings.Split(e, ","), ds, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func entryMatches(parts, dirs []string, p pkt) bool {
+	if len(parts) > len(dirs) {
+		return false
+	}
+	for i, part := range parts {
+		addr := p.dst
+		if dirs[i] == "src" {
+			addr = p.src
+		}
+		if !partMatches(part, dirs[i] == "src", addr, p) {
+			return false
+		}
+	}
+	return true
+}
+
+func partMatches(part string, src bool, addr netip.Addr, p pkt) bool {
+	if proto, port, ok := strings.Cut(part, ":"); ok && !strings.Contains(part, ".") && !strings.Contains(proto, "/") && !isAddr(part) {
+		return !src && proto == p.proto && port == strconv.Itoa(int(p.port))
+	}
+	if n, err := strconv.Atoi(part); err == nil {
+		return !src && n == int(p.port)
+	}
+	if strings.Contains(part, "/") {
+		pfx, err := netip.ParsePrefix(part)
+		return err == nil && pfx.Contains(addr)
+	}
+	a, err := netip.ParseAddr(part)
+	return err == nil && a == addr
+}
+
+func isAddr(s string) bool {
+	_, err := netip.ParseAddr(s)
+	return err == nil
+}
