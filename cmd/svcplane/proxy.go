@@ -20,6 +20,7 @@ func runProxy(ctx context.Context, args []string) error {
 	}
 	fs := flag.NewFlagSet("proxy", flag.ContinueOnError)
 	flags := proxyconfig.NewFlags(fs)
+	follow := fs.String("follow-configmap", "", "namespace/name of a kube-proxy ConfigMap whose config.conf the proxy follows live (kube-system/kube-proxy); changes switch modes without a restart")
 	backend := fs.String("iptables-backend", "auto", "iptables backend: legacy, nft, or auto (the one the node already uses; legacy when neither holds rules)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -36,7 +37,7 @@ func runProxy(ctx context.Context, args []string) error {
 		}
 		return os.WriteFile(flags.WriteConfigTo, data, 0o644)
 	}
-	cfg := app.ProxyConfig{KubeProxy: kp, IPTablesBackend: *backend, Logger: log}
+	cfg := app.ProxyConfig{KubeProxy: kp, IPTablesBackend: *backend, ConfigMap: *follow, Logger: log}
 	if flags.Cleanup {
 		return app.CleanupProxy(ctx, cfg)
 	}

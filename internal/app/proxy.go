@@ -29,7 +29,33 @@ type ProxyConfig struct {
 	KubeProxy *kpv1.KubeProxyConfiguration
 	// IPTablesBackend is legacy, nft or auto (the one the node uses).
 	IPTablesBackend string
-	Logger          *slog.Logger
+	// ConfigMap, "namespace/name", is the kube-proxy ConfigMap the proxy
+	// follows: a change of its config.conf is applied live, switching
+	// modes without a restart. Empty follows nothing.
+	ConfigMap string
+	// Override fixes fields of every configuration read from ConfigMap
+	// (up's node name and cluster CIDR).
+	Override func(*kpv1.KubeProxyConfiguration)
+	Logger   *slog.Logger
+
+	// newBackend and clearConntrack replace the kernel in tests.
+	newBackend     func(context.Context, proxy.Mode, corev1.IPFamily, ProxyConfig) (proxy.Backend, error)
+	clearConntrack proxy.Conntrack
+	switchWait     time.Duration
+}
+
+func (c ProxyConfig) backend(ctx context.Context, mode proxy.Mode, fam corev1.IPFamily, cfg ProxyConfig) (proxy.Backend, error) {
+	if c.newBackend != nil {
+		return c.newBackend(ctx, mode, fam, cfg)
+	}
+	return newBackend(ctx, mode, fam, cfg)
+}
+
+func (c ProxyConfig) conntrack() proxy.Conntrack {
+	if c.clearConntrack != nil {
+		return c.clearConntrack
+	}
+	return conntrack.Netlink{}
 }
 
 // RunProxy runs the node proxy until ctx ends: it programs the network
@@ -38,39 +64,44 @@ func RunProxy(ctx context.Context, cfg ProxyConfig) error {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	log := cfg.Logger
 	client, err := kubernetes.NewForConfig(cfg.RESTConfig)
 	if err != nil {
 		return err
 	}
+	return runProxyWith(ctx, cfg, client)
+}
+
+func runProxyWith(ctx context.Context, cfg ProxyConfig, client kubernetes.Interface) error {
+	log := cfg.Logger
 	nodeName := proxyNodeName(cfg.KubeProxy)
 	nodeIPs := proxyNodeIPs(ctx, client, nodeName, cfg.KubeProxy, log)
-	mode := proxyMode(cfg.KubeProxy)
-	families, err := proxyFamilies(ctx, mode, cfg, nodeIPs)
-	if err != nil {
-		return err
-	}
 	obs, err := startProxyServers(ctx, cfg, nodeIPs, log)
 	if err != nil {
 		return err
 	}
-	minSync, sync := proxyconfig.SyncPeriods(cfg.KubeProxy)
-	p := proxy.NewProxier(proxy.ProxierConfig{
-		NodeName:      nodeName,
-		Families:      families,
-		MinSyncPeriod: minSync,
-		SyncPeriod:    sync,
-		Conntrack:     conntrack.Netlink{},
-		Hooks:         obs.hooks(),
-		Logger:        log,
-	}, obs.triggerTime)
-	go p.Run(ctx)
-	if err := proxy.Watch(ctx, client, p, 0); err != nil {
+	n := &proxyNode{cfg: cfg, client: client, name: nodeName, ips: nodeIPs, obs: obs,
+		events: recorders(ctx, client)("kube-proxy"), log: log}
+	g, err := n.start(ctx, cfg.KubeProxy)
+	if err != nil {
 		return err
 	}
-	log.Info("proxy running", "mode", string(mode), "node", nodeName, "nodeIPs", fmt.Sprint(nodeIPs))
-	<-ctx.Done()
-	return nil
+	if err := g.waitSynced(ctx, cfg.switchTimeout()); err != nil {
+		log.Warn("first proxy sync", "err", err)
+	} else {
+		n.cleanupOthers(ctx, g.mode)
+	}
+	log.Info("proxy running", "mode", string(g.mode), "node", nodeName, "nodeIPs", fmt.Sprint(nodeIPs))
+	if cfg.ConfigMap == "" {
+		<-ctx.Done()
+		g.stop()
+		return nil
+	}
+	ns, name, ok := strings.Cut(cfg.ConfigMap, "/")
+	if !ok {
+		g.stop()
+		return fmt.Errorf("proxy ConfigMap %q: want namespace/name", cfg.ConfigMap)
+	}
+	return n.follow(ctx, g, ns, name)
 }
 
 func proxyMode(c *kpv1.KubeProxyConfiguration) proxy.Mode {
@@ -145,7 +176,7 @@ func proxyFamilies(ctx context.Context, mode proxy.Mode, cfg ProxyConfig, nodeIP
 		if err != nil {
 			return nil, err
 		}
-		b, err := newBackend(ctx, mode, fam, cfg)
+		b, err := cfg.backend(ctx, mode, fam, cfg)
 		if err != nil {
 			if fam == corev1.IPv6Protocol && errors.Is(err, proxy.ErrUnavailable) {
 				cfg.Logger.Warn("no IPv6 proxying", "err", err)

@@ -34,6 +34,7 @@ const (
 // startProxy runs the node's proxy in the background with the
 // configuration of the kube-system/kube-proxy ConfigMap, which it writes
 // on first start (as kubeadm does) and keeps in step with --proxy-mode.
+// The proxy follows later edits of the ConfigMap live.
 func startProxy(ctx context.Context, s *APIServer, cfg UpConfig) error {
 	rc, err := ComponentRESTConfig(s, "system:kube-proxy")
 	if err != nil {
@@ -47,7 +48,9 @@ func startProxy(ctx context.Context, s *APIServer, cfg UpConfig) error {
 	if err != nil {
 		return err
 	}
-	pcfg := ProxyConfig{RESTConfig: rc, KubeProxy: kp, IPTablesBackend: cfg.Proxy.IPTablesBackend, Logger: cfg.Logger.With("component", "proxy")}
+	pcfg := ProxyConfig{RESTConfig: rc, KubeProxy: kp, IPTablesBackend: cfg.Proxy.IPTablesBackend,
+		ConfigMap: "kube-system/" + kubeProxyConfigMap, Override: upProxyOverride(cfg),
+		Logger: cfg.Logger.With("component", "proxy")}
 	go func() {
 		if err := RunProxy(ctx, pcfg); err != nil && ctx.Err() == nil {
 			cfg.Logger.Error("proxy stopped", "err", err)
@@ -77,8 +80,7 @@ func ensureKubeProxyConfig(ctx context.Context, client kubernetes.Interface, cfg
 	if !found || cfg.Proxy.ModeSet {
 		kp.Mode = kpv1.ProxyMode(orString(cfg.Proxy.Mode, "iptables"))
 	}
-	kp.ClusterCIDR = orString(cfg.Controllers.PodCIDR, "10.244.0.0/16")
-	kp.HostnameOverride = upNodeName(cfg)
+	upProxyOverride(cfg)(kp)
 	data, err := proxyconfig.Marshal(kp)
 	if err != nil {
 		return nil, err
@@ -97,6 +99,15 @@ func ensureKubeProxyConfig(ctx context.Context, client kubernetes.Interface, cfg
 		return nil, fmt.Errorf("write kube-system/%s: %w", kubeProxyConfigMap, err)
 	}
 	return kp, nil
+}
+
+// upProxyOverride sets what up decides in every kube-proxy configuration:
+// the node's name and the cluster CIDR.
+func upProxyOverride(cfg UpConfig) func(*kpv1.KubeProxyConfiguration) {
+	return func(kp *kpv1.KubeProxyConfiguration) {
+		kp.ClusterCIDR = orString(cfg.Controllers.PodCIDR, "10.244.0.0/16")
+		kp.HostnameOverride = upNodeName(cfg)
+	}
 }
 
 // upNodeName is the name of up's node, as the agent registers it.

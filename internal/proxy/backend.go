@@ -40,3 +40,18 @@ type Backend interface {
 // ErrUnavailable is returned (wrapped) by a backend constructor when the
 // node lacks what the mode needs (a kernel module, a tool).
 var ErrUnavailable = errors.New("proxy mode unavailable")
+
+// A Handover backend shares rule names with another mode (ipvs and
+// iptables share kube-proxy's KUBE-* chains), so its Cleanup would remove
+// rules the other mode's running proxy owns. Handover removes only what
+// next does not reuse; it runs after next has programmed its rules.
+type Handover interface {
+	Handover(ctx context.Context, next Mode) error
+}
+
+// SharesRules says whether modes a and b write rules of the same names,
+// so that one cannot be cleaned up while the other runs.
+func SharesRules(a, b Mode) bool {
+	kube := func(m Mode) bool { return m == ModeIPTables || m == ModeIPVS }
+	return a == b || (kube(a) && kube(b))
+}
