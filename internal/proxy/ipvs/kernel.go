@@ -124,6 +124,8 @@ type Kernel struct {
 	Tools    iptables.Tools
 	// Sysctl sets a sysctl ("net/ipv4/vs/conntrack", "1"); nil skips.
 	Sysctl func(name, value string) error
+	// Close releases the kernel handles; nil when there are none.
+	Close func()
 }
 
 func (k Kernel) validate() error {

@@ -3,6 +3,7 @@ package ipvs
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
@@ -14,6 +15,8 @@ import (
 
 	mobyipvs "github.com/moby/ipvs"
 	"github.com/vishvananda/netlink"
+	vnl "github.com/vishvananda/netlink/nl"
+	vnetns "github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 	corev1 "k8s.io/api/core/v1"
 
@@ -30,21 +33,40 @@ func Open(ctx context.Context, fam corev1.IPFamily, iptablesBackend string) (Ker
 	if err := Probe(); err != nil {
 		return Kernel{}, err
 	}
-	nl, err := netlink.NewHandle(unix.NETLINK_ROUTE, unix.NETLINK_NETFILTER, unix.NETLINK_GENERIC)
-	if err != nil {
-		return Kernel{}, fmt.Errorf("ipvs: netlink: %w: %v", proxy.ErrUnavailable, err)
-	}
-	h, err := mobyipvs.New("")
-	if err != nil {
-		return Kernel{}, fmt.Errorf("ipvs: IPVS netlink socket: %w: %v", proxy.ErrUnavailable, err)
-	}
 	tools, _, err := iptables.ChooseTools(ctx, iptables.OSExec{}, fam, iptablesBackend)
 	if err != nil {
 		return Kernel{}, fmt.Errorf("ipvs mode needs iptables: %w", err)
 	}
+	k, err := OpenNetlink()
+	if err != nil {
+		return Kernel{}, err
+	}
+	k.IPTables, k.Tools = iptables.OSExec{}, tools
+	return k, nil
+}
+
+// OpenNetlink opens the netlink parts of the Kernel (IPVS, Sets, Links,
+// Sysctl) in the calling thread's network namespace; the sockets stay
+// there. Close releases them.
+func OpenNetlink() (Kernel, error) {
+	nl, err := netlink.NewHandle(unix.NETLINK_ROUTE, unix.NETLINK_NETFILTER, unix.NETLINK_GENERIC)
+	if err != nil {
+		return Kernel{}, fmt.Errorf("ipvs: netlink: %w: %v", proxy.ErrUnavailable, err)
+	}
+	nf, err := vnl.GetNetlinkSocketAt(vnetns.None(), vnetns.None(), unix.NETLINK_NETFILTER)
+	if err != nil {
+		nl.Close()
+		return Kernel{}, fmt.Errorf("ipvs: netfilter netlink socket: %w: %v", proxy.ErrUnavailable, err)
+	}
+	h, err := mobyipvs.New("")
+	if err != nil {
+		nl.Close()
+		nf.Close()
+		return Kernel{}, fmt.Errorf("ipvs: IPVS netlink socket: %w: %v", proxy.ErrUnavailable, err)
+	}
 	return Kernel{
-		IPVS: &netlinkIPVS{h: h}, Sets: &netlinkSets{h: nl}, Links: &netlinkLinks{h: nl},
-		IPTables: iptables.OSExec{}, Tools: tools, Sysctl: WriteSysctl,
+		IPVS: &netlinkIPVS{h: h}, Sets: &netlinkSets{h: nl, nf: nf}, Links: &netlinkLinks{h: nl},
+		Sysctl: WriteSysctl, Close: func() { h.Close(); nl.Close(); nf.Close() },
 	}, nil
 }
 
@@ -170,8 +192,12 @@ func (n *netlinkIPVS) Version() string {
 	return "IP Virtual Server version (unknown)"
 }
 
-// netlinkSets are ipsets through netlink.
-type netlinkSets struct{ h *netlink.Handle }
+// netlinkSets are ipsets through netlink; nf is a netfilter socket of
+// the same namespace for bitmap:port entries.
+type netlinkSets struct {
+	h  *netlink.Handle
+	nf *vnl.NetlinkSocket
+}
 
 func (n *netlinkSets) EnsureSet(s SetSpec) error {
 	if _, err := n.h.IpsetList(s.Name); err == nil {
@@ -219,6 +245,9 @@ func (n *netlinkSets) Entries(name string) ([]string, error) {
 }
 
 func (n *netlinkSets) AddEntry(name, entry string) error {
+	if port, err := strconv.ParseUint(entry, 10, 16); err == nil {
+		return n.bitmapPort(vnl.IPSET_CMD_ADD, name, uint16(port))
+	}
 	e, err := n.parse(name, entry)
 	if err != nil {
 		return err
@@ -227,6 +256,9 @@ func (n *netlinkSets) AddEntry(name, entry string) error {
 }
 
 func (n *netlinkSets) DelEntry(name, entry string) error {
+	if port, err := strconv.ParseUint(entry, 10, 16); err == nil {
+		return n.bitmapPort(vnl.IPSET_CMD_DEL, name, uint16(port))
+	}
 	e, err := n.parse(name, entry)
 	if err != nil {
 		return err
@@ -247,6 +279,34 @@ func (n *netlinkSets) parse(name, entry string) (*netlink.IPSetEntry, error) {
 		e.Protocol = &p
 	}
 	return e, nil
+}
+
+// bitmapPort adds or deletes a port of a bitmap:port set: the message
+// `ipset add SET 30080` sends. (netlink.IpsetAdd always sends a protocol
+// with a port, which bitmap:port sets refuse.)
+func (n *netlinkSets) bitmapPort(cmd int, set string, port uint16) error {
+	req := &vnl.NetlinkRequest{
+		NlMsghdr: unix.NlMsghdr{
+			Len:   unix.SizeofNlMsghdr,
+			Type:  uint16(cmd | unix.NFNL_SUBSYS_IPSET<<8),
+			Flags: uint16(vnl.GetIpsetFlags(cmd)) | unix.NLM_F_REQUEST | unix.NLM_F_ACK,
+		},
+		Sockets: map[int]*vnl.SocketHandle{unix.NETLINK_NETFILTER: {Socket: n.nf}},
+	}
+	if cmd == vnl.IPSET_CMD_ADD {
+		req.Flags |= unix.NLM_F_EXCL
+	}
+	req.AddData(&vnl.Nfgenmsg{NfgenFamily: unix.AF_NETLINK, Version: vnl.NFNETLINK_V0})
+	req.AddData(vnl.NewRtAttr(vnl.IPSET_ATTR_PROTOCOL, vnl.Uint8Attr(vnl.IPSET_PROTOCOL)))
+	req.AddData(vnl.NewRtAttr(vnl.IPSET_ATTR_SETNAME, vnl.ZeroTerminated(set)))
+	data := vnl.NewRtAttr(vnl.IPSET_ATTR_DATA|int(vnl.NLA_F_NESTED), nil)
+	data.AddChild(vnl.NewRtAttr(vnl.IPSET_ATTR_PORT|int(vnl.NLA_F_NET_BYTEORDER), binary.BigEndian.AppendUint16(nil, port)))
+	data.AddChild(&vnl.Uint32Attribute{Type: vnl.IPSET_ATTR_LINENO | vnl.NLA_F_NET_BYTEORDER, Value: 0})
+	req.AddData(data)
+	if _, err := req.Execute(unix.NETLINK_NETFILTER, 0); err != nil {
+		return fmt.Errorf("ipset %s %d: %w", set, port, err)
+	}
+	return nil
 }
 
 // parseEntry reads an entry in `ipset save` syntax.
