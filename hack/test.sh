@@ -14,5 +14,7 @@ if [ -n "$unformatted" ]; then
 fi
 echo "== go vet"
 go vet ./...
+echo "== generated OpenAPI definitions up to date"
+hack/update-openapi.sh --verify
 echo "== go test -race (unit, integration, e2e)"
 go test -race -count=1 -timeout 18m ./...

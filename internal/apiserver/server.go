@@ -67,12 +67,13 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	c := codec.New()
 	s := &Server{
 		cfg:       cfg,
-		codec:     codec.New(),
+		codec:     c,
 		resources: map[schema.GroupVersionResource]*resource{},
 		discovery: discovery.New(cfg.Resources),
-		openapi:   openapi.New(cfg.Resources),
+		openapi:   openapi.New(openapi.Config{Resources: cfg.Resources, Scheme: c.Scheme, Version: KubernetesVersion, Logger: cfg.Logger}),
 		registry:  prometheus.NewRegistry(),
 		ready:     make(chan struct{}),
 	}

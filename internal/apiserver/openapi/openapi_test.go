@@ -10,36 +10,19 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime/schema"
-	clientdiscovery "k8s.io/client-go/discovery"
-	"k8s.io/client-go/openapi3"
-	"k8s.io/client-go/rest"
 
-	"github.com/svcplane/svcplane/internal/apiserver/registry"
+	"github.com/svcplane/svcplane/internal/apiserver/builtin"
+	"github.com/svcplane/svcplane/internal/apiserver/codec"
+	"github.com/svcplane/svcplane/internal/apiserver/discovery"
 )
 
-var (
-	coreV1 = schema.GroupVersion{Version: "v1"}
-	appsV1 = schema.GroupVersion{Group: "apps", Version: "v1"}
-	discV1 = schema.GroupVersion{Group: "discovery.k8s.io", Version: "v1"}
-)
-
-func testResources() []*registry.Resource {
-	return []*registry.Resource{
-		{GroupVersion: coreV1, Name: "services", Singular: "service", Kind: "Service", Namespaced: true,
-			ShortNames: []string{"svc"}, Categories: []string{"all"}, Subresources: []string{"status"}},
-		{GroupVersion: coreV1, Name: "namespaces", Singular: "namespace", Kind: "Namespace",
-			Subresources: []string{"status"}},
-		{GroupVersion: appsV1, Name: "deployments", Singular: "deployment", Kind: "Deployment", Namespaced: true,
-			ShortNames: []string{"deploy"}, Subresources: []string{"status", "scale"}},
-		{GroupVersion: discV1, Name: "endpointslices", Singular: "endpointslice", Kind: "EndpointSlice", Namespaced: true},
-	}
+func newTestOpenAPI() *OpenAPI {
+	return New(Config{Resources: builtin.Resources(builtin.Config{}), Scheme: codec.New().Scheme, Version: "v1.32.4"})
 }
 
 func startServer(t *testing.T) *httptest.Server {
 	t.Helper()
-	srv := httptest.NewServer(New(testResources()))
+	srv := httptest.NewServer(newTestOpenAPI())
 	t.Cleanup(srv.Close)
 	return srv
 }
@@ -66,14 +49,44 @@ func get(t *testing.T, url string, header map[string]string) (*http.Response, []
 	return resp, body
 }
 
-func rootDoc(t *testing.T, srv *httptest.Server) discoveryDoc {
+func rootDoc(t *testing.T, srv *httptest.Server) rootDocument {
 	t.Helper()
 	_, body := get(t, srv.URL+"/openapi/v3", nil)
-	var root discoveryDoc
+	var root rootDocument
 	if err := json.Unmarshal(body, &root); err != nil {
 		t.Fatalf("%s: %v", body, err)
 	}
 	return root
+}
+
+// v3Doc fetches one v3 document through its discovery URL.
+func v3Doc(t *testing.T, srv *httptest.Server, key string) map[string]any {
+	t.Helper()
+	path, ok := rootDoc(t, srv).Paths[key]
+	if !ok {
+		t.Fatalf("no document %s", key)
+	}
+	resp, body := get(t, srv.URL+path.ServerRelativeURL, nil)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("%s: %d %s", key, resp.StatusCode, body)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(body, &doc); err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}
+
+// lookup walks a decoded JSON document along keys.
+func lookup(doc any, keys ...string) any {
+	for _, k := range keys {
+		m, ok := doc.(map[string]any)
+		if !ok {
+			return nil
+		}
+		doc = m[k]
+	}
+	return doc
 }
 
 func TestDiscoveryDocument(t *testing.T) {
@@ -85,241 +98,156 @@ func TestDiscoveryDocument(t *testing.T) {
 			t.Errorf("%s: serverRelativeURL %q", k, p.ServerRelativeURL)
 		}
 	}
-	slices.Sort(keys)
-	if want := []string{"api/v1", "apis/apps/v1", "apis/discovery.k8s.io/v1"}; !slices.Equal(keys, want) {
-		t.Errorf("paths %v, want %v", keys, want)
-	}
-}
-
-// TestKubectlFieldValidationCheck reads the documents through client-go's
-// OpenAPI v3 client, as kubectl does, and applies the two checks kubectl
-// makes (cli-runtime's query param verifier and apply's patcher): every
-// PATCH operation of a kind accepts fieldValidation, and none offers
-// strategic merge patch.
-func TestKubectlFieldValidationCheck(t *testing.T) {
-	srv := startServer(t)
-	dc, err := clientdiscovery.NewDiscoveryClientForConfig(&rest.Config{Host: srv.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	root := openapi3.NewRoot(dc.OpenAPIV3())
-	gvs, err := root.GroupVersions()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := []schema.GroupVersion{appsV1, discV1, coreV1}; !slices.Equal(gvs, want) {
-		t.Errorf("GroupVersions = %v, want %v", gvs, want)
-	}
-	kinds := []schema.GroupVersionKind{
-		coreV1.WithKind("Service"), coreV1.WithKind("Namespace"), appsV1.WithKind("Deployment"),
-		discV1.WithKind("EndpointSlice"),
-	}
-	for _, gvk := range kinds {
-		t.Run(gvk.Kind, func(t *testing.T) {
-			spec, err := root.GVSpec(gvk.GroupVersion())
-			if err != nil {
-				t.Fatal(err)
-			}
-			found := 0
-			for path, item := range spec.Paths.Paths {
-				op := item.Patch
-				if op == nil {
-					continue
-				}
-				var ext map[string]string
-				if err := op.Extensions.GetObject("x-kubernetes-group-version-kind", &ext); err != nil {
-					t.Fatalf("%s: %v", path, err)
-				}
-				if ext["group"] != gvk.Group || ext["version"] != gvk.Version || ext["kind"] != gvk.Kind {
-					continue
-				}
-				found++
-				hasFV := false
-				for _, p := range op.Parameters {
-					hasFV = hasFV || (p.Name == "fieldValidation" && p.In == "query")
-				}
-				if !hasFV {
-					t.Errorf("%s: PATCH without fieldValidation", path)
-				}
-				if op.RequestBody == nil {
-					t.Fatalf("%s: PATCH without requestBody", path)
-				}
-				if _, ok := op.RequestBody.Content["application/strategic-merge-patch+json"]; ok {
-					t.Errorf("%s: PATCH offers strategic merge patch", path)
-				}
-			}
-			if found == 0 {
-				t.Errorf("no PATCH operation for %s", gvk)
-			}
-		})
-	}
-}
-
-// operations lists a document's operations as "METHOD path group/version/Kind".
-func operations(t *testing.T, body []byte) []string {
-	t.Helper()
-	var doc struct {
-		Paths map[string]map[string]json.RawMessage `json:"paths"`
-	}
-	if err := json.Unmarshal(body, &doc); err != nil {
-		t.Fatal(err)
-	}
-	var ops []string
-	for path, item := range doc.Paths {
-		for method, raw := range item {
-			if method == "parameters" {
-				continue
-			}
-			var op struct {
-				GVK    map[string]string `json:"x-kubernetes-group-version-kind"`
-				Params []parameter       `json:"parameters"`
-			}
-			if err := json.Unmarshal(raw, &op); err != nil {
-				t.Fatal(err)
-			}
-			if !slices.ContainsFunc(op.Params, func(p parameter) bool { return p.Name == "fieldValidation" && p.In == "query" }) {
-				t.Errorf("%s %s: no fieldValidation query parameter", method, path)
-			}
-			gv := schema.GroupVersion{Group: op.GVK["group"], Version: op.GVK["version"]}
-			ops = append(ops, strings.ToUpper(method)+" "+path+" "+gv.String()+"/"+op.GVK["kind"])
+	for _, want := range []string{"api", "api/v1", "apis", "apis/apps", "apis/apps/v1", "apis/discovery.k8s.io/v1",
+		"apis/coordination.k8s.io/v1", "version"} {
+		if !slices.Contains(keys, want) {
+			t.Errorf("paths %v lack %s", keys, want)
 		}
 	}
-	slices.Sort(ops)
-	return ops
 }
 
-func TestDocumentOperations(t *testing.T) {
+// TestDefinitions checks definitions as kube-apiserver names and tags them:
+// descriptions from k8s.io/api, the kind extension, and the list and
+// patch extensions the generator carries over.
+func TestDefinitions(t *testing.T) {
 	srv := startServer(t)
-	root := rootDoc(t, srv)
+	core := v3Doc(t, srv, "api/v1")
+	schemas := lookup(core, "components", "schemas")
+	service := lookup(schemas, "io.k8s.api.core.v1.Service")
+	if d, _ := lookup(service, "description").(string); !strings.HasPrefix(d, "Service is a named abstraction of software service") {
+		t.Errorf("Service description %q", d)
+	}
+	wantGVK := []any{map[string]any{"group": "", "version": "v1", "kind": "Service"}}
+	if diff := cmp.Diff(wantGVK, lookup(service, extensionGVK)); diff != "" {
+		t.Errorf("Service kind extension (-want +got):\n%s", diff)
+	}
+	ports := lookup(schemas, "io.k8s.api.core.v1.ServiceSpec", "properties", "ports")
+	for k, want := range map[string]any{
+		"x-kubernetes-patch-merge-key": "port", "x-kubernetes-patch-strategy": "merge",
+		"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": []any{"port", "protocol"},
+	} {
+		if diff := cmp.Diff(want, lookup(ports, k)); diff != "" {
+			t.Errorf("ServiceSpec.ports %s (-want +got):\n%s", k, diff)
+		}
+	}
+	if _, ok := lookup(schemas, "io.k8s.api.apps.v1.Deployment").(map[string]any); ok {
+		t.Error("core/v1 document carries apps/v1 Deployment")
+	}
+	apps := v3Doc(t, srv, "apis/apps/v1")
+	strategy := lookup(apps, "components", "schemas", "io.k8s.api.apps.v1.DeploymentStrategy", "properties")
+	for _, field := range []string{"type", "rollingUpdate"} {
+		if lookup(strategy, field) == nil {
+			t.Errorf("DeploymentStrategy lacks %s", field)
+		}
+	}
+	deleteOptions := lookup(apps, "components", "schemas", "io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions", extensionGVK)
+	if !slices.ContainsFunc(deleteOptions.([]any), func(v any) bool {
+		return cmp.Equal(v, map[string]any{"group": "apps", "version": "v1", "kind": "DeleteOptions"})
+	}) {
+		t.Errorf("DeleteOptions kinds %v lack apps/v1", deleteOptions)
+	}
+}
+
+// operation returns "METHOD path" of doc's operation id, its action and
+// kind extensions.
+func operationByID(doc map[string]any, id string) (where, action string, gvk any) {
+	for path, item := range lookup(doc, "paths").(map[string]any) {
+		for method, op := range item.(map[string]any) {
+			if lookup(op, "operationId") == id {
+				action, _ := lookup(op, "x-kubernetes-action").(string)
+				return strings.ToUpper(method) + " " + path, action, lookup(op, extensionGVK)
+			}
+		}
+	}
+	return "", "", nil
+}
+
+func TestOperations(t *testing.T) {
+	srv := startServer(t)
+	docs := map[string]map[string]any{}
+	gvk := func(group, version, kind string) any {
+		return map[string]any{"group": group, "version": version, "kind": kind}
+	}
 	tests := []struct {
-		key  string
-		want []string
+		doc, id, where, action string
+		gvk                    any
 	}{
-		{"api/v1", []string{
-			"PATCH /api/v1/namespaces/{namespace}/services/{name} v1/Service",
-			"PATCH /api/v1/namespaces/{namespace}/services/{name}/status v1/Service",
-			"PATCH /api/v1/namespaces/{name} v1/Namespace",
-			"PATCH /api/v1/namespaces/{name}/status v1/Namespace",
-			"POST /api/v1/namespaces v1/Namespace",
-			"POST /api/v1/namespaces/{namespace}/services v1/Service",
-			"PUT /api/v1/namespaces/{namespace}/services/{name} v1/Service",
-			"PUT /api/v1/namespaces/{namespace}/services/{name}/status v1/Service",
-			"PUT /api/v1/namespaces/{name} v1/Namespace",
-			"PUT /api/v1/namespaces/{name}/status v1/Namespace",
-		}},
-		{"apis/apps/v1", []string{
-			"PATCH /apis/apps/v1/namespaces/{namespace}/deployments/{name} apps/v1/Deployment",
-			"PATCH /apis/apps/v1/namespaces/{namespace}/deployments/{name}/scale autoscaling/v1/Scale",
-			"PATCH /apis/apps/v1/namespaces/{namespace}/deployments/{name}/status apps/v1/Deployment",
-			"POST /apis/apps/v1/namespaces/{namespace}/deployments apps/v1/Deployment",
-			"PUT /apis/apps/v1/namespaces/{namespace}/deployments/{name} apps/v1/Deployment",
-			"PUT /apis/apps/v1/namespaces/{namespace}/deployments/{name}/scale autoscaling/v1/Scale",
-			"PUT /apis/apps/v1/namespaces/{namespace}/deployments/{name}/status apps/v1/Deployment",
-		}},
+		{"api/v1", "listCoreV1NamespacedService", "GET /api/v1/namespaces/{namespace}/services", "list", gvk("", "v1", "Service")},
+		{"api/v1", "listCoreV1ServiceForAllNamespaces", "GET /api/v1/services", "list", gvk("", "v1", "Service")},
+		{"api/v1", "createCoreV1NamespacedService", "POST /api/v1/namespaces/{namespace}/services", "post", gvk("", "v1", "Service")},
+		{"api/v1", "deleteCoreV1CollectionNamespacedService", "DELETE /api/v1/namespaces/{namespace}/services", "deletecollection", gvk("", "v1", "Service")},
+		{"api/v1", "readCoreV1NamespacedService", "GET /api/v1/namespaces/{namespace}/services/{name}", "get", gvk("", "v1", "Service")},
+		{"api/v1", "replaceCoreV1NamespacedService", "PUT /api/v1/namespaces/{namespace}/services/{name}", "put", gvk("", "v1", "Service")},
+		{"api/v1", "patchCoreV1NamespacedService", "PATCH /api/v1/namespaces/{namespace}/services/{name}", "patch", gvk("", "v1", "Service")},
+		{"api/v1", "deleteCoreV1NamespacedService", "DELETE /api/v1/namespaces/{namespace}/services/{name}", "delete", gvk("", "v1", "Service")},
+		{"api/v1", "watchCoreV1NamespacedService", "GET /api/v1/watch/namespaces/{namespace}/services/{name}", "watch", gvk("", "v1", "Service")},
+		{"api/v1", "watchCoreV1NamespacedServiceList", "GET /api/v1/watch/namespaces/{namespace}/services", "watchlist", gvk("", "v1", "Service")},
+		{"api/v1", "watchCoreV1ServiceListForAllNamespaces", "GET /api/v1/watch/services", "watchlist", gvk("", "v1", "Service")},
+		{"api/v1", "patchCoreV1NamespacedServiceStatus", "PATCH /api/v1/namespaces/{namespace}/services/{name}/status", "patch", gvk("", "v1", "Service")},
+		{"api/v1", "connectCoreV1GetNamespacedServiceProxyWithPath", "GET /api/v1/namespaces/{namespace}/services/{name}/proxy/{path}", "connect", gvk("", "v1", "ServiceProxyOptions")},
+		{"api/v1", "listCoreV1Node", "GET /api/v1/nodes", "list", gvk("", "v1", "Node")},
+		{"api/v1", "readCoreV1NamespacedPodLog", "GET /api/v1/namespaces/{namespace}/pods/{name}/log", "get", gvk("", "v1", "Pod")},
+		{"api/v1", "connectCoreV1PostNamespacedPodExec", "POST /api/v1/namespaces/{namespace}/pods/{name}/exec", "connect", gvk("", "v1", "PodExecOptions")},
+		{"api/v1", "createCoreV1NamespacedPodBinding", "POST /api/v1/namespaces/{namespace}/pods/{name}/binding", "post", gvk("", "v1", "Binding")},
+		{"api/v1", "getCoreV1APIResources", "GET /api/v1/", "", nil},
+		{"apis/apps/v1", "readAppsV1NamespacedDeploymentScale", "GET /apis/apps/v1/namespaces/{namespace}/deployments/{name}/scale", "get", gvk("autoscaling", "v1", "Scale")},
+		{"apis/apps/v1", "patchAppsV1NamespacedDeployment", "PATCH /apis/apps/v1/namespaces/{namespace}/deployments/{name}", "patch", gvk("apps", "v1", "Deployment")},
+		{"apis/discovery.k8s.io/v1", "listDiscoveryV1EndpointSliceForAllNamespaces", "GET /apis/discovery.k8s.io/v1/endpointslices", "list", gvk("discovery.k8s.io", "v1", "EndpointSlice")},
+		{"apis/apps", "getAppsAPIGroup", "GET /apis/apps/", "", nil},
+		{"version", "getCodeVersion", "GET /version/", "", nil},
 	}
 	for _, tt := range tests {
-		t.Run(tt.key, func(t *testing.T) {
-			resp, body := get(t, srv.URL+root.Paths[tt.key].ServerRelativeURL, map[string]string{"Accept": "application/json"})
-			if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/json" {
-				t.Fatalf("got %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+		t.Run(tt.id, func(t *testing.T) {
+			if docs[tt.doc] == nil {
+				docs[tt.doc] = v3Doc(t, srv, tt.doc)
 			}
-			if diff := cmp.Diff(tt.want, operations(t, body)); diff != "" {
-				t.Errorf("operations (-want +got):\n%s", diff)
+			where, action, gvk := operationByID(docs[tt.doc], tt.id)
+			if where != tt.where || action != tt.action || !cmp.Equal(gvk, tt.gvk) {
+				t.Errorf("got %q action %q kind %v, want %q %q %v", where, action, gvk, tt.where, tt.action, tt.gvk)
 			}
 		})
 	}
 }
 
-func TestPatchOperationShape(t *testing.T) {
-	srv := startServer(t)
-	_, body := get(t, srv.URL+"/openapi/v3/api/v1", nil)
-	var doc struct {
-		Paths map[string]struct {
-			Patch json.RawMessage `json:"patch"`
-		} `json:"paths"`
-	}
-	if err := json.Unmarshal(body, &doc); err != nil {
-		t.Fatal(err)
-	}
-	var op map[string]any
-	if err := json.Unmarshal(doc.Paths["/api/v1/namespaces/{namespace}/services/{name}"].Patch, &op); err != nil {
-		t.Fatal(err)
-	}
-	wantGVK := map[string]any{"group": "", "version": "v1", "kind": "Service"}
-	if diff := cmp.Diff(wantGVK, op["x-kubernetes-group-version-kind"]); diff != "" {
-		t.Errorf("GVK extension (-want +got):\n%s", diff)
-	}
-	wantParam := map[string]any{"name": "fieldValidation", "in": "query",
-		"schema": map[string]any{"type": "string", "uniqueItems": true}}
-	params, _ := op["parameters"].([]any)
-	found := false
-	for _, p := range params {
-		pm := p.(map[string]any)
-		delete(pm, "description")
-		found = found || cmp.Equal(wantParam, pm)
-	}
-	if !found {
-		t.Errorf("parameters %v lack %v", params, wantParam)
-	}
-	content := op["requestBody"].(map[string]any)["content"].(map[string]any)
-	var types []string
-	for k := range content {
-		types = append(types, k)
-	}
-	slices.Sort(types)
-	if want := []string{"application/apply-patch+yaml", "application/json-patch+json", "application/merge-patch+json"}; !slices.Equal(types, want) {
-		t.Errorf("patch types %v, want %v", types, want)
-	}
-}
-
-func TestCaching(t *testing.T) {
-	srv := startServer(t)
-	url := rootDoc(t, srv).Paths["apis/apps/v1"].ServerRelativeURL
-	resp, _ := get(t, srv.URL+url, nil)
-	etag := resp.Header.Get("ETag")
-	if resp.StatusCode != http.StatusOK || resp.Header.Get("Cache-Control") != "public, immutable" || etag == "" {
-		t.Fatalf("current hash: %d Cache-Control %q ETag %q", resp.StatusCode, resp.Header.Get("Cache-Control"), etag)
-	}
-	resp, _ = get(t, srv.URL+url, map[string]string{"If-None-Match": etag})
-	if resp.StatusCode != http.StatusNotModified {
-		t.Errorf("If-None-Match: got %d, want 304", resp.StatusCode)
-	}
-	resp, _ = get(t, srv.URL+"/openapi/v3/apis/apps/v1?hash=OLD", nil)
-	if resp.StatusCode != http.StatusMovedPermanently || resp.Header.Get("Location") != url {
-		t.Errorf("old hash: got %d Location %q, want 301 %q", resp.StatusCode, resp.Header.Get("Location"), url)
-	}
-	resp, _ = get(t, srv.URL+"/openapi/v3/apis/apps/v1", nil)
-	if resp.StatusCode != http.StatusOK || resp.Header.Get("Cache-Control") != "" {
-		t.Errorf("no hash: got %d Cache-Control %q", resp.StatusCode, resp.Header.Get("Cache-Control"))
-	}
-}
-
-func TestErrors(t *testing.T) {
-	srv := startServer(t)
-	protobufV2 := "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"
-	protobufV3 := "application/com.github.proto-openapi.spec.v3@v1.0+protobuf"
-	tests := []struct {
-		name, path, accept string
-		wantCode           int
-	}{
-		{"v2 protobuf", "/openapi/v2", protobufV2, http.StatusNotFound},
-		{"v2 json", "/openapi/v2", "application/json", http.StatusNotFound},
-		{"unknown group version", "/openapi/v3/apis/nope/v1", "", http.StatusNotFound},
-		{"group without version", "/openapi/v3/apis/apps", "", http.StatusNotFound},
-		{"other path", "/openapi", "", http.StatusNotFound},
-		{"protobuf only", "/openapi/v3/api/v1", protobufV3, http.StatusNotAcceptable},
-		{"json refused", "/openapi/v3/api/v1", "application/json;q=0", http.StatusNotAcceptable},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			resp, body := get(t, srv.URL+tt.path, map[string]string{"Accept": tt.accept})
-			var status metav1.Status
-			if err := json.Unmarshal(body, &status); err != nil {
-				t.Fatalf("%s: %v", body, err)
+// TestEveryResource checks that every served resource has an operation for
+// each verb discovery lists, so a resource added to builtin appears
+// without changes here (and fails here if its group has no generated
+// definitions).
+func TestEveryResource(t *testing.T) {
+	o := newTestOpenAPI()
+	actions := map[string]string{"get": "get", "list": "list", "watch": "watch", "create": "post",
+		"update": "put", "patch": "patch", "delete": "delete", "deletecollection": "deletecollection"}
+	docs := map[string]map[string]any{}
+	for _, r := range o.cfg.Resources {
+		key := strings.TrimPrefix(apiPrefix(r.GroupVersion), "/")
+		if docs[key] == nil {
+			data, ok, err := o.V3(key)
+			if err != nil || !ok {
+				t.Fatalf("%s: %v %v", key, ok, err)
 			}
-			if resp.StatusCode != tt.wantCode || status.Kind != "Status" || int(status.Code) != tt.wantCode {
-				t.Errorf("got %d %s, want %d", resp.StatusCode, body, tt.wantCode)
+			var doc map[string]any
+			if err := json.Unmarshal(data, &doc); err != nil {
+				t.Fatal(err)
 			}
-		})
+			docs[key] = doc
+		}
+		found := map[string]bool{}
+		for _, item := range lookup(docs[key], "paths").(map[string]any) {
+			for _, op := range item.(map[string]any) {
+				if cmp.Equal(lookup(op, extensionGVK), gvkExtension(r.GroupVersionKind())) {
+					action, _ := lookup(op, "x-kubernetes-action").(string)
+					found[action] = true
+				}
+			}
+		}
+		for _, verb := range discovery.Verbs(r) {
+			if !found[actions[verb]] {
+				t.Errorf("%s: no %s operation", r.GroupResource(), verb)
+			}
+		}
+		schema := lookup(docs[key], "components", "schemas", modelName(r.New()))
+		if d, _ := lookup(schema, "description").(string); d == "" {
+			t.Errorf("%s: no described schema %s", r.GroupResource(), modelName(r.New()))
+		}
 	}
 }
