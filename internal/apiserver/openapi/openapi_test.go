@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -16,13 +17,15 @@ import (
 	"github.com/svcplane/svcplane/internal/apiserver/discovery"
 )
 
-func newTestOpenAPI() *OpenAPI {
+// testOpenAPI is the documents of every built-in resource, built once for
+// all tests (building takes a second, several under -race).
+var testOpenAPI = sync.OnceValue(func() *OpenAPI {
 	return New(Config{Resources: builtin.Resources(builtin.Config{}), Scheme: codec.New().Scheme, Version: "v1.32.4"})
-}
+})
 
 func startServer(t *testing.T) *httptest.Server {
 	t.Helper()
-	srv := httptest.NewServer(newTestOpenAPI())
+	srv := httptest.NewServer(testOpenAPI())
 	t.Cleanup(srv.Close)
 	return srv
 }
@@ -214,7 +217,7 @@ func TestOperations(t *testing.T) {
 // without changes here (and fails here if its group has no generated
 // definitions).
 func TestEveryResource(t *testing.T) {
-	o := newTestOpenAPI()
+	o := testOpenAPI()
 	actions := map[string]string{"get": "get", "list": "list", "watch": "watch", "create": "post",
 		"update": "put", "patch": "patch", "delete": "delete", "deletecollection": "deletecollection"}
 	docs := map[string]map[string]any{}
