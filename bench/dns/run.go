@@ -11,6 +11,7 @@ import (
 
 type config struct {
 	svcplane, coredns, self string // binaries
+	svcplaneDNS             string // the DNS-only binary; "" runs `svcplane dns`
 	services, endpoints     int    // Services, endpoints per Service
 	queries                 int    // lines per query file
 	duration                time.Duration
@@ -24,6 +25,7 @@ func runMain(ctx context.Context, args []string) error {
 	var cfg config
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.StringVar(&cfg.svcplane, "svcplane", "", "svcplane binary")
+	fs.StringVar(&cfg.svcplaneDNS, "svcplane-dns", "", "svcplane-dns binary (default: svcplane dns)")
 	fs.StringVar(&cfg.coredns, "coredns", "/var/cache/svcplane/coredns/coredns", "CoreDNS binary")
 	fs.IntVar(&cfg.services, "services", 1000, "Services (one in ten headless)")
 	fs.IntVar(&cfg.endpoints, "endpoints", 10, "ready endpoints per Service")

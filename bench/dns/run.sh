@@ -37,7 +37,8 @@ trap 'exit 130' INT TERM
 
 cd "$repo"
 go build -o "$work/svcplane" ./cmd/svcplane
+go build -o "$work/svcplane-dns" ./cmd/svcplane-dns
 go build -o "$work/dnsbench" ./bench/dns
-TMPDIR=$work "$work/dnsbench" run -svcplane "$work/svcplane" -coredns "$coredns" "$@" &
+TMPDIR=$work "$work/dnsbench" run -svcplane "$work/svcplane" -svcplane-dns "$work/svcplane-dns" -coredns "$coredns" "$@" &
 pid=$!
 wait "$pid"

@@ -86,7 +86,7 @@ func answers(addr string) bool {
 	return err == nil
 }
 
-// startSvcplaneDNS runs `svcplane dns` on core 0 with GOMAXPROCS=1 and
+// startSvcplaneDNS runs svcplane-dns (or `svcplane dns`) on core 0 with GOMAXPROCS=1 and
 // waits for /ready. Its upstream is the local responder; resolv.conf is
 // /dev/null so that no real resolver could ever be used.
 func startSvcplaneDNS(ctx context.Context, ps *procs, cfg config, kc, upstream string) (target, error) {
@@ -99,10 +99,14 @@ func startSvcplaneDNS(ctx context.Context, ps *procs, cfg config, kc, upstream s
 		return target{}, err
 	}
 	t := target{name: "svcplane dns", addr: hostPort(port)}
-	t.proc, err = ps.start(startSpec{name: "svcplane-dns", core: "0", gomaxprocs: true, bin: cfg.svcplane, args: []string{"dns",
+	bin, args := cfg.svcplane, []string{"dns"}
+	if cfg.svcplaneDNS != "" {
+		t.name, bin, args = "svcplane-dns", cfg.svcplaneDNS, nil
+	}
+	t.proc, err = ps.start(startSpec{name: "svcplane-dns", core: "0", gomaxprocs: true, bin: bin, args: append(args,
 		"--kubeconfig", kc, "--listen", t.addr, "--upstream", upstream, "--resolv-conf", os.DevNull,
 		"--pods", "insecure", "--ttl", "30", "--health-addr", "", "--ready-addr", hostPort(ready), "--metrics-addr", "",
-		"--log-level", "warn"}})
+		"--log-level", "warn")})
 	if err != nil {
 		return t, err
 	}

@@ -2,73 +2,11 @@ package main
 
 import (
 	"context"
-	"flag"
-	"fmt"
-	"net/netip"
-	"strings"
 
-	"github.com/svcplane/svcplane/internal/app"
-	"github.com/svcplane/svcplane/internal/dns/cluster"
-	"github.com/svcplane/svcplane/internal/kubeconfig"
+	"github.com/svcplane/svcplane/internal/dnsserver"
 )
 
 // runDNS runs the cluster DNS server against an API server.
 func runDNS(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("dns", flag.ContinueOnError)
-	var cfg app.DNSConfig
-	kc := fs.String("kubeconfig", "", "kubeconfig of the API server (default: in-cluster, then $KUBECONFIG)")
-	listen := fs.String("listen", "0.0.0.0:53", "addresses to serve on UDP and TCP, comma-separated")
-	fs.StringVar(&cfg.Zone, "zone", cluster.DefaultZone, "the cluster domain")
-	ttl := fs.Uint("ttl", uint(cluster.DefaultTTL), "TTL of cluster answers, 1 to 3600 seconds")
-	fs.StringVar(&cfg.Pods, "pods", cluster.PodsDisabled, "a-b-c-d.<ns>.pod.<zone> records: disabled, insecure or verified")
-	fs.BoolVar(&cfg.Autopath, "autopath", false, "answer a pod's first search-path query with the name that resolves (needs a pod watch)")
-	upstream := fs.String("upstream", "", "DNS servers for names outside the cluster, comma-separated (default: those of --resolv-conf)")
-	fs.StringVar(&cfg.ResolvConf, "resolv-conf", "/etc/resolv.conf", "resolv.conf naming the upstream servers")
-	stubs := stubDomainFlag{}
-	fs.Var(stubs, "stub-domain", "zone=server[,server] answered by its own servers (repeatable)")
-	recursion := fs.String("recursion-from", "", "CIDRs whose clients may have names forwarded, comma-separated (default: everyone)")
-	fs.StringVar(&cfg.HealthAddr, "health-addr", ":8080", "address of /health (empty: none)")
-	fs.StringVar(&cfg.ReadyAddr, "ready-addr", ":8181", "address of /ready (empty: none)")
-	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", ":9153", "address of /metrics (empty: none)")
-	level := fs.String("log-level", "info", "log level: debug (one line per query), info, warn, error")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if *ttl < 1 || *ttl > uint(cluster.MaxTTL) {
-		return fmt.Errorf("--ttl %d: must be 1 to %d", *ttl, cluster.MaxTTL)
-	}
-	cfg.TTL = uint32(*ttl)
-	cfg.Listen, cfg.Upstreams, cfg.StubDomains = splitList(*listen), splitList(*upstream), stubs
-	for _, c := range splitList(*recursion) {
-		p, err := netip.ParsePrefix(c)
-		if err != nil {
-			return fmt.Errorf("--recursion-from %q: %w", c, err)
-		}
-		cfg.RecursionFrom = append(cfg.RecursionFrom, p)
-	}
-	if err := (cluster.Config{Zone: cfg.Zone, TTL: cfg.TTL, Pods: cfg.Pods}).Validate(); err != nil {
-		return err
-	}
-	rc, err := kubeconfig.RESTConfig(*kc)
-	if err != nil {
-		return err
-	}
-	rc.UserAgent = "svcplane-dns"
-	cfg.RESTConfig = rc
-	cfg.Logger = newLogger(*level)
-	return app.RunDNS(ctx, cfg)
-}
-
-// stubDomainFlag collects --stub-domain zone=server[,server].
-type stubDomainFlag map[string][]string
-
-func (f stubDomainFlag) String() string { return fmt.Sprint(map[string][]string(f)) }
-
-func (f stubDomainFlag) Set(v string) error {
-	zone, servers, ok := strings.Cut(v, "=")
-	if !ok || zone == "" || len(splitList(servers)) == 0 {
-		return fmt.Errorf("want zone=server[,server], got %q", v)
-	}
-	f[zone] = append(f[zone], splitList(servers)...)
-	return nil
+	return dnsserver.Main(ctx, "dns", args)
 }

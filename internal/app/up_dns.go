@@ -8,6 +8,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/svcplane/svcplane/internal/dns/cluster"
+	"github.com/svcplane/svcplane/internal/dnsserver"
 )
 
 // DNSSettings are the cluster DNS knobs of `up`.
@@ -43,7 +44,7 @@ func startDNS(ctx context.Context, s *APIServer, cfg UpConfig) error {
 	}
 	log := cfg.Logger.With("component", "dns")
 	host := node.String()
-	dcfg := DNSConfig{
+	dcfg := dnsserver.Config{
 		RESTConfig:    rc,
 		Listen:        []string{net.JoinHostPort(host, "53")},
 		Zone:          orString(agent.ClusterDomain, cluster.DefaultZone),
@@ -63,7 +64,7 @@ func startDNS(ctx context.Context, s *APIServer, cfg UpConfig) error {
 		},
 	}
 	go func() {
-		if err := RunDNS(ctx, dcfg); err != nil && ctx.Err() == nil {
+		if err := dnsserver.Run(ctx, dcfg); err != nil && ctx.Err() == nil {
 			cfg.Logger.Error("dns stopped", "err", err)
 		}
 	}()

@@ -1,4 +1,4 @@
-package app
+package dnsserver
 
 import (
 	"context"
@@ -14,14 +14,17 @@ import (
 	dnsforward "github.com/svcplane/svcplane/internal/dns/forward"
 )
 
+// kubeDNSConfigMap is kube-dns's ConfigMap in kube-system.
+const kubeDNSConfigMap = "kube-dns"
+
 // watchKubeDNSConfigMap applies the stubDomains and upstreamNameservers
 // of the kube-system/kube-dns ConfigMap to fwd as they change, as kube-dns
 // read them; without the ConfigMap (or its keys) the configured ones hold.
-func watchKubeDNSConfigMap(ctx context.Context, client kubernetes.Interface, fwd *dnsforward.Forwarder, cfg DNSConfig) {
+func watchKubeDNSConfigMap(ctx context.Context, client kubernetes.Interface, fwd *dnsforward.Forwarder, cfg Config) {
 	f := informers.NewSharedInformerFactoryWithOptions(client, 10*time.Minute,
 		informers.WithNamespace("kube-system"),
 		informers.WithTweakListOptions(func(o *metav1.ListOptions) {
-			o.FieldSelector = fields.OneTermEqualSelector("metadata.name", kubeDNSName).String()
+			o.FieldSelector = fields.OneTermEqualSelector("metadata.name", kubeDNSConfigMap).String()
 		}))
 	apply := func(obj any) {
 		cm, _ := obj.(*corev1.ConfigMap)

@@ -1,4 +1,9 @@
-package app
+// Package dnsserver runs the cluster DNS server: it wires the record index
+// (internal/dns/cluster), forwarding and its cache, and the UDP/TCP server
+// to an API server, with the health, readiness and metrics endpoints and
+// the kube-dns ConfigMap. `svcplane dns`, the small `svcplane-dns` binary
+// and `svcplane up` all run it.
+package dnsserver
 
 import (
 	"context"
@@ -21,8 +26,8 @@ import (
 	dnsforward "github.com/svcplane/svcplane/internal/dns/forward"
 )
 
-// DNSConfig configures `svcplane dns` (and the DNS server inside up).
-type DNSConfig struct {
+// Config configures the DNS server.
+type Config struct {
 	// RESTConfig reaches the API server.
 	RESTConfig *rest.Config
 	// Listen are the addresses served on UDP and TCP ("host:port").
@@ -53,8 +58,8 @@ type DNSConfig struct {
 	Logger  *slog.Logger
 }
 
-// RunDNS runs the cluster DNS server until ctx ends.
-func RunDNS(ctx context.Context, cfg DNSConfig) error {
+// Run runs the cluster DNS server until ctx ends.
+func Run(ctx context.Context, cfg Config) error {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -107,7 +112,7 @@ func RunDNS(ctx context.Context, cfg DNSConfig) error {
 
 // notifyDNSReady calls cfg.OnReady once the listeners serve and the
 // caches have synced, and logs it.
-func notifyDNSReady(ctx context.Context, cl *cluster.Cluster, started <-chan struct{}, cfg DNSConfig) {
+func notifyDNSReady(ctx context.Context, cl *cluster.Cluster, started <-chan struct{}, cfg Config) {
 	select {
 	case <-ctx.Done():
 		return
@@ -123,7 +128,7 @@ func notifyDNSReady(ctx context.Context, cl *cluster.Cluster, started <-chan str
 }
 
 // serveDNSHTTP serves /health, /ready and /metrics on their addresses.
-func serveDNSHTTP(ctx context.Context, cfg DNSConfig, cl *cluster.Cluster, reg *prometheus.Registry, errc chan<- error) error {
+func serveDNSHTTP(ctx context.Context, cfg Config, cl *cluster.Cluster, reg *prometheus.Registry, errc chan<- error) error {
 	for _, h := range []struct {
 		addr, path string
 		handler    http.Handler
