@@ -14,6 +14,7 @@ import (
 	"github.com/svcplane/svcplane/internal/proxy"
 	"github.com/svcplane/svcplane/internal/proxy/iptables"
 	"github.com/svcplane/svcplane/internal/proxy/nftables"
+	"github.com/svcplane/svcplane/internal/proxy/userspace"
 )
 
 // newBackend makes the backend of mode for one family: an explicit switch,
@@ -37,6 +38,16 @@ func newBackend(ctx context.Context, mode proxy.Mode, fam corev1.IPFamily, cfg P
 			return nil, err
 		}
 		return b, nil
+	case proxy.ModeUserspace:
+		sched := ""
+		if cfg.KubeProxy != nil {
+			sched = cfg.KubeProxy.IPVS.Scheduler
+		}
+		b, err := userspace.New(userspace.Config{Family: fam, Scheduler: sched, Logger: cfg.Logger})
+		if err != nil {
+			return nil, err
+		}
+		return b, nil
 	default:
 		return nil, fmt.Errorf("proxy mode %q: %w", mode, proxy.ErrUnavailable)
 	}
@@ -44,7 +55,9 @@ func newBackend(ctx context.Context, mode proxy.Mode, fam corev1.IPFamily, cfg P
 
 // allModes are the modes whose rules `proxy rules` shows and --cleanup
 // removes.
-func allModes() []proxy.Mode { return []proxy.Mode{proxy.ModeIPTables, proxy.ModeNFTables} }
+func allModes() []proxy.Mode {
+	return []proxy.Mode{proxy.ModeIPTables, proxy.ModeNFTables, proxy.ModeUserspace}
+}
 
 // PrintProxyRules prints the rules every mode holds in this network
 // namespace, in each mode's native view.

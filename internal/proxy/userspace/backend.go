@@ -1,0 +1,194 @@
+package userspace
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/svcplane/svcplane/internal/proxy"
+)
+
+// DefaultInterface is the dummy interface holding the Service addresses.
+const DefaultInterface = "svcplane-us0"
+
+// DefaultUDPIdleTimeout closes a UDP session this long after its last
+// datagram either way (conntrack's unreplied UDP timeout).
+const DefaultUDPIdleTimeout = 30 * time.Second
+
+// Config configures a Backend.
+type Config struct {
+	// Family is the IP family the backend serves.
+	Family corev1.IPFamily
+	// Scheduler is the default scheduler: rr (""), lc or sh; another
+	// name (an IPVS-only scheduler) gets rr and a warning. The
+	// svcplane.io/scheduler annotation overrides it per Service.
+	Scheduler string
+	// Interface names the dummy interface; "" is DefaultInterface.
+	Interface string
+	// UDPIdleTimeout ends idle UDP sessions; 0 is DefaultUDPIdleTimeout.
+	UDPIdleTimeout time.Duration
+	// LocalAddrs lists the node's addresses, for NodePorts on every local
+	// address (nodePortAddresses empty); nil lists the interfaces of the
+	// network namespace the process runs in.
+	LocalAddrs func() []netip.Addr
+	// Logger logs; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Backend is the userspace mode for one IP family. Sync, Rules, Tracer
+// and Cleanup may be called from any goroutine; the relaying runs in
+// goroutines of its own.
+type Backend struct {
+	cfg   Config
+	sched scheduler
+	log   *slog.Logger
+	link  *link
+	conns registry
+
+	mu        sync.Mutex
+	services  map[proxy.ServicePortName]*service
+	listeners map[listenKey]listener
+	vipRefs   map[netip.Addr]int
+	loc       atomic.Pointer[locality]
+	npIPs     []netip.Addr
+	synced    bool
+	needFull  bool
+	rules     net.Listener // serves Rules to other processes
+	lastCheck time.Time
+}
+
+var _ proxy.Backend = (*Backend)(nil)
+
+// New returns the userspace backend of cfg.Family. It touches nothing:
+// the interface and listeners appear with the first Sync.
+func New(cfg Config) (*Backend, error) {
+	if cfg.Family == "" {
+		cfg.Family = corev1.IPv4Protocol
+	}
+	if cfg.Interface == "" {
+		cfg.Interface = DefaultInterface
+	}
+	if cfg.UDPIdleTimeout <= 0 {
+		cfg.UDPIdleTimeout = DefaultUDPIdleTimeout
+	}
+	if cfg.LocalAddrs == nil {
+		name := cfg.Interface
+		cfg.LocalAddrs = func() []netip.Addr { return interfaceAddrs(name) }
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	b := &Backend{cfg: cfg, log: cfg.Logger.With("mode", "userspace", "family", string(cfg.Family))}
+	sched, ok := parseScheduler(cfg.Scheduler)
+	if !ok {
+		b.log.Warn("scheduler not available in userspace mode, using rr", "scheduler", cfg.Scheduler)
+	}
+	b.sched = sched
+	b.link = newLink(cfg.Interface, cfg.Family)
+	b.reset()
+	return b, nil
+}
+
+func (b *Backend) reset() {
+	b.services = map[proxy.ServicePortName]*service{}
+	b.listeners = map[listenKey]listener{}
+	b.vipRefs = map[netip.Addr]int{}
+	b.needFull = true
+}
+
+// Mode is proxy.ModeUserspace.
+func (b *Backend) Mode() proxy.Mode { return proxy.ModeUserspace }
+
+// NeedsFullSync says whether the dummy interface went missing (someone
+// deleted it), looking at most every 10 seconds.
+func (b *Backend) NeedsFullSync(context.Context) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.synced || b.needFull || time.Since(b.lastCheck) < 10*time.Second {
+		return false
+	}
+	b.lastCheck = time.Now()
+	return !b.link.exists()
+}
+
+// Cleanup closes every listener, connection and UDP session and removes
+// the family's addresses from the dummy interface, and the interface once
+// it holds none.
+func (b *Backend) Cleanup(context.Context) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for k, l := range b.listeners {
+		l.close()
+		delete(b.listeners, k)
+	}
+	b.conns.closeAll()
+	if b.rules != nil {
+		b.rules.Close()
+		b.rules = nil
+	}
+	b.reset()
+	b.synced = false
+	if err := b.link.remove(); err != nil {
+		return fmt.Errorf("userspace %s cleanup: %w", b.cfg.Family, err)
+	}
+	return nil
+}
+
+// nodePortIPs are the addresses NodePorts answer on: the configured ones,
+// else the node's addresses of the family except loopback and link-local
+// ones.
+func (b *Backend) nodePortIPs(st *proxy.State) []netip.Addr {
+	if st.Options.NodePortAddresses != nil {
+		return st.Options.NodePortAddresses
+	}
+	seen := map[netip.Addr]bool{}
+	var out []netip.Addr
+	for _, ip := range append(append([]netip.Addr{}, st.Node.IPs...), b.cfg.LocalAddrs()...) {
+		if proxy.Family(ip) == b.cfg.Family && !ip.IsLoopback() && !ip.IsLinkLocalUnicast() && !seen[ip] {
+			seen[ip] = true
+			out = append(out, ip)
+		}
+	}
+	return out
+}
+
+// localityOf is the node's addresses and the cluster CIDRs of st.
+func (b *Backend) localityOf(st *proxy.State) *locality {
+	loc := &locality{clusterCIDRs: st.Options.ClusterCIDRs, nodeAddrs: map[netip.Addr]bool{}}
+	for _, ip := range append(append([]netip.Addr{}, st.Node.IPs...), b.cfg.LocalAddrs()...) {
+		loc.nodeAddrs[ip] = true
+	}
+	return loc
+}
+
+// interfaceAddrs lists the addresses of this network namespace but those
+// of the interface named skip (the Service addresses).
+func interfaceAddrs(skip string) []netip.Addr {
+	ifaces, err := net.Interfaces()
+	if err != nil {
+		return nil
+	}
+	var out []netip.Addr
+	for _, ifc := range ifaces {
+		if ifc.Name == skip {
+			continue
+		}
+		addrs, err := ifc.Addrs()
+		if err != nil {
+			continue
+		}
+		for _, a := range addrs {
+			if p, err := netip.ParsePrefix(a.String()); err == nil {
+				out = append(out, p.Addr().Unmap())
+			}
+		}
+	}
+	return out
+}
