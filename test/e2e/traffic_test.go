@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os/exec"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,12 +15,13 @@ import (
 	"github.com/svcplane/svcplane/internal/netns"
 )
 
-// TestServiceTraffic is issue 10's traffic suite, the same for every kernel mode:
+// TestServiceTraffic is issue 10's traffic suite, the same for every mode:
 // ClusterIP balancing, NodePort and LoadBalancer from outside the cluster,
 // hairpin, ClientIP affinity, UDP across an endpoint replacement, scaling
-// to zero, externalTrafficPolicy Local and loadBalancerSourceRanges.
+// to zero, externalTrafficPolicy Local and loadBalancerSourceRanges. Each
+// mode is a cluster of its own, all three in parallel.
 func TestServiceTraffic(t *testing.T) {
-	for _, mode := range []string{"iptables", "nftables"} {
+	for _, mode := range []string{"iptables", "nftables", "userspace"} {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
 			proxySuite(t, mode)
@@ -111,10 +113,15 @@ func proxySuite(t *testing.T, mode string) {
 	t.Run("ClientIP affinity keeps one pod", func(t *testing.T) { s.checkAffinity(t) })
 	t.Run("a pod reaches itself through its Service", func(t *testing.T) { s.checkHairpin(t) })
 	t.Run("UDP survives an endpoint replacement", func(t *testing.T) { s.checkUDPReplacement(t) })
-	t.Run("externalTrafficPolicy Local keeps the client address", func(t *testing.T) { s.checkLocalPolicy(t, client) })
+	t.Run("externalTrafficPolicy Local keeps the client address", func(t *testing.T) { s.checkLocalPolicy(t, client, mode) })
 	t.Run("loadBalancerSourceRanges drops other sources", func(t *testing.T) { s.checkSourceRanges(t, client) })
 	if mode == "nftables" {
 		t.Run("nft list shows the service's entry", func(t *testing.T) { s.checkNFTList(t, ip) })
+	}
+	if mode == "userspace" {
+		t.Run("proxy rules lists the listeners, no kernel rules", func(t *testing.T) { s.checkUserspaceRules(t, ip) })
+	}
+	if mode != "iptables" {
 		t.Run("rr and sh schedulers", func(t *testing.T) { s.checkSchedulers(t, pods) })
 	}
 	t.Run("no endpoints is refused at once", func(t *testing.T) { s.checkScaleToZero(t, ip) })
@@ -295,7 +302,10 @@ func (s *sandbox) nodeNetns() string {
 	return netns.NewDir("").Path(netns.Names{Cluster: s.name}.Node(s.name))
 }
 
-func (s *sandbox) checkLocalPolicy(t *testing.T, c *clientNS) {
+// checkLocalPolicy: the Local NodePort answers from outside with the
+// client's address, except in userspace mode, where the proxy connects to
+// the endpoint from the node (see internal/proxy/userspace/README.md).
+func (s *sandbox) checkLocalPolicy(t *testing.T, c *clientNS, mode string) {
 	s.apply(t, `apiVersion: apps/v1
 kind: Deployment
 metadata: {name: echo}
@@ -322,8 +332,27 @@ spec:
 	port := s.must(t, "get", "svc", "echo-local", "-o", "jsonpath={.spec.ports[0].nodePort}")
 	s.waitFor(t, 60*time.Second, "the client address seen through a Local NodePort", func() (bool, string) {
 		out, err := c.curl("http://" + nodeAddr + ":" + port + "/clientip")
+		if mode == "userspace" {
+			return err == nil && !strings.HasPrefix(out, clientIP+":") && strings.Contains(out, ":"), out
+		}
 		return err == nil && strings.HasPrefix(out, clientIP+":"), out
 	})
+}
+
+// checkUserspaceRules: `svcplane proxy rules` in the node shows the
+// ClusterIP's listener; the node has no iptables nat rules and no
+// svcplane nftables table.
+func (s *sandbox) checkUserspaceRules(t *testing.T, ip string) {
+	out, err := exec.Command("nsenter", "--net="+s.nodeNetns(), binary, "proxy", "rules").CombinedOutput()
+	if err != nil {
+		t.Fatalf("proxy rules: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "# userspace mode, IPv4") || !regexp.MustCompile(regexp.QuoteMeta(ip)+`:80 +TCP +default/hostnames:http +cluster-ip +rr`).Match(out) {
+		t.Errorf("proxy rules lack the userspace listener of %s:\n%s", ip, out)
+	}
+	if strings.Contains(string(out), "KUBE-SERVICES") || strings.Contains(string(out), "table ip svcplane") {
+		t.Errorf("kernel rules in userspace mode:\n%s", out)
+	}
 }
 
 func (s *sandbox) checkSourceRanges(t *testing.T, c *clientNS) {
