@@ -26,6 +26,7 @@ import (
 
 	"github.com/svcplane/svcplane/internal/agent/images"
 	agentruntime "github.com/svcplane/svcplane/internal/agent/runtime"
+	"github.com/svcplane/svcplane/internal/agent/volumes"
 )
 
 // Config configures an agent.
@@ -62,6 +63,9 @@ type Config struct {
 	NodeImages    func() []corev1.ContainerImage
 	ProbesEnabled bool
 	QuietStarts   bool
+	// VolumeRoot keeps the pods' volumes (a directory per pod); empty
+	// for a runtime that mounts none.
+	VolumeRoot string
 	// ClusterDNS and ClusterDomain make pods' resolv.conf.
 	ClusterDNS    []string
 	ClusterDomain string
@@ -112,6 +116,7 @@ type Agent struct {
 	services corelisters.ServiceLister
 	pods     *podManager
 	podStore cache.Store
+	volumes  *volumes.Manager
 	ready    chan struct{}
 }
 
@@ -121,6 +126,7 @@ func New(cfg Config) *Agent {
 	a := &Agent{cfg: cfg, log: cfg.Logger, recorder: cfg.Recorder, ready: make(chan struct{})}
 	a.info = nodeInfo{Name: cfg.NodeName, IP: cfg.NodeIP, Port: cfg.Port, MaxPods: cfg.MaxPods,
 		CPUs: runtime.NumCPU(), MemoryBytes: MemoryBytes(), Runtime: "svcplane://" + cfg.RuntimeName, Labels: cfg.Labels}
+	a.volumes = newVolumes(cfg, a)
 	return a
 }
 

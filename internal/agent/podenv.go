@@ -8,7 +8,11 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/svcplane/svcplane/internal/agent/downward"
 )
 
 // serviceEnv returns the docker-links style variables of the Services a
@@ -84,6 +88,7 @@ func portURL(p corev1.ServicePort, ip string) string {
 // envSource reads the objects env vars refer to.
 type envSource interface {
 	ConfigMap(ctx context.Context, namespace, name string) (*corev1.ConfigMap, error)
+	Secret(ctx context.Context, namespace, name string) (*corev1.Secret, error)
 }
 
 // containerEnv is the container's environment: service variables first,
@@ -119,23 +124,32 @@ func containerEnv(ctx context.Context, src envSource, pod *corev1.Pod, c *corev1
 
 func addEnvFrom(ctx context.Context, src envSource, ns string, from []corev1.EnvFromSource, set func(k, v string)) error {
 	for _, f := range from {
-		if f.ConfigMapRef == nil {
+		var data map[string]string
+		var err error
+		var optional *bool
+		switch {
+		case f.ConfigMapRef != nil:
+			data, err = configMapData(ctx, src, ns, f.ConfigMapRef.Name)
+			optional = f.ConfigMapRef.Optional
+		case f.SecretRef != nil:
+			data, err = secretData(ctx, src, ns, f.SecretRef.Name)
+			optional = f.SecretRef.Optional
+		default:
 			continue
 		}
-		cm, err := src.ConfigMap(ctx, ns, f.ConfigMapRef.Name)
 		if err != nil {
-			if f.ConfigMapRef.Optional != nil && *f.ConfigMapRef.Optional {
+			if apierrors.IsNotFound(err) && optional != nil && *optional {
 				continue
 			}
-			return fmt.Errorf("configmap %q not found", f.ConfigMapRef.Name)
+			return err
 		}
-		keys := make([]string, 0, len(cm.Data))
-		for k := range cm.Data {
+		keys := make([]string, 0, len(data))
+		for k := range data {
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			set(f.Prefix+k, cm.Data[k])
+			set(f.Prefix+k, data[k])
 		}
 	}
 	return nil
@@ -146,81 +160,79 @@ func envValue(ctx context.Context, src envSource, pod *corev1.Pod, c *corev1.Con
 	case e.ValueFrom == nil:
 		return Expand(e.Value, vals), nil
 	case e.ValueFrom.FieldRef != nil:
-		return fieldValue(pod, e.ValueFrom.FieldRef.FieldPath)
+		return downward.FieldValue(pod, e.ValueFrom.FieldRef.FieldPath)
 	case e.ValueFrom.ResourceFieldRef != nil:
-		return resourceValue(c, e.ValueFrom.ResourceFieldRef), nil
+		return downward.ResourceValue(c, e.ValueFrom.ResourceFieldRef, nodeCPUs), nil
 	case e.ValueFrom.ConfigMapKeyRef != nil:
 		ref := e.ValueFrom.ConfigMapKeyRef
-		cm, err := src.ConfigMap(ctx, pod.Namespace, ref.Name)
-		optional := ref.Optional != nil && *ref.Optional
-		if err != nil || cm.Data[ref.Key] == "" && !hasKey(cm.Data, ref.Key) {
-			if optional {
-				return "", nil
-			}
-			return "", fmt.Errorf("couldn't find key %s in ConfigMap %s/%s", ref.Key, pod.Namespace, ref.Name)
-		}
-		return cm.Data[ref.Key], nil
+		data, err := configMapData(ctx, src, pod.Namespace, ref.Name)
+		return keyValue(data, err, ref.Key, ref.Optional, "ConfigMap", pod.Namespace, ref.Name)
+	case e.ValueFrom.SecretKeyRef != nil:
+		ref := e.ValueFrom.SecretKeyRef
+		data, err := secretData(ctx, src, pod.Namespace, ref.Name)
+		return keyValue(data, err, ref.Key, ref.Optional, "Secret", pod.Namespace, ref.Name)
 	}
-	return "", fmt.Errorf("env %s: secrets are not supported", e.Name)
+	return "", fmt.Errorf("env %s: no value source", e.Name)
 }
 
-func hasKey(m map[string]string, k string) bool {
-	_, ok := m[k]
-	return ok
+// nodeCPUs is what a cpu limit that is not set reads as.
+const nodeCPUs = 2
+
+// keyValue is one key of a ConfigMap's or Secret's data, with kubelet's
+// errors: the object missing (unless optional) as the API says, the key
+// missing as "couldn't find key".
+func keyValue(data map[string]string, err error, key string, optional *bool, kind, ns, name string) (string, error) {
+	opt := optional != nil && *optional
+	if err != nil {
+		if apierrors.IsNotFound(err) && opt {
+			return "", nil
+		}
+		return "", err
+	}
+	v, ok := data[key]
+	if !ok && !opt {
+		return "", fmt.Errorf("couldn't find key %s in %s %s/%s", key, kind, ns, name)
+	}
+	return v, nil
 }
 
-// fieldValue is the downward API's value of a pod field.
-func fieldValue(pod *corev1.Pod, path string) (string, error) {
-	switch path {
-	case "metadata.name":
-		return pod.Name, nil
-	case "metadata.namespace":
-		return pod.Namespace, nil
-	case "metadata.uid":
-		return string(pod.UID), nil
-	case "spec.nodeName":
-		return pod.Spec.NodeName, nil
-	case "spec.serviceAccountName":
-		return pod.Spec.ServiceAccountName, nil
-	case "status.podIP":
-		return pod.Status.PodIP, nil
-	case "status.hostIP":
-		return pod.Status.HostIP, nil
-	case "status.podIPs":
-		var ips []string
-		for _, ip := range pod.Status.PodIPs {
-			ips = append(ips, ip.IP)
-		}
-		return strings.Join(ips, ","), nil
+// configMapData reads a ConfigMap's data (binary data included), with
+// kubelet's `configmap "x" not found` when it is missing.
+func configMapData(ctx context.Context, src envSource, ns, name string) (map[string]string, error) {
+	cm, err := src.ConfigMap(ctx, ns, name)
+	if err != nil {
+		return nil, notFoundAs(err, "configmap", name)
 	}
-	for prefix, m := range map[string]map[string]string{"metadata.labels": pod.Labels, "metadata.annotations": pod.Annotations} {
-		if key, ok := strings.CutPrefix(path, prefix+"['"); ok {
-			return m[strings.TrimSuffix(key, "']")], nil
-		}
+	data := make(map[string]string, len(cm.Data)+len(cm.BinaryData))
+	for k, v := range cm.BinaryData {
+		data[k] = string(v)
 	}
-	return "", fmt.Errorf("unsupported fieldPath %q", path)
+	for k, v := range cm.Data {
+		data[k] = v
+	}
+	return data, nil
 }
 
-// resourceValue is a container's limit or request, in the unit the
-// reference asks for (cores by default, rounded up, as upstream).
-func resourceValue(c *corev1.Container, ref *corev1.ResourceFieldSelector) string {
-	kind, res, _ := strings.Cut(ref.Resource, ".")
-	list := c.Resources.Limits
-	if kind == "requests" {
-		list = c.Resources.Requests
+// secretData reads a Secret's data, with `secret "x" not found`.
+func secretData(ctx context.Context, src envSource, ns, name string) (map[string]string, error) {
+	s, err := src.Secret(ctx, ns, name)
+	if err != nil {
+		return nil, notFoundAs(err, "secret", name)
 	}
-	q, ok := list[corev1.ResourceName(res)]
-	if !ok {
-		if res == "cpu" {
-			return "2"
-		}
-		return "0"
+	data := make(map[string]string, len(s.Data)+len(s.StringData))
+	for k, v := range s.Data {
+		data[k] = string(v)
 	}
-	div := ref.Divisor
-	if div.IsZero() {
-		return strconv.FormatInt(q.Value(), 10)
+	return data, nil
+}
+
+// notFoundAs words a NotFound error as the kubelet's object managers do
+// (`configmap "x" not found`: the singular resource).
+func notFoundAs(err error, resource, name string) error {
+	if apierrors.IsNotFound(err) {
+		return apierrors.NewNotFound(schema.GroupResource{Resource: resource}, name)
 	}
-	return strconv.FormatInt((q.MilliValue()+div.MilliValue()-1)/div.MilliValue(), 10)
+	return err
 }
 
 // Expand replaces $(VAR) with the value of VAR where it is defined and

@@ -2,12 +2,12 @@ package agent
 
 import (
 	"context"
-	"errors"
 	"reflect"
 	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -52,7 +52,57 @@ func (f fakeEnvSource) ConfigMap(_ context.Context, _, name string) (*corev1.Con
 	if cm, ok := f[name]; ok {
 		return cm, nil
 	}
-	return nil, errors.New("not found")
+	return nil, apierrors.NewNotFound(corev1.Resource("configmaps"), name)
+}
+
+func (f fakeEnvSource) Secret(_ context.Context, _, name string) (*corev1.Secret, error) {
+	if cm, ok := f["secret/"+name]; ok {
+		return &corev1.Secret{Data: map[string][]byte{"pw": []byte(cm.Data["pw"])}}, nil
+	}
+	return nil, apierrors.NewNotFound(corev1.Resource("secrets"), name)
+}
+
+// TestContainerEnvErrors checks kubelet's CreateContainerConfigError
+// messages for missing objects and keys, and optional references.
+func TestContainerEnvErrors(t *testing.T) {
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: "ns"}}
+	src := fakeEnvSource{"cm": {Data: map[string]string{"K": "v"}}, "secret/s": {Data: map[string]string{"pw": "hunter2"}}}
+	yes := true
+	ref := func(name string) corev1.LocalObjectReference { return corev1.LocalObjectReference{Name: name} }
+	for _, tc := range []struct {
+		name string
+		c    corev1.Container
+		want string
+		env  []string
+	}{
+		{"envFrom configmap missing", corev1.Container{EnvFrom: []corev1.EnvFromSource{{ConfigMapRef: &corev1.ConfigMapEnvSource{LocalObjectReference: ref("x")}}}},
+			`configmap "x" not found`, nil},
+		{"envFrom secret missing", corev1.Container{EnvFrom: []corev1.EnvFromSource{{SecretRef: &corev1.SecretEnvSource{LocalObjectReference: ref("x")}}}},
+			`secret "x" not found`, nil},
+		{"envFrom optional", corev1.Container{EnvFrom: []corev1.EnvFromSource{{SecretRef: &corev1.SecretEnvSource{LocalObjectReference: ref("x"), Optional: &yes}}}},
+			"", []string{}},
+		{"key ref configmap missing", corev1.Container{Env: []corev1.EnvVar{{Name: "A", ValueFrom: &corev1.EnvVarSource{
+			ConfigMapKeyRef: &corev1.ConfigMapKeySelector{LocalObjectReference: ref("x"), Key: "K"}}}}}, `configmap "x" not found`, nil},
+		{"key missing", corev1.Container{Env: []corev1.EnvVar{{Name: "A", ValueFrom: &corev1.EnvVarSource{
+			ConfigMapKeyRef: &corev1.ConfigMapKeySelector{LocalObjectReference: ref("cm"), Key: "nope"}}}}}, "couldn't find key nope in ConfigMap ns/cm", nil},
+		{"secret key", corev1.Container{Env: []corev1.EnvVar{{Name: "PW", ValueFrom: &corev1.EnvVarSource{
+			SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: ref("s"), Key: "pw"}}}}}, "", []string{"PW=hunter2"}},
+		{"secret missing", corev1.Container{Env: []corev1.EnvVar{{Name: "PW", ValueFrom: &corev1.EnvVarSource{
+			SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: ref("gone"), Key: "pw"}}}}}, `secret "gone" not found`, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := containerEnv(context.Background(), src, pod, &tc.c, nil)
+			if tc.want != "" {
+				if err == nil || err.Error() != tc.want {
+					t.Fatalf("error %v, want %q", err, tc.want)
+				}
+				return
+			}
+			if err != nil || !reflect.DeepEqual(got, tc.env) {
+				t.Fatalf("got %q, %v; want %q", got, err, tc.env)
+			}
+		})
+	}
 }
 
 func TestContainerEnv(t *testing.T) {

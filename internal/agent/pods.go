@@ -111,4 +111,9 @@ func (m *podManager) removeOrphans(ctx context.Context, objs []any) {
 			m.a.log.Error("orphaned pod not removed", "uid", uid, "err", err)
 		}
 	}
+	if m.a.volumes != nil {
+		if err := m.a.volumes.Orphans(known); err != nil {
+			m.a.log.Error("orphaned volumes not removed", "err", err)
+		}
+	}
 }

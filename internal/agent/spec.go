@@ -39,6 +39,10 @@ func (w *podWorker) containerSpec(ctx context.Context, pod *corev1.Pod, sb runti
 		}
 	}
 	env, vals := mergeEnv(res.Env, []string{"HOSTNAME=" + podHostname(pod)}, own)
+	mounts, err := w.containerMounts(c, vals)
+	if err != nil {
+		return runtime.ContainerSpec{}, fmt.Errorf("%w: %v", errConfig, err)
+	}
 	argv := make([]string, len(res.Argv))
 	for i, a := range res.Argv {
 		argv[i] = Expand(a, vals)
@@ -52,7 +56,7 @@ func (w *podWorker) containerSpec(ctx context.Context, pod *corev1.Pod, sb runti
 		Argv: argv, Env: env, Dir: orString(c.WorkingDir, orString(res.WorkingDir, "/")),
 		Hostname: podHostname(pod), Hosts: hostsFile(pod, sb.IP.String(), w.a.cfg.ClusterDomain),
 		ResolvConf: resolvConf(pod, dnsSettings{Servers: w.a.cfg.ClusterDNS, Domain: w.a.cfg.ClusterDomain}),
-		Stdin:      c.Stdin, StdinOnce: c.StdinOnce, TTY: c.TTY,
+		Stdin:      c.Stdin, StdinOnce: c.StdinOnce, TTY: c.TTY, Mounts: mounts,
 	}, nil
 }
 
@@ -103,9 +107,14 @@ func checkHostPorts(c *corev1.Container) error {
 	return nil
 }
 
-// ConfigMap reads a ConfigMap for env vars.
+// ConfigMap reads a ConfigMap for env vars and volumes.
 func (a *Agent) ConfigMap(ctx context.Context, namespace, name string) (*corev1.ConfigMap, error) {
 	return a.cfg.Client.CoreV1().ConfigMaps(namespace).Get(ctx, name, metav1.GetOptions{})
+}
+
+// Secret reads a Secret for env vars and volumes.
+func (a *Agent) Secret(ctx context.Context, namespace, name string) (*corev1.Secret, error) {
+	return a.cfg.Client.CoreV1().Secrets(namespace).Get(ctx, name, metav1.GetOptions{})
 }
 
 func orString(s, def string) string {

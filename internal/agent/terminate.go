@@ -42,6 +42,10 @@ func (w *podWorker) terminate(ctx context.Context, pod *corev1.Pod, gone bool) b
 		return false
 	}
 	w.releaseImages(pod)
+	if err := w.a.removeVolumes(pod.UID); err != nil {
+		w.a.log.Error("volumes not removed", "pod", podKey(pod), "err", err)
+		return false
+	}
 	if gone {
 		return true
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/svcplane/svcplane/internal/agent/probe"
 	"github.com/svcplane/svcplane/internal/agent/runtime"
+	"github.com/svcplane/svcplane/internal/agent/volumes"
 )
 
 // podWorker runs one pod: it syncs when woken (pod changed, a container
@@ -28,6 +29,10 @@ type podWorker struct {
 	// Only the worker's goroutine uses these.
 	tracks      map[string]*track
 	lastWritten *corev1.PodStatus
+	// vols are the pod's volumes once set up; mountErr the last
+	// FailedMount message recorded.
+	vols     map[string]volumes.Volume
+	mountErr string
 }
 
 // track is what the worker remembers of one container across syncs.
@@ -113,6 +118,10 @@ func (w *podWorker) sync(ctx context.Context) (time.Duration, bool) {
 	}
 	if terminal(pod.Status.Phase) {
 		return w.a.cfg.Resync, false
+	}
+	if !w.prepareVolumes(ctx, pod) {
+		w.writeStatus(ctx, pod, nil)
+		return volumeRetry, false
 	}
 	sb, err := w.a.rt.EnsureSandbox(ctx, pod)
 	if err != nil {

@@ -163,7 +163,7 @@ func newAgent(cfg AgentConfig, client kubernetes.Interface, nodeIP netip.Addr, p
 		NewRuntime:  runtimeFactory(s, root, self, trees, nodeIP, cfg.Logger),
 		RuntimeName: s.Runtime, ProbesEnabled: s.Runtime != "simulated", QuietStarts: s.Runtime == "simulated",
 		Images: images.NewResolver(images.Config{Trees: trees, Store: storeLookup{store}}), Self: self,
-		Leases: storeLeases{store},
+		Leases: storeLeases{store}, VolumeRoot: volumeRoot(s, root),
 		NodeImages: func() []corev1.ContainerImage {
 			imgs, err := store.NodeImages()
 			if err != nil {
@@ -174,6 +174,15 @@ func newAgent(cfg AgentConfig, client kubernetes.Interface, nodeIP netip.Addr, p
 		ClusterDNS: []string{s.ClusterDNS}, ClusterDomain: s.ClusterDomain, MaxPods: s.MaxPods,
 		Logger: cfg.Logger,
 	}), nil
+}
+
+// volumeRoot keeps the pods' volumes (kubelet's pods/<uid>/volumes); the
+// simulated runtime mounts none.
+func volumeRoot(s AgentSettings, root string) string {
+	if s.Runtime == "simulated" {
+		return ""
+	}
+	return filepath.Join(root, "pods")
 }
 
 // storeLookup finds imported images for the resolver.

@@ -36,6 +36,9 @@ type Input struct {
 	Files map[string]string
 	// Self is the svcplane binary bound at SelfPath ("" for none).
 	Self string
+	// Volumes are bound in after the runtime's mounts, with the Files,
+	// parents before what they hold.
+	Volumes []specs.Mount
 	// NetnsPath, IPCPath and PIDPath are the pod's namespaces to join:
 	// network (empty for hostNetwork), IPC (empty for hostIPC) and the
 	// shared PID namespace of shareProcessNamespace pods.
@@ -260,13 +263,38 @@ func mounts(in Input, sc security) []specs.Mount {
 			specs.Mount{Destination: "/dev/mqueue", Type: "mqueue", Source: "mqueue", Options: []string{"nosuid", "noexec", "nodev"}})
 	}
 	m = append(m, specs.Mount{Destination: "/sys", Type: "sysfs", Source: "sysfs", Options: sysOpts})
-	for _, target := range sortedKeys(in.Files) {
-		m = append(m, specs.Mount{Destination: target, Type: "bind", Source: in.Files[target], Options: []string{"rbind", "rw"}})
-	}
+	m = append(m, podMounts(in)...)
 	if in.Self != "" {
 		m = append(m, specs.Mount{Destination: SelfPath, Type: "bind", Source: in.Self, Options: []string{"bind", "ro"}})
 	}
 	return m
+}
+
+// podMounts are the pod's files and volumes, sorted by the depth of their
+// destination (stable) as containerd sorts a container's mounts, so a
+// volume at /etc comes before the /etc/hosts bound over it.
+func podMounts(in Input) []specs.Mount {
+	var m []specs.Mount
+	for _, target := range sortedKeys(in.Files) {
+		if slices.ContainsFunc(in.Volumes, func(v specs.Mount) bool { return filepath.Clean(v.Destination) == target }) {
+			continue // a volume at the same path wins, as kubelet's
+		}
+		m = append(m, specs.Mount{Destination: target, Type: "bind", Source: in.Files[target], Options: []string{"rbind", "rw"}})
+	}
+	m = append(m, in.Volumes...)
+	slices.SortStableFunc(m, func(a, b specs.Mount) int { return depth(a.Destination) - depth(b.Destination) })
+	return m
+}
+
+func depth(p string) int { return strings.Count(filepath.Clean(p), "/") }
+
+// BindMount is the mount of a node path at dest, read-only or not.
+func BindMount(source, dest string, readOnly bool) specs.Mount {
+	opt := "rw"
+	if readOnly {
+		opt = "ro"
+	}
+	return specs.Mount{Destination: dest, Type: "bind", Source: source, Options: []string{"rbind", opt}}
 }
 
 func defaultDevices() []specs.LinuxDevice {

@@ -120,3 +120,23 @@ func TestBuildUserAndErrors(t *testing.T) {
 		t.Error("a cgroup namespace")
 	}
 }
+
+// TestBuildVolumes: volumes come with the pod's files, parents first; a
+// volume at a file's path replaces the file; read-only ones are bound ro.
+func TestBuildVolumes(t *testing.T) {
+	pod := &corev1.Pod{Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c"}}}}
+	p, err := Build(Input{Pod: pod, Container: &pod.Spec.Containers[0], Layers: []string{"/img"},
+		Files: map[string]string{"/etc/hosts": "/pods/u/hosts", "/etc/resolv.conf": "/pods/u/resolv.conf", "/dev/termination-log": "/i/t"},
+		Volumes: []specs.Mount{
+			BindMount("/v/token", "/var/run/secrets/kubernetes.io/serviceaccount", true),
+			BindMount("/v/etc", "/etc", false),
+			BindMount("/v/resolv", "/etc/resolv.conf", true),
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "mounts: /proc /dev /dev/pts /dev/shm /dev/mqueue /sys:ro /etc /dev/termination-log /etc/hosts /etc/resolv.conf:ro /var/run/secrets/kubernetes.io/serviceaccount:ro"
+	if got := summary(p)[1]; got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}

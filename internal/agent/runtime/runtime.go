@@ -109,6 +109,15 @@ type ContainerSpec struct {
 	// Stdin keeps the container's stdin open for attach; TTY gives it a
 	// terminal.
 	Stdin, StdinOnce, TTY bool
+	// Mounts are the pod's volumes bound into the container.
+	Mounts []Mount
+}
+
+// Mount is a node path bound into a container.
+type Mount struct {
+	Source      string
+	Destination string
+	ReadOnly    bool
 }
 
 // ContainerState is the latest instance of one container.

@@ -97,6 +97,9 @@ func (r *Runtime) initSpec(p *podEntry, spec runtime.ContainerSpec, dir string) 
 		Args: spec.Argv, Env: spec.Env, Cwd: spec.Dir, Hostname: spec.Hostname, Files: files, Self: spec.Self,
 		NetnsPath: rec.NetnsPath, IPCPath: rec.IPCPath, OOMScoreAdj: adj,
 	}
+	for _, m := range spec.Mounts {
+		in.Volumes = append(in.Volumes, container.BindMount(m.Source, m.Destination, m.ReadOnly))
+	}
 	if cg != nil {
 		in.CgroupProcs = cg.Procs()
 	}
