@@ -64,7 +64,10 @@ type Backend struct {
 	lastCheck time.Time
 }
 
-var _ proxy.Backend = (*Backend)(nil)
+var (
+	_ proxy.Backend  = (*Backend)(nil)
+	_ proxy.Handover = (*Backend)(nil)
+)
 
 // New returns the userspace backend of cfg.Family. It touches nothing:
 // the interface and listeners appear with the first Sync.
@@ -138,6 +141,33 @@ func (b *Backend) Cleanup(context.Context) error {
 	if err := b.link.remove(); err != nil {
 		return fmt.Errorf("userspace %s cleanup: %w", b.cfg.Family, err)
 	}
+	return nil
+}
+
+// Handover hands the node to the next userspace backend of a live
+// configuration change (a new scheduler, say), which has synced beside
+// this one (the listeners share their ports through SO_REUSEPORT): it
+// closes this backend's listeners and rules socket, and keeps the
+// addresses, which the next backend holds too, and the established TCP
+// connections, which run to their end. UDP sessions end with their
+// listener; the next backend starts new ones. For another mode it is
+// Cleanup.
+func (b *Backend) Handover(ctx context.Context, next proxy.Mode) error {
+	if next != proxy.ModeUserspace {
+		return b.Cleanup(ctx)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for k, l := range b.listeners {
+		l.close()
+		delete(b.listeners, k)
+	}
+	if b.rules != nil {
+		b.rules.Close()
+		b.rules = nil
+	}
+	b.reset()
+	b.synced = false
 	return nil
 }
 

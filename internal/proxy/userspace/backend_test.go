@@ -320,3 +320,33 @@ func TestTracerOverall(t *testing.T) {
 	}
 	tracer.Run(t, b.Tracer(), cases)
 }
+
+// TestHandover: the next userspace backend of a live configuration change
+// syncs beside the running one; after Handover it serves new connections
+// alone while the old backend's established connection runs on.
+func TestHandover(t *testing.T) {
+	needNetns(t)
+	serveThree(t)
+	old := newTestBackend(t, Config{})
+	st := state(nil, port{name: "web", ip: "10.96.0.1", port: 80, eps: three, nodePort: 30080})
+	mustSync(t, old, st)
+	c, err := dial("10.96.0.1:80", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	next := newTestBackend(t, Config{Scheduler: "sh"})
+	mustSync(t, next, st)
+	if err := old.Handover(context.Background(), "userspace"); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := c.echo("kept"); got != "kept" {
+		t.Errorf("established connection after Handover: %q %v", got, err)
+	}
+	if got := greetings(t, "10.96.0.1:80", "", 6); len(got) != 1 {
+		t.Errorf("the next backend (sh) should serve one client from one endpoint: %v", got)
+	}
+	if _, err := net.InterfaceByName(DefaultInterface); err != nil {
+		t.Errorf("the interface went with Handover: %v", err)
+	}
+}

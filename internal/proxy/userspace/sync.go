@@ -226,10 +226,16 @@ func (k listenKey) network() string {
 }
 
 // freebind lets a listener bind an address the node does not hold (yet):
-// a NodePort address that comes and goes.
+// a NodePort address that comes and goes. SO_REUSEPORT lets the next
+// backend of a live configuration change listen beside this one until
+// Handover (see Handover).
 func freebind(network, _ string, c syscall.RawConn) error {
 	var serr error
 	err := c.Control(func(fd uintptr) {
+		serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEPORT, 1)
+		if serr != nil {
+			return
+		}
 		if network == "tcp6" || network == "udp6" {
 			serr = unix.SetsockoptInt(int(fd), unix.SOL_IPV6, unix.IPV6_FREEBIND, 1)
 			return
