@@ -22,9 +22,20 @@ const (
 	reasonVolumesNotMounted = "VolumesNotMounted"
 )
 
-// volumeRetry spaces the tries of a pod whose volumes cannot be set up
-// yet (a ConfigMap or Secret that does not exist).
-const volumeRetry = 2 * time.Second
+// The tries of a pod whose volumes cannot be set up yet (a ConfigMap or
+// Secret that does not exist, as kube-root-ca.crt in a namespace just
+// made) start volumeRetryMin apart and double up to volumeRetryMax, as
+// kubelet's volume manager backs off.
+const (
+	volumeRetryMin = 250 * time.Millisecond
+	volumeRetryMax = 4 * time.Second
+)
+
+// nextVolumeRetry is the wait before the next try, doubling each time.
+func (w *podWorker) nextVolumeRetry() time.Duration {
+	w.mountRetry = min(max(w.mountRetry*2, volumeRetryMin), volumeRetryMax)
+	return w.mountRetry
+}
 
 // clientTokens asks the API for ServiceAccount tokens.
 type clientTokens struct{ c kubernetes.Interface }
@@ -55,7 +66,7 @@ func (w *podWorker) prepareVolumes(ctx context.Context, pod *corev1.Pod) bool {
 	}
 	vols, err := vm.Setup(ctx, pod)
 	if err == nil {
-		w.vols, w.mountErr = vols, ""
+		w.vols, w.mountErr, w.mountRetry = vols, "", 0
 		return true
 	}
 	var se *volumes.SetupError

@@ -31,8 +31,9 @@ type podWorker struct {
 	lastWritten *corev1.PodStatus
 	// vols are the pod's volumes once set up; mountErr the last
 	// FailedMount message recorded.
-	vols     map[string]volumes.Volume
-	mountErr string
+	vols       map[string]volumes.Volume
+	mountErr   string
+	mountRetry time.Duration
 }
 
 // track is what the worker remembers of one container across syncs.
@@ -121,7 +122,7 @@ func (w *podWorker) sync(ctx context.Context) (time.Duration, bool) {
 	}
 	if !w.prepareVolumes(ctx, pod) {
 		w.writeStatus(ctx, pod, nil)
-		return volumeRetry, false
+		return w.nextVolumeRetry(), false
 	}
 	sb, err := w.a.rt.EnsureSandbox(ctx, pod)
 	if err != nil {
