@@ -11,10 +11,12 @@ package pki
 
 import (
 	"crypto"
+	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -52,6 +54,8 @@ type Config struct {
 	ExtraSANs []string
 	// Now returns the current time; time.Now if nil.
 	Now func() time.Time
+	// Logger says when a stored certificate is replaced; none if nil.
+	Logger *slog.Logger
 }
 
 func (c Config) withDefaults() Config {
@@ -64,6 +68,9 @@ func (c Config) withDefaults() Config {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
 	return c
 }
 
@@ -73,6 +80,8 @@ type Paths struct {
 	CACert, CAKey         string
 	ServerCert, ServerKey string
 	AdminCert, AdminKey   string
+	// SAKey and SAPub are the service account token signing key pair.
+	SAKey, SAPub string
 }
 
 func pathsIn(dir string) Paths {
@@ -85,6 +94,8 @@ func pathsIn(dir string) Paths {
 		ServerKey:  j(serverKeyFile),
 		AdminCert:  j(adminCertFile),
 		AdminKey:   j(adminKeyFile),
+		SAKey:      j(saKeyFile),
+		SAPub:      j(saPubFile),
 	}
 }
 
@@ -97,6 +108,8 @@ type Bundle struct {
 	CAPEM []byte
 	// AdminCertPEM and AdminKeyPEM are the admin client credentials.
 	AdminCertPEM, AdminKeyPEM []byte
+	// ServiceAccountKey signs service account tokens (sa.key).
+	ServiceAccountKey *rsa.PrivateKey
 
 	now    func() time.Time
 	ca     *x509.Certificate
@@ -119,6 +132,9 @@ func Ensure(dir string, cfg Config) (*Bundle, error) {
 		return nil, err
 	}
 	if err := b.ensureAdmin(); err != nil {
+		return nil, err
+	}
+	if err := b.ensureServiceAccountKey(); err != nil {
 		return nil, err
 	}
 	return b, nil
@@ -196,7 +212,12 @@ func (b *Bundle) loadCA(certPEM, keyPEM []byte) error {
 func (b *Bundle) ensureServer(cfg Config) error {
 	tmpl := serverTemplate(cfg)
 	lf, err := b.loadOrIssue(b.Paths.ServerCert, b.Paths.ServerKey, tmpl, func(c *x509.Certificate) bool {
-		return sameSANs(c, tmpl)
+		if sameSANs(c, tmpl) {
+			return true
+		}
+		cfg.Logger.Info("the serving certificate names other addresses: issuing a new one",
+			"file", b.Paths.ServerCert, "had", sortedNames(c), "want", sortedNames(tmpl))
+		return false
 	})
 	if err != nil {
 		return fmt.Errorf("serving cert: %w", err)
