@@ -40,6 +40,10 @@ func (h *resource) serve(w http.ResponseWriter, r *http.Request, info requestInf
 	if !h.def.Namespaced {
 		info.Namespace = ""
 	}
+	if h.def.Review != nil {
+		h.serveReview(w, r, info)
+		return
+	}
 	if info.Subresource != "" && !h.servesSubresource(info.Subresource) {
 		writeError(w, apierrors.NewNotFound(h.def.GroupResource(), info.Name+"/"+info.Subresource))
 		return
@@ -60,6 +64,9 @@ func (h *resource) serve(w http.ResponseWriter, r *http.Request, info requestInf
 		return
 	case info.Subresource == "binding":
 		h.serveBinding(w, r, info)
+		return
+	case info.Subresource == "token":
+		h.serveToken(w, r, info)
 		return
 	}
 	h.serveVerb(w, r, info)

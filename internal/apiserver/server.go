@@ -23,12 +23,14 @@ import (
 	"k8s.io/apimachinery/pkg/util/managedfields"
 	"k8s.io/client-go/applyconfigurations"
 
+	"github.com/svcplane/svcplane/internal/apiserver/authn"
 	"github.com/svcplane/svcplane/internal/apiserver/codec"
 	"github.com/svcplane/svcplane/internal/apiserver/discovery"
 	"github.com/svcplane/svcplane/internal/apiserver/objstore"
 	"github.com/svcplane/svcplane/internal/apiserver/openapi"
 	"github.com/svcplane/svcplane/internal/apiserver/registry"
 	"github.com/svcplane/svcplane/internal/apiserver/watchcache"
+	"github.com/svcplane/svcplane/internal/satoken"
 	"github.com/svcplane/svcplane/internal/storage"
 )
 
@@ -40,6 +42,13 @@ type Config struct {
 	// Anonymous lets requests without a client certificate through (tests
 	// that serve plain HTTP on loopback only).
 	Anonymous bool
+	// Tokens checks bearer tokens (service account tokens); without it
+	// requests with one get 401.
+	Tokens authn.TokenAuthenticator
+	// TokenIssuer signs the tokens of serviceaccounts/token, bound to the
+	// objects TokenObjects reads; without them it answers 503.
+	TokenIssuer  TokenIssuer
+	TokenObjects satoken.Objects
 	// NodeTLS reaches node agents for pods/log, exec and attach (client
 	// certificate and CA); without it those answer 503.
 	NodeTLS *tls.Config
@@ -90,11 +99,15 @@ func New(cfg Config) (*Server, error) {
 }
 
 func (s *Server) newResource(def *registry.Resource, tc managedfields.TypeConverter) (*resource, error) {
+	h := &resource{def: def, srv: s, log: s.cfg.Logger.With("resource", def.GroupResource().String())}
+	if def.Review != nil {
+		return h, nil // never stored
+	}
 	store := objstore.New(objstore.Config{
 		Storage: s.cfg.Storage, Codec: s.codec, Resource: def.GroupResource(),
 		Kind: def.GroupVersionKind(), New: def.New, Namespaced: def.Namespaced,
 	})
-	h := &resource{def: def, store: store, srv: s, log: s.cfg.Logger.With("resource", def.GroupResource().String())}
+	h.store = store
 	h.cache = watchcache.New(watchcache.Config{Storage: s.cfg.Storage, Prefix: store.Prefix(""), Decode: store.Decode, Logger: h.log})
 	managers, err := s.fieldManagers(def, tc)
 	if err != nil {
@@ -108,6 +121,9 @@ func (s *Server) newResource(def *registry.Resource, tc managedfields.TypeConver
 func (s *Server) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	for _, h := range s.resources {
+		if h.cache == nil {
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -205,7 +221,7 @@ func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
 // runs on start before it serves writes.
 func (s *Server) Objects(ctx context.Context, gvr schema.GroupVersionResource) ([]runtime.Object, error) {
 	h := s.resources[gvr]
-	if h == nil {
+	if h == nil || h.store == nil {
 		return nil, fmt.Errorf("resource %s is not served", gvr)
 	}
 	res, err := h.store.List(ctx, objstore.ListOptions{})

@@ -4,13 +4,16 @@ package builtin
 
 import (
 	appsv1 "k8s.io/api/apps/v1"
+	authenticationv1 "k8s.io/api/authentication/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	apivalidation "k8s.io/apimachinery/pkg/api/validation"
 	"k8s.io/apimachinery/pkg/runtime"
 
+	"github.com/svcplane/svcplane/internal/apiserver/authn"
 	"github.com/svcplane/svcplane/internal/apiserver/registry"
+	"github.com/svcplane/svcplane/internal/apiserver/registry/authentication"
 	"github.com/svcplane/svcplane/internal/apiserver/registry/configmap"
 	"github.com/svcplane/svcplane/internal/apiserver/registry/deployment"
 	"github.com/svcplane/svcplane/internal/apiserver/registry/endpoints"
@@ -32,11 +35,13 @@ type Config struct {
 	Service service.Config
 	// ServiceHooks allocate cluster IPs and node ports; nil allocates none.
 	ServiceHooks registry.Hooks
+	// Tokens answers TokenReviews; nil authenticates no token.
+	Tokens authn.TokenAuthenticator
 }
 
 // Resources returns every served resource.
 func Resources(cfg Config) []*registry.Resource {
-	return append(coreResources(cfg), otherResources()...)
+	return append(append(coreResources(cfg), otherResources()...), authenticationResources(cfg)...)
 }
 
 func coreResources(cfg Config) []*registry.Resource {
@@ -68,8 +73,8 @@ func coreResources(cfg Config) []*registry.Resource {
 		{GroupVersion: v1, Name: "secrets", Singular: "secret", Kind: "Secret", ListKind: "SecretList", Namespaced: true,
 			New: newOf[corev1.Secret], NewList: newOf[corev1.SecretList], Strategy: secret.Strategy()},
 		{GroupVersion: v1, Name: "serviceaccounts", Singular: "serviceaccount", Kind: "ServiceAccount", ListKind: "ServiceAccountList", Namespaced: true,
-			ShortNames: []string{"sa"},
-			New:        newOf[corev1.ServiceAccount], NewList: newOf[corev1.ServiceAccountList], Strategy: serviceaccount.Strategy()},
+			ShortNames: []string{"sa"}, Subresources: []string{"token"},
+			New: newOf[corev1.ServiceAccount], NewList: newOf[corev1.ServiceAccountList], Strategy: serviceaccount.Strategy()},
 		{GroupVersion: v1, Name: "events", Singular: "event", Kind: "Event", ListKind: "EventList", Namespaced: true,
 			ShortNames: []string{"ev"},
 			New:        newOf[corev1.Event], NewList: newOf[corev1.EventList], Strategy: event.Strategy()},
@@ -89,6 +94,18 @@ func otherResources() []*registry.Resource {
 			New: newOf[discoveryv1.EndpointSlice], NewList: newOf[discoveryv1.EndpointSliceList], Strategy: endpointslice.Strategy()},
 		{GroupVersion: coord, Name: "leases", Singular: "lease", Kind: "Lease", ListKind: "LeaseList", Namespaced: true,
 			New: newOf[coordinationv1.Lease], NewList: newOf[coordinationv1.LeaseList], Strategy: lease.Strategy()},
+	}
+}
+
+// authenticationResources are the unstored authentication.k8s.io
+// reviews.
+func authenticationResources(cfg Config) []*registry.Resource {
+	gv := authenticationv1.SchemeGroupVersion
+	return []*registry.Resource{
+		{GroupVersion: gv, Name: "selfsubjectreviews", Singular: "selfsubjectreview", Kind: "SelfSubjectReview",
+			New: newOf[authenticationv1.SelfSubjectReview], Review: authentication.SelfSubjectReview},
+		{GroupVersion: gv, Name: "tokenreviews", Singular: "tokenreview", Kind: "TokenReview",
+			New: newOf[authenticationv1.TokenReview], Review: authentication.TokenReview(cfg.Tokens)},
 	}
 }
 

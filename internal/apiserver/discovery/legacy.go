@@ -16,6 +16,15 @@ func resourceVerbs() []string {
 	return []string{"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"}
 }
 
+// verbsOf returns the verbs of a main resource: create only for the
+// unstored review resources.
+func verbsOf(r *registry.Resource) []string {
+	if r.Review != nil {
+		return []string{"create"}
+	}
+	return resourceVerbs()
+}
+
 // apiVersions is the /api document. serverAddress is where the client
 // reached us (the request's Host).
 func apiVersions(core *group, serverAddress string) *metav1.APIVersions {
@@ -79,16 +88,20 @@ func apiResourceList(v *groupVersion) *metav1.APIResourceList {
 }
 
 func mainResource(r *registry.Resource) metav1.APIResource {
-	return metav1.APIResource{
+	out := metav1.APIResource{
 		Name:               r.Name,
 		SingularName:       r.Singular,
 		Namespaced:         r.Namespaced,
 		Kind:               r.Kind,
-		Verbs:              resourceVerbs(),
+		Verbs:              verbsOf(r),
 		ShortNames:         r.ShortNames,
 		Categories:         r.Categories,
 		StorageVersionHash: storageVersionHash(r.GroupVersionKind()),
 	}
+	if r.Review != nil {
+		out.StorageVersionHash = ""
+	}
+	return out
 }
 
 // subresource describes r/sub. Group and version are set only when its

@@ -47,6 +47,12 @@ type Resource struct {
 	// orphan the object's dependents, as upstream does for core/v1
 	// ReplicationControllers (for compatibility); others are Background.
 	OrphanByDefault bool
+	// Review, when set, makes the resource create-only and never stored,
+	// as upstream's TokenReview and the access reviews are: a POST body
+	// is decoded into New(), answered by Review (which may read the
+	// request's user with authn.UserFrom(ctx)) and sent back with 201.
+	// Discovery lists the verb create only.
+	Review func(ctx context.Context, obj runtime.Object) (runtime.Object, error)
 }
 
 // GroupResource returns the resource's group and plural name.
