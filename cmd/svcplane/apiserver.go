@@ -42,6 +42,7 @@ func runAPIServer(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("apiserver", flag.ContinueOnError)
 	var cfg app.APIServerConfig
 	etcd := apiServerFlags(fs, &cfg)
+	fs.StringVar(&cfg.Cluster.ClusterDomain, "cluster-domain", "cluster.local", "the cluster's DNS domain: the serving certificate names kubernetes.default.svc.<domain>, the issuer of service account tokens is https://kubernetes.default.svc.<domain>")
 	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	if err := fs.Parse(args); err != nil {
 		return err

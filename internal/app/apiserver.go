@@ -22,6 +22,7 @@ import (
 	"github.com/svcplane/svcplane/internal/apiserver/builtin"
 	"github.com/svcplane/svcplane/internal/apiserver/servicealloc"
 	"github.com/svcplane/svcplane/internal/pki"
+	"github.com/svcplane/svcplane/internal/satoken"
 	"github.com/svcplane/svcplane/internal/storage"
 	"github.com/svcplane/svcplane/internal/storage/etcd"
 )
@@ -91,7 +92,12 @@ func RunAPIServer(ctx context.Context, cfg APIServerConfig) error {
 // API server and its bootstrap, and returns once the API answers.
 func StartAPIServer(ctx context.Context, cfg APIServerConfig) (*APIServer, error) {
 	cfg = cfg.withDefaults()
-	bundle, err := pki.Ensure(filepath.Join(cfg.DataDir, "pki"), pki.Config{ExtraSANs: extraSANs(cfg)})
+	serviceIP, err := kubernetesServiceIP(cfg.Cluster.ServiceCIDRs)
+	if err != nil {
+		return nil, err
+	}
+	bundle, err := pki.Ensure(filepath.Join(cfg.DataDir, "pki"), pki.Config{ServiceIP: serviceIP,
+		ClusterDomain: cfg.Cluster.ClusterDomain, ExtraSANs: extraSANs(cfg), Logger: cfg.Logger.With("component", "pki")})
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +113,12 @@ func StartAPIServer(ctx context.Context, cfg APIServerConfig) (*APIServer, error
 		closeEtcd()
 		return nil, err
 	}
-	srv, hooks, err := newServer(ctx, cfg, store)
+	tokens, err := newTokens(cfg, bundle, store)
+	if err != nil {
+		closeEtcd()
+		return nil, err
+	}
+	srv, hooks, err := newServer(ctx, cfg, store, tokens)
 	if err != nil {
 		closeEtcd()
 		return nil, err
@@ -125,7 +136,7 @@ func StartAPIServer(ctx context.Context, cfg APIServerConfig) (*APIServer, error
 // newServer builds the API server with the Service allocators, repaired
 // against the Services already stored, and claiming every value in
 // storage so that API servers sharing it never hand one out twice.
-func newServer(ctx context.Context, cfg APIServerConfig, store storage.Store) (*apiserver.Server, *servicealloc.Hooks, error) {
+func newServer(ctx context.Context, cfg APIServerConfig, store storage.Store, tokens *satoken.Tokens) (*apiserver.Server, *servicealloc.Hooks, error) {
 	cidrs, err := parseCIDRs(cfg.Cluster.ServiceCIDRs)
 	if err != nil {
 		return nil, nil, err
@@ -135,8 +146,9 @@ func newServer(ctx context.Context, cfg APIServerConfig, store storage.Store) (*
 	if err != nil {
 		return nil, nil, err
 	}
-	resources := builtin.Resources(builtin.Config{Service: hooks.ServiceConfig(), ServiceHooks: hooks})
-	srv, err := apiserver.New(apiserver.Config{Storage: store, Resources: resources, Logger: cfg.Logger.With("component", "apiserver"), NodeTLS: cfg.nodeTLS, ProxyDial: cfg.ProxyDial})
+	resources := builtin.Resources(builtin.Config{Service: hooks.ServiceConfig(), ServiceHooks: hooks, Tokens: tokens})
+	srv, err := apiserver.New(apiserver.Config{Storage: store, Resources: resources, Logger: cfg.Logger.With("component", "apiserver"),
+		NodeTLS: cfg.nodeTLS, ProxyDial: cfg.ProxyDial, Tokens: tokens, TokenIssuer: tokens, TokenObjects: tokens.Objects()})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -176,6 +188,9 @@ func (cfg APIServerConfig) withDefaults() APIServerConfig {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.Cluster.ClusterDomain == "" {
+		cfg.Cluster.ClusterDomain = "cluster.local"
 	}
 	return cfg
 }

@@ -59,6 +59,7 @@ func RunUp(ctx context.Context, cfg UpConfig) error {
 		}
 	}
 	cfg.APIServer.Logger = cfg.Logger
+	cfg.APIServer.Cluster.ClusterDomain = orString(cfg.APIServer.Cluster.ClusterDomain, cfg.Agent.ClusterDomain)
 	s, err := StartAPIServer(ctx, cfg.APIServer)
 	if err != nil {
 		return err
