@@ -102,8 +102,13 @@ func (o *OpenAPI) containers(defs map[string]common.OpenAPIDefinition) (map[stri
 	return out, skipped
 }
 
+// hasDefinitions says whether the resource's types have definitions; the
+// unstored reviews (create only) have no list type.
 func hasDefinitions(defs map[string]common.OpenAPIDefinition, r *registry.Resource) bool {
 	_, obj := defs[modelName(r.New())]
+	if r.NewList == nil {
+		return obj
+	}
 	_, list := defs[modelName(r.NewList())]
 	return obj && list
 }
