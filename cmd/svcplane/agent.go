@@ -58,7 +58,7 @@ func upAgentFlags(fs *flag.FlagSet, cfg *app.UpConfig, args []string) {
 	fs.StringVar(&cfg.Sandbox, "sandbox", "", "run the node in a new network namespace of this name (sp-<name>-...); kubectl still reaches the API on the host's 127.0.0.1")
 	fs.StringVar(&cfg.SandboxNodeIP, "sandbox-node-ip", app.DefaultSandboxNodeIP, "the sandboxed node's address (inside its namespace)")
 	fs.BoolVar(&cfg.NoAgent, "no-agent", false, "run no node agent (and so no proxy)")
-	fs.StringVar(&cfg.Proxy.Mode, "proxy-mode", "iptables", "proxy mode: iptables, nftables or userspace; written to the kube-system/kube-proxy ConfigMap")
+	fs.StringVar(&cfg.Proxy.Mode, "proxy-mode", "iptables", "proxy mode: iptables, nftables, ipvs (iptables where the kernel has no IPVS) or userspace; written to the kube-system/kube-proxy ConfigMap")
 	fs.StringVar(&cfg.Proxy.IPTablesBackend, "iptables-backend", "auto", "iptables backend of the proxy: legacy, nft or auto")
 	fs.BoolVar(&cfg.Proxy.NoProxy, "no-proxy", false, "run no proxy on the node")
 	fs.BoolVar(&cfg.DNS.NoDNS, "no-dns", false, "run no cluster DNS server on the node")

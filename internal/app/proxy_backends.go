@@ -13,6 +13,7 @@ import (
 
 	"github.com/svcplane/svcplane/internal/proxy"
 	"github.com/svcplane/svcplane/internal/proxy/iptables"
+	"github.com/svcplane/svcplane/internal/proxy/ipvs"
 	"github.com/svcplane/svcplane/internal/proxy/nftables"
 	"github.com/svcplane/svcplane/internal/proxy/userspace"
 )
@@ -38,6 +39,16 @@ func newBackend(ctx context.Context, mode proxy.Mode, fam corev1.IPFamily, cfg P
 			return nil, err
 		}
 		return b, nil
+	case proxy.ModeIPVS:
+		c := ipvs.Config{Family: fam, IPTablesBackend: cfg.IPTablesBackend, Logger: cfg.Logger}
+		if cfg.KubeProxy != nil {
+			c.Scheduler = cfg.KubeProxy.IPVS.Scheduler
+		}
+		b, err := ipvs.New(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		return b, nil
 	case proxy.ModeUserspace:
 		sched := ""
 		if cfg.KubeProxy != nil {
@@ -56,7 +67,7 @@ func newBackend(ctx context.Context, mode proxy.Mode, fam corev1.IPFamily, cfg P
 // allModes are the modes whose rules `proxy rules` shows and --cleanup
 // removes.
 func allModes() []proxy.Mode {
-	return []proxy.Mode{proxy.ModeIPTables, proxy.ModeNFTables, proxy.ModeUserspace}
+	return []proxy.Mode{proxy.ModeIPTables, proxy.ModeNFTables, proxy.ModeIPVS, proxy.ModeUserspace}
 }
 
 // PrintProxyRules prints the rules every mode holds in this network
@@ -67,6 +78,9 @@ func PrintProxyRules(ctx context.Context, out io.Writer) error {
 		for _, fam := range []corev1.IPFamily{corev1.IPv4Protocol, corev1.IPv6Protocol} {
 			b, err := newBackend(ctx, mode, fam, ProxyConfig{IPTablesBackend: "auto", Logger: slog.New(slog.DiscardHandler)})
 			if err != nil {
+				if mode == proxy.ModeIPVS && fam == corev1.IPv4Protocol && errors.Is(err, proxy.ErrUnavailable) {
+					fmt.Fprintf(out, "# ipvs mode unavailable here (a proxy asked for it runs iptables mode): %v\n", err)
+				}
 				continue
 			}
 			text, err := b.Rules(ctx)

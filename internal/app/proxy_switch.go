@@ -63,6 +63,10 @@ func (n *proxyNode) start(ctx context.Context, kp *kpv1.KubeProxyConfiguration) 
 	cfg := n.cfg
 	cfg.KubeProxy = kp
 	fams, err := proxyFamilies(gctx, proxyMode(kp), cfg, n.ips)
+	if proxyMode(kp) == proxy.ModeIPVS && errors.Is(err, proxy.ErrUnavailable) {
+		n.ipvsFallback(err)
+		fams, err = proxyFamilies(gctx, proxy.ModeIPTables, cfg, n.ips)
+	}
 	if err != nil {
 		cancel()
 		return nil, err

@@ -236,10 +236,22 @@ func ownLine(table, l string) bool {
 	return false
 }
 
-// Cleanup removes what the mode made: its virtual services (those on
-// kube-ipvs0's addresses and its NodePort services), kube-ipvs0, its
-// iptables chains and jumps, then its ipsets (which the rules reference).
+// Cleanup removes what the mode made: its iptables chains and jumps, its
+// virtual services (those on kube-ipvs0's addresses and its NodePort
+// services), kube-ipvs0, then its ipsets (which the rules referenced).
 func (b *Backend) Cleanup(ctx context.Context) error {
+	var errs []error
+	if err := b.cleanupRules(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	errs = append(errs, b.cleanupKernel()...)
+	b.reset()
+	return errors.Join(errs...)
+}
+
+// cleanupKernel deletes the mode's virtual services, kube-ipvs0 and its
+// ipsets (after the rules that reference them).
+func (b *Backend) cleanupKernel() []error {
 	var errs []error
 	b.nodeAddrs = map[netip.Addr]bool{}
 	if local, err := b.k.Links.LocalAddrs(DummyDevice); err == nil {
@@ -257,16 +269,12 @@ func (b *Backend) Cleanup(ctx context.Context) error {
 	if err := b.k.Links.DeleteLink(DummyDevice); err != nil {
 		errs = append(errs, fmt.Errorf("delete %s: %w", DummyDevice, err))
 	}
-	if err := b.cleanupRules(ctx); err != nil {
-		errs = append(errs, err)
-	}
 	for _, s := range setsFor(b.cfg.Family) {
 		if err := b.k.Sets.DestroySet(s.Name); err != nil {
 			errs = append(errs, fmt.Errorf("destroy ipset %s: %w", s.Name, err))
 		}
 	}
-	b.reset()
-	return errors.Join(errs...)
+	return errs
 }
 
 // cleanupRules deletes the jumps, then flushes and deletes the chains,
@@ -278,7 +286,7 @@ func (b *Backend) cleanupRules(ctx context.Context) error {
 		if err != nil {
 			continue
 		}
-		in.WriteString(cleanupTable(t, string(out)))
+		in.WriteString(cleanupTableExcept(t, string(out), nil))
 	}
 	if in.Len() == 0 {
 		return nil
@@ -289,16 +297,18 @@ func (b *Backend) cleanupRules(ctx context.Context) error {
 	return nil
 }
 
-func cleanupTable(table, saved string) string {
+// cleanupTableExcept is the restore input that deletes the mode's jumps
+// and chains of one table, but those in keep.
+func cleanupTableExcept(table, saved string, keep map[string]bool) string {
 	var dels, present []string
 	for _, l := range strings.Split(saved, "\n") {
 		for _, j := range jumps {
-			if j.table == table && l == j.saveLine() {
+			if j.table == table && l == j.saveLine() && !keep[j.to] {
 				dels = append(dels, "-D "+l[3:])
 			}
 		}
 		for _, c := range chains {
-			if c.table == table && strings.HasPrefix(l, ":"+c.chain+" ") {
+			if c.table == table && strings.HasPrefix(l, ":"+c.chain+" ") && !keep[c.chain] {
 				present = append(present, c.chain)
 			}
 		}

@@ -207,3 +207,35 @@ func TestFullSyncRepairsTheKernel(t *testing.T) {
 		t.Errorf("full sync did not repair (-want +got):\n%s", d)
 	}
 }
+
+func TestHandoverToIPTables(t *testing.T) {
+	tb := newTestBackend(t, "")
+	tb.sync(t, proxytest.OverallState())
+	// The iptables mode's full sync rewrites the chains both modes write.
+	ctx := context.Background()
+	if _, err := tb.ipt.Run(ctx, "iptables-nft-restore", []string{"--noflush"}, []byte(
+		"*nat\n:KUBE-SERVICES - [0:0]\n:KUBE-POSTROUTING - [0:0]\n:KUBE-MARK-MASQ - [0:0]\nCOMMIT\n"+
+			"*filter\n:KUBE-FORWARD - [0:0]\n:KUBE-PROXY-FIREWALL - [0:0]\nCOMMIT\n")); err != nil {
+		t.Fatal(err)
+	}
+	if err := tb.Handover(ctx, proxy.ModeIPTables); err != nil {
+		t.Fatal(err)
+	}
+	save := tb.ipt.Save("nft/4")
+	for _, gone := range []string{"KUBE-NODE-PORT", "KUBE-LOAD-BALANCER", "KUBE-IPVS-FILTER", "KUBE-SOURCE-RANGES-FIREWALL", "--match-set"} {
+		if strings.Contains(save, gone) {
+			t.Errorf("%s left after the handover:\n%s", gone, save)
+		}
+	}
+	for _, kept := range []string{":KUBE-SERVICES", `-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES`, ":KUBE-PROXY-FIREWALL"} {
+		if !strings.Contains(save, kept) {
+			t.Errorf("%s removed by the handover:\n%s", kept, save)
+		}
+	}
+	if svcs, _ := tb.fake.Services(); len(svcs) != 0 {
+		t.Errorf("virtual services left: %v", svcs)
+	}
+	if sets, _ := tb.fake.Sets(); len(sets) != 0 {
+		t.Errorf("ipsets left: %v", sets)
+	}
+}
