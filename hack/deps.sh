@@ -4,7 +4,8 @@
 # (or sudo) and Debian's package mirrors.
 set -euo pipefail
 
-packages=(iproute2 iptables nftables ipvsadm conntrack dnsutils curl busybox procps kmod)
+packages=(iproute2 iptables nftables ipvsadm ipset conntrack dnsutils curl busybox procps kmod
+  qemu-system-x86 cpio xz-utils)
 
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -66,5 +67,10 @@ install_busybox_static() {
   echo "busybox-static $version installed as $cache/busybox" >&2
 }
 install_busybox_static
+
+# The kernel and initramfs of test/vm's IPVS VM (hack/vm/run.sh), made
+# here once so the test itself only boots; if this fails the test says
+# why and skips.
+"$(dirname "$0")/vm/run.sh" --prepare || echo "hack/vm/run.sh --prepare failed: test/vm will skip" >&2
 
 command -v go >/dev/null || { echo "go is not on PATH (expected /usr/local/go/bin)" >&2; exit 1; }

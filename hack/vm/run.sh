@@ -153,6 +153,14 @@ copy_bin() {
   done
 }
 
+# usr_path is where a path lies in the guest's merged /usr.
+usr_path() {
+  case "$1" in
+    /bin/*|/sbin/*|/lib/*|/lib64/*) echo "/usr$1" ;;
+    *) echo "$1" ;;
+  esac
+}
+
 # unsign cuts the signature off a module: checking it (RSA, SHA-256)
 # doubles a module's load time under emulation. The kernel (which does
 # not enforce signatures) loads it and marks itself tainted.
@@ -274,6 +282,7 @@ build_base() {
   printf '%s\n' "${preload[@]}" >"$root/etc/vm-modules"
 
   write_init "$root"
+  (cd "$root" && find . -mindepth 1 -not -type d) >"$out.files"
   (cd "$root" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet | gzip -6) >"$out.tmp"
   # Zeros to a 4-byte boundary: the kernel reads the archive appended
   # to this one only at an aligned offset.
@@ -296,9 +305,9 @@ main() {
   kdir=$(unpack_kernel "$kpkg")
   key=$({ cat "$0"; echo "$kpkg"; ls "$cache/debs"; dpkg-query -W "${host_packages[@]}"; } | sha256sum | cut -c1-16)
   base=$cache/initramfs-$key.cpio.gz
-  if [ ! -s "$base" ]; then
+  if [ ! -s "$base" ] || [ ! -e "$base.files" ]; then
     log "building the base initramfs ($kpkg)"
-    rm -f "$cache"/initramfs-*.cpio.gz
+    rm -f "$cache"/initramfs-*.cpio.gz "$cache"/initramfs-*.files
     build_base "$kdir" "$base"
   fi
   [ "$prepare" = 1 ] && { log "ready: $base"; return 0; }
@@ -309,13 +318,18 @@ main() {
   trap "rm -rf '$work'" EXIT
   mkdir -p "$work/root/vm"
   printf '%s\n' "$command" >"$work/root/vm/cmd"
-  local a src dest
+  local a src dest lib
   for a in ${adds[@]+"${adds[@]}"}; do
     src=${a%%:*}
     dest=${a#*:}
     [ "$dest" != "$a" ] || dest=/usr/local/bin/$(basename "$src")
     [ -e "$src" ] || { echo "vm: no such file: $src" >&2; exit 2; }
-    install -D -m "$(stat -c %a "$src")" "$src" "$work/root$dest"
+    install -D -m "$(stat -c %a "$src")" "$src" "$work/root$(usr_path "$dest")"
+    # A dynamic program brings the libraries it links that the base lacks.
+    for lib in $(ldd "$src" 2>/dev/null | grep -oE '/[^ ]+\.so[^ ]*' || true); do
+      grep -qxF ".$(usr_path "$lib")" "$base.files" ||
+        install -D -m 0755 "$(readlink -f "$lib")" "$work/root$(usr_path "$lib")"
+    done
   done
   (cd "$work/root" && find . -mindepth 1 | cpio -o -H newc -R 0:0 --quiet) >"$work/extra.cpio"
   cat "$base" "$work/extra.cpio" >"$work/initrd"
