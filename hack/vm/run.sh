@@ -129,7 +129,7 @@ modules=(
   x_tables ip_tables iptable_nat iptable_filter iptable_mangle iptable_raw
   ip6_tables ip6table_nat ip6table_filter ip6table_mangle
   xt_comment xt_mark xt_MASQUERADE xt_addrtype xt_conntrack xt_nat xt_tcpudp xt_multiport
-  xt_statistic xt_recent xt_physdev ipt_REJECT ip6t_REJECT
+  xt_statistic xt_recent xt_physdev xt_ipvs xt_REDIRECT ipt_REJECT ip6t_REJECT
   nf_tables nft_compat nft_chain_nat nft_ct nft_masq nft_nat nft_reject_inet nft_reject_ipv4
   nft_numgen nft_hash nft_fib_inet nft_fib_ipv4 nft_limit nft_redir
   dummy veth bridge br_netfilter overlay
