@@ -424,10 +424,13 @@ func (n *netlinkLinks) Addrs(name string) ([]netip.Addr, error) {
 	return addrsOf(as), nil
 }
 
+// addrsOf is the addresses of as but link-local ones: the kernel gives
+// an interface that is up an fe80:: address of its own, which is neither
+// a Service address of kube-ipvs0 nor a NodePort address.
 func addrsOf(as []netlink.Addr) []netip.Addr {
 	out := make([]netip.Addr, 0, len(as))
 	for _, a := range as {
-		if ip, ok := netip.AddrFromSlice(a.IP); ok {
+		if ip, ok := netip.AddrFromSlice(a.IP); ok && !ip.IsLinkLocalUnicast() {
 			out = append(out, ip.Unmap())
 		}
 	}
