@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -69,6 +70,10 @@ type Server struct {
 	registry  *prometheus.Registry
 	started   sync.Once
 	ready     chan struct{}
+	drainOnce sync.Once
+	// draining closes when the server starts to shut down: watches end
+	// with a normal close and /readyz fails.
+	draining chan struct{}
 }
 
 // New builds a server over the configured resources.
@@ -85,6 +90,7 @@ func New(cfg Config) (*Server, error) {
 		openapi:   openapi.New(openapi.Config{Resources: cfg.Resources, Scheme: c.Scheme, Version: KubernetesVersion, Logger: cfg.Logger}),
 		registry:  prometheus.NewRegistry(),
 		ready:     make(chan struct{}),
+		draining:  make(chan struct{}),
 	}
 	s.metrics = newMetrics(s.registry)
 	tc := managedfields.TypeConverter(applyconfigurations.NewTypeConverter(s.codec.Scheme))
@@ -207,7 +213,24 @@ func errNoResource() *apierrors.StatusError {
 	}}
 }
 
+// Drain starts a clean shutdown: every open watch ends with a normal close
+// of its stream (clients re-watch, against the next server, without an
+// error), new watches end after their initial events, and /readyz answers
+// 503. Other requests are served as before; the caller then stops the HTTP
+// server, which lets them finish. Later calls do nothing.
+func (s *Server) Drain() {
+	s.drainOnce.Do(func() { close(s.draining) })
+}
+
 func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
+	select {
+	case <-s.draining:
+		if strings.HasPrefix(r.URL.Path, "/readyz") {
+			http.Error(w, "shutting down", http.StatusServiceUnavailable)
+			return
+		}
+	default:
+	}
 	select {
 	case <-s.ready:
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

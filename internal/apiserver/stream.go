@@ -44,11 +44,14 @@ func newStream(w http.ResponseWriter, h *resource, wr watchRequest) *stream {
 
 var errNoFlush = errors.New("the response writer cannot flush")
 
-// follow sends live events until the watch ends.
+// follow sends live events until the watch ends, or the server drains:
+// the stream then ends cleanly, as a watch that timed out.
 func (s *stream) follow(ctx context.Context, watcher *watchcache.Watcher) {
 	for {
 		select {
 		case <-ctx.Done():
+			return
+		case <-s.h.srv.draining:
 			return
 		case ev, ok := <-watcher.ResultChan():
 			if !ok || !s.sendLive(ev) {

@@ -235,10 +235,11 @@ func serve(ctx context.Context, cfg APIServerConfig, srv *apiserver.Server, stor
 	done := make(chan struct{})
 	s := &APIServer{URL: "https://" + hostPort(cfg.BindAddress, ln.Addr()), PKI: bundle, Done: done, Storage: store}
 	runCtx, cancel := context.WithCancel(ctx)
-	// Requests end with the server, so open watches do not hold up the
-	// shutdown.
+	// Requests are not cut when ctx ends: shutdown drains them (see
+	// shutdown), and ends them only after the grace period.
+	reqCtx, cancelRequests := context.WithCancel(context.WithoutCancel(ctx))
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 30 * time.Second,
-		BaseContext: func(net.Listener) context.Context { return runCtx }}
+		BaseContext: func(net.Listener) context.Context { return reqCtx }}
 	go srv.Run(runCtx)
 	endpointsDone := make(chan struct{})
 	go func() {
@@ -260,9 +261,10 @@ func serve(ctx context.Context, cfg APIServerConfig, srv *apiserver.Server, stor
 				s.err = err
 			}
 		}
+		drain(cfg.Logger, srv, hs, cancelRequests)
 		cancel()
 		<-endpointsDone
-		shutdown(hs, cancel, closeEtcd)
+		closeEtcd()
 		close(done)
 	}()
 	if err := bootstrap(ctx, s, cfg); err != nil {
@@ -281,13 +283,23 @@ func advertiseAddress(cfg APIServerConfig) netip.Addr {
 	return netip.MustParseAddr("127.0.0.1")
 }
 
-func shutdown(hs *http.Server, cancel context.CancelFunc, closeEtcd func()) {
-	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+// ShutdownGracePeriod is how long in-flight requests may run on after the
+// API server is asked to stop.
+const ShutdownGracePeriod = 5 * time.Second
+
+// drain stops the API cleanly, as kube-apiserver does: watches end with a
+// normal close (clients re-watch elsewhere without an error), the listener
+// closes, and requests in flight run on, with storage still up, for up to
+// ShutdownGracePeriod; those still running then are cancelled.
+func drain(log *slog.Logger, srv *apiserver.Server, hs *http.Server, cancelRequests context.CancelFunc) {
+	srv.Drain()
+	sctx, scancel := context.WithTimeout(context.Background(), ShutdownGracePeriod)
 	defer scancel()
-	cancel()
-	_ = hs.Shutdown(sctx)
+	if err := hs.Shutdown(sctx); err != nil {
+		log.Warn("requests still in flight after the shutdown grace period are cancelled", "grace", ShutdownGracePeriod)
+	}
+	cancelRequests()
 	_ = hs.Close()
-	closeEtcd()
 }
 
 func hostPort(bind string, addr net.Addr) string {
