@@ -102,15 +102,20 @@ func (o *OpenAPI) containers(defs map[string]common.OpenAPIDefinition) (map[stri
 	return out, skipped
 }
 
-// hasDefinitions says whether the resource's types have definitions; the
-// unstored reviews (create only) have no list type.
+// hasDefinitions says whether r's object and list types (if it has a list:
+// unstored reviews do not) have generated definitions.
 func hasDefinitions(defs map[string]common.OpenAPIDefinition, r *registry.Resource) bool {
-	_, obj := defs[modelName(r.New())]
-	if r.NewList == nil {
-		return obj
+	if r.New == nil {
+		return false
 	}
-	_, list := defs[modelName(r.NewList())]
-	return obj && list
+	if _, ok := defs[modelName(r.New())]; !ok {
+		return false
+	}
+	if r.NewList == nil {
+		return true
+	}
+	_, ok := defs[modelName(r.NewList())]
+	return ok
 }
 
 func (o *OpenAPI) info() *spec.Info {

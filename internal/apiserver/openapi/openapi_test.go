@@ -3,6 +3,7 @@ package openapi
 import (
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -11,10 +12,15 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	authenticationv1 "k8s.io/api/authentication/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/svcplane/svcplane/internal/apiserver/builtin"
 	"github.com/svcplane/svcplane/internal/apiserver/codec"
 	"github.com/svcplane/svcplane/internal/apiserver/discovery"
+	"github.com/svcplane/svcplane/internal/apiserver/registry"
 )
 
 // testOpenAPI is the documents of every built-in resource, built once for
@@ -254,3 +260,34 @@ func TestEveryResource(t *testing.T) {
 		}
 	}
 }
+
+// TestResourcesWithoutDefinitions checks that a resource without a list
+// type (the unstored reviews) gets its other operations, and one whose
+// type has no generated definition is left out instead of failing the
+// documents.
+func TestResourcesWithoutDefinitions(t *testing.T) {
+	reviews := schema.GroupVersion{Group: "authentication.k8s.io", Version: "v1"}
+	o := New(Config{Scheme: codec.New().Scheme, Logger: slog.New(slog.DiscardHandler), Resources: []*registry.Resource{
+		{GroupVersion: reviews, Name: "tokenreviews", Kind: "TokenReview",
+			New: func() runtime.Object { return &authenticationv1.TokenReview{} }},
+		{GroupVersion: schema.GroupVersion{Group: "example.com", Version: "v1"}, Name: "unknowns", Kind: "Unknown",
+			New: func() runtime.Object { return &metav1.PartialObjectMetadataList{} }, NewList: func() runtime.Object { return &unknownList{} }},
+	}})
+	data, ok, err := o.V3("apis/authentication.k8s.io/v1")
+	if err != nil || !ok {
+		t.Fatalf("authentication.k8s.io/v1: %v %v", ok, err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if where, _, _ := operationByID(doc, "createAuthenticationV1TokenReview"); where != "POST /apis/authentication.k8s.io/v1/tokenreviews" {
+		t.Errorf("createAuthenticationV1TokenReview at %q", where)
+	}
+	if _, ok, _ := o.V3("apis/example.com/v1"); ok {
+		t.Error("a resource without definitions has a document")
+	}
+}
+
+// unknownList is a list type with no generated definition.
+type unknownList struct{ runtime.Object }

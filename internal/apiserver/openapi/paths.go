@@ -141,6 +141,9 @@ func (p *resourcePaths) patchRoute(path, sub string, gvk schema.GroupVersionKind
 }
 
 func (p *resourcePaths) listRoutes() []common.Route {
+	if p.r.NewList == nil {
+		return nil
+	}
 	kind, gvk := p.r.Kind, p.r.GroupVersionKind()
 	newList := func(path, rest string, params []common.Parameter) *route {
 		rt := p.newRoute(http.MethodGet, path, "list", rest, "list", gvk)
