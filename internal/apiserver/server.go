@@ -50,6 +50,9 @@ type Config struct {
 	// objects TokenObjects reads; without them it answers 503.
 	TokenIssuer  TokenIssuer
 	TokenObjects satoken.Objects
+	// IssuerDiscovery, when set, serves the service account issuer's
+	// OpenID discovery (/.well-known/openid-configuration, /openid/v1/jwks).
+	IssuerDiscovery http.Handler
 	// NodeTLS reaches node agents for pods/log, exec and attach (client
 	// certificate and CA); without it those answer 503.
 	NodeTLS *tls.Config
@@ -176,6 +179,10 @@ func (s *Server) Handler() http.Handler {
 	}
 	mux.Handle("/metrics", s.metricsHandler())
 	mux.Handle("/openapi/", s.openapi)
+	if s.cfg.IssuerDiscovery != nil {
+		mux.Handle(satoken.OpenIDConfigurationPath, s.cfg.IssuerDiscovery)
+		mux.Handle(satoken.JWKSPath, s.cfg.IssuerDiscovery)
+	}
 	mux.HandleFunc("/api", s.serveAPI)
 	mux.HandleFunc("/api/", s.serveAPI)
 	mux.HandleFunc("/apis", s.serveAPI)

@@ -146,9 +146,13 @@ func newServer(ctx context.Context, cfg APIServerConfig, store storage.Store, to
 	if err != nil {
 		return nil, nil, err
 	}
+	discovery, err := tokens.DiscoveryHandler()
+	if err != nil {
+		return nil, nil, err
+	}
 	resources := builtin.Resources(builtin.Config{Service: hooks.ServiceConfig(), ServiceHooks: hooks, Tokens: tokens})
 	srv, err := apiserver.New(apiserver.Config{Storage: store, Resources: resources, Logger: cfg.Logger.With("component", "apiserver"),
-		NodeTLS: cfg.nodeTLS, ProxyDial: cfg.ProxyDial, Tokens: tokens, TokenIssuer: tokens, TokenObjects: tokens.Objects()})
+		NodeTLS: cfg.nodeTLS, ProxyDial: cfg.ProxyDial, Tokens: tokens, TokenIssuer: tokens, TokenObjects: tokens.Objects(), IssuerDiscovery: discovery})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -286,4 +286,11 @@ func TestAuthenticationDiscovery(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(c.DataDir, "pki", "sa.key")); err != nil {
 		t.Error(err)
 	}
+	code, body := c.rawRequest(http.MethodGet, "/.well-known/openid-configuration", "", nil, false)
+	if code != http.StatusOK || !strings.Contains(body, `"issuer":"https://kubernetes.default.svc.cluster.local"`) {
+		t.Errorf("openid configuration: %d %s", code, body)
+	}
+	if code, body := c.rawRequest(http.MethodGet, "/openid/v1/jwks", "", nil, false); code != http.StatusOK || !strings.Contains(body, `"alg":"RS256"`) {
+		t.Errorf("jwks: %d %s", code, body)
+	}
 }
