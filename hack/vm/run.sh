@@ -303,6 +303,7 @@ main() {
   local kpkg kdir key base
   kpkg=$(kernel_package)
   kdir=$(unpack_kernel "$kpkg")
+  fetch busybox-static >/dev/null
   key=$({ cat "$0"; echo "$kpkg"; ls "$cache/debs"; dpkg-query -W "${host_packages[@]}"; } | sha256sum | cut -c1-16)
   base=$cache/initramfs-$key.cpio.gz
   if [ ! -s "$base" ] || [ ! -e "$base.files" ]; then
