@@ -243,7 +243,8 @@ func runtimeFactory(s AgentSettings, root, self string, trees images.Trees, node
 				return nil, err
 			}
 			return process.New(process.Config{
-				Root: filepath.Join(root, "runtime"), Names: netns.Names{Cluster: s.Cluster},
+				Root: filepath.Join(root, "runtime"), SeccompDir: filepath.Join(root, "seccomp"),
+				Names:      netns.Names{Cluster: s.Cluster},
 				Namespaces: netns.NewDir(s.NetnsDir), Network: netns.Netlink{},
 				PodCIDR: cidr, NodeIP: nodeIP, Launcher: process.Exec{},
 				Cgroups: cg, MemoryCapacity: agent.MemoryBytes(),

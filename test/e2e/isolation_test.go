@@ -66,6 +66,17 @@ func TestPodIsolation(t *testing.T) {
 			t.Errorf("id: %q", out)
 		}
 	})
+	t.Run("seccomp RuntimeDefault filters the workload and exec", func(t *testing.T) {
+		// Seccomp: 2 is filter mode; the fs pod is unconfined (kubelet's default).
+		for pod, want := range map[string]string{"user": "2", "fs": "0"} {
+			out := s.must(t, "exec", pod, "--", "sh", "-c", "grep Seccomp: /proc/1/status /proc/self/status")
+			for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+				if f := strings.Fields(line); len(f) != 2 || f[1] != want {
+					t.Errorf("pod %s: %q, want Seccomp %s", pod, line, want)
+				}
+			}
+		}
+	})
 	t.Run("readOnlyRootFilesystem", func(t *testing.T) {
 		out, err := s.kubectl("exec", "rofs", "--", "touch", "/x")
 		if err == nil || !strings.Contains(out, "Read-only file system") {
@@ -109,7 +120,7 @@ spec:
 	return strings.Join([]string{
 		pod("fs", sleeper),
 		pod("other", sleeper),
-		pod("user", "  securityContext: {runAsUser: 1000, runAsGroup: 3000}\n"+sleeper),
+		pod("user", "  securityContext: {runAsUser: 1000, runAsGroup: 3000, seccompProfile: {type: RuntimeDefault}}\n"+sleeper),
 		pod("rofs", sleeper+"    securityContext: {readOnlyRootFilesystem: true}\n"),
 		pod("noraw", sleeper+"    securityContext: {capabilities: {drop: [NET_RAW]}}\n"),
 		pod("hostnet", "  hostNetwork: true\n"+sleeper),

@@ -45,6 +45,8 @@ type Input struct {
 	NetnsPath, IPCPath, PIDPath string
 	CgroupProcs                 []string
 	OOMScoreAdj                 *int
+	// SeccompDir holds the node's Localhost seccomp profiles.
+	SeccompDir string
 }
 
 // DefaultCapabilities is containerd's default set for a container.
@@ -71,6 +73,10 @@ func Build(in Input) (Plan, error) {
 	if err != nil {
 		return Plan{}, err
 	}
+	filter, err := seccompProfile(sc, caps, in.SeccompDir)
+	if err != nil {
+		return Plan{}, err
+	}
 	p := Plan{
 		Rootfs: Rootfs{
 			Layers: in.Layers, Upper: filepath.Join(in.Instance, "upper"), Work: filepath.Join(in.Instance, "work"),
@@ -84,6 +90,7 @@ func Build(in Input) (Plan, error) {
 			Capabilities: caps, NoNewPrivileges: noNewPrivileges(sc, caps), OOMScoreAdj: in.OOMScoreAdj,
 		},
 		CgroupProcs: in.CgroupProcs,
+		Seccomp:     filter,
 	}
 	if _, ok := p.Namespace(specs.UTSNamespace); ok {
 		p.Hostname = in.Hostname
@@ -116,6 +123,9 @@ func effectiveSecurity(pod *corev1.Pod, c *corev1.Container) security {
 		}
 		if s.RunAsNonRoot == nil {
 			s.RunAsNonRoot = psc.RunAsNonRoot
+		}
+		if s.SeccompProfile == nil {
+			s.SeccompProfile = psc.SeccompProfile
 		}
 		s.Supplemental = append(s.Supplemental, psc.SupplementalGroups...)
 		if psc.FSGroup != nil {

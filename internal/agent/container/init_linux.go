@@ -75,11 +75,30 @@ func initContainer(planPath string, st *steps) error {
 	if err := chdir(p.Process.Cwd); err != nil {
 		return err
 	}
-	if err := setIdentity(p.Process); err != nil {
+	if err := becomeWorkload(p); err != nil {
 		return err
 	}
 	st.mark("identity")
 	return execute(p.Process)
+}
+
+// becomeWorkload takes the workload's identity and system call filter.
+// Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: it is loaded
+// before the capabilities are dropped (the filter allows what the switch
+// calls), else last, as runc does.
+func becomeWorkload(p Plan) error {
+	if !p.Process.NoNewPrivileges {
+		if err := loadSeccomp(p.Seccomp); err != nil {
+			return err
+		}
+	}
+	if err := setIdentity(p.Process); err != nil {
+		return err
+	}
+	if p.Process.NoNewPrivileges {
+		return loadSeccomp(p.Seccomp)
+	}
+	return nil
 }
 
 // MountFD is the descriptor of the container's mount namespace handed to
@@ -118,7 +137,7 @@ func join(planPath string, argv []string) (int, error) {
 	}
 	unix.Close(MountFD)
 	_ = os.Chdir(p.Process.Cwd)
-	if err := setIdentity(p.Process); err != nil {
+	if err := becomeWorkload(p); err != nil {
 		return 126, err
 	}
 	p.Process.Args, p.Process.Env = argv, os.Environ()

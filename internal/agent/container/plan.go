@@ -37,6 +37,8 @@ type Plan struct {
 	// CgroupProcs are the cgroup.procs files the container's first
 	// process writes itself into before it runs the workload.
 	CgroupProcs []string `json:"cgroupProcs,omitempty"`
+	// Seccomp is the workload's system call filter (nil: unconfined).
+	Seccomp *specs.LinuxSeccomp `json:"seccomp,omitempty"`
 }
 
 // Rootfs is an overlay: Layers (lowest first) under a writable Upper.

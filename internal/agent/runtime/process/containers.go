@@ -95,7 +95,7 @@ func (r *Runtime) initSpec(p *podEntry, spec runtime.ContainerSpec, dir string) 
 	in := container.Input{
 		Pod: spec.Pod, Container: c, Layers: spec.Layers, ImageUser: spec.ImageUser, Instance: dir,
 		Args: spec.Argv, Env: spec.Env, Cwd: spec.Dir, Hostname: spec.Hostname, Files: files, Self: spec.Self,
-		NetnsPath: rec.NetnsPath, IPCPath: rec.IPCPath, OOMScoreAdj: adj,
+		NetnsPath: rec.NetnsPath, IPCPath: rec.IPCPath, OOMScoreAdj: adj, SeccompDir: r.cfg.SeccompDir,
 	}
 	for _, m := range spec.Mounts {
 		in.Volumes = append(in.Volumes, container.BindMount(m.Source, m.Destination, m.ReadOnly))

@@ -26,6 +26,10 @@ import (
 type Config struct {
 	// Root keeps the runtime's state (see state.go).
 	Root string
+	// SeccompDir holds the node's Localhost seccomp profiles
+	// (localhostProfile is a path under it, as under kubelet's
+	// <root-dir>/seccomp).
+	SeccompDir string
 	// Names prefixes the namespaces the runtime creates.
 	Names netns.Names
 	// Namespaces and Network reach the kernel (netns.Dir and
