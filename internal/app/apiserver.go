@@ -24,6 +24,7 @@ import (
 	"github.com/svcplane/svcplane/internal/pki"
 	"github.com/svcplane/svcplane/internal/satoken"
 	"github.com/svcplane/svcplane/internal/storage"
+	"github.com/svcplane/svcplane/internal/storage/diskguard"
 	"github.com/svcplane/svcplane/internal/storage/etcd"
 )
 
@@ -108,7 +109,7 @@ func StartAPIServer(ctx context.Context, cfg APIServerConfig) (*APIServer, error
 	if err != nil {
 		return nil, err
 	}
-	store, err := etcd.New(etcd.Config{Client: client})
+	store, err := openStore(ctx, cfg, client)
 	if err != nil {
 		closeEtcd()
 		return nil, err
@@ -209,6 +210,28 @@ func extraSANs(cfg APIServerConfig) []string {
 		}
 	}
 	return out
+}
+
+// openStore is the Store over client; with the embedded etcd, guarded
+// against a full disk (see diskguard): writes are refused with 507 while
+// the data directory is nearly full, and resume when space returns.
+func openStore(ctx context.Context, cfg APIServerConfig, client *clientv3.Client) (storage.Store, error) {
+	store, err := etcd.New(etcd.Config{Client: client})
+	if err != nil || len(cfg.EtcdServers) > 0 {
+		return store, err
+	}
+	log := cfg.Logger.With("component", "diskguard")
+	g, err := diskguard.New(diskguard.Config{Store: store, Dir: filepath.Join(cfg.DataDir, "etcd"), Logger: log,
+		OnRecover: func(ctx context.Context) {
+			if err := etcd.DisarmNoSpace(ctx, client, log); err != nil {
+				log.Warn("etcd alarms", "err", err)
+			}
+		}})
+	if err != nil {
+		return nil, err
+	}
+	go g.Run(ctx)
+	return g, nil
 }
 
 // openEtcd connects to the external cluster, or starts the embedded member.

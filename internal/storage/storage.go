@@ -29,6 +29,10 @@ var (
 	ErrCompacted = errors.New("revision compacted")
 	// ErrFutureRevision: the revision asked for is newer than the store's.
 	ErrFutureRevision = errors.New("revision is in the future")
+	// ErrNoSpace: the store refused a write for lack of space (etcd's
+	// NOSPACE alarm, or a data directory under its free-space reserve).
+	// Reads still work; writes resume when space returns.
+	ErrNoSpace = errors.New("insufficient storage")
 )
 
 // KV is one stored value with the revision of its last write.

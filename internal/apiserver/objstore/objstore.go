@@ -8,10 +8,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strconv"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
@@ -154,10 +156,24 @@ func (s *Store) statusError(err error, name string) error {
 		return apierrors.NewResourceExpired("The resourceVersion for the provided list is too old.")
 	case errors.Is(err, storage.ErrFutureRevision):
 		return apierrors.NewTimeoutError("Too large resource version", 1)
+	case errors.Is(err, storage.ErrNoSpace):
+		return noSpace(err)
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return apierrors.NewTimeoutError(err.Error(), 1)
 	}
 	return apierrors.NewInternalError(err)
+}
+
+// noSpace is the answer to a write refused for lack of space: 507
+// Insufficient Storage with the reason in the message. (kube-apiserver
+// passes etcd's "etcdserver: mvcc: database space exceeded" on as a 500;
+// 507 says the same with a code clients and monitors can tell apart from a
+// server bug.)
+func noSpace(err error) error {
+	return &apierrors.StatusError{ErrStatus: metav1.Status{
+		Status: metav1.StatusFailure, Code: http.StatusInsufficientStorage, Reason: metav1.StatusReasonUnknown,
+		Message: err.Error(),
+	}}
 }
 
 // ConflictMessage is kube-apiserver's text for a stale update.

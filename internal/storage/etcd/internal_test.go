@@ -25,6 +25,7 @@ func TestClassify(t *testing.T) {
 		{"compacted", rpctypes.ErrCompacted, storage.ErrCompacted},
 		{"compacted, text only", errors.New("mvcc: required revision has been compacted"), storage.ErrCompacted},
 		{"future", rpctypes.ErrFutureRev, storage.ErrFutureRevision},
+		{"nospace", rpctypes.ErrNoSpace, storage.ErrNoSpace},
 		{"future, wrapped", fmt.Errorf("range: %w", rpctypes.ErrFutureRev), storage.ErrFutureRevision},
 		{"other", other, other},
 	}

@@ -69,6 +69,9 @@ func classify(err error) error {
 	case errors.Is(err, rpctypes.ErrFutureRev),
 		strings.Contains(err.Error(), "required revision is a future revision"):
 		return fmt.Errorf("%w: %w", storage.ErrFutureRevision, err)
+	case errors.Is(err, rpctypes.ErrNoSpace),
+		strings.Contains(err.Error(), "database space exceeded"):
+		return fmt.Errorf("%w: %w", storage.ErrNoSpace, err)
 	}
 	return err
 }
