@@ -146,11 +146,9 @@ func (g *proxyGen) cleanup(ctx context.Context) error {
 }
 
 // handover removes what only g's mode uses, now that next runs over the
-// rules both share.
+// rules both share (for the same mode: what the next generation does not
+// reuse, such as userspace listeners).
 func (g *proxyGen) handover(ctx context.Context, next proxy.Mode) error {
-	if g.mode == next {
-		return nil
-	}
 	var errs []error
 	for _, f := range g.families {
 		if h, ok := f.Backend.(proxy.Handover); ok {
@@ -187,6 +185,9 @@ func (n *proxyNode) replace(ctx context.Context, old *proxyGen, kp *kpv1.KubePro
 		back, rerr := n.start(ctx, old.kp)
 		if rerr != nil {
 			return nil, errors.Join(err, fmt.Errorf("restart the previous configuration: %w", rerr))
+		}
+		if g != nil && back.waitSynced(ctx, n.cfg.switchTimeout()) == nil {
+			n.logErr("hand the failed generation's rules over", g.handover(ctx, back.mode))
 		}
 		return back, err
 	}
