@@ -143,3 +143,34 @@ func TestCleanup(t *testing.T) {
 }
 
 var _ proxy.Backend = (*Backend)(nil)
+
+// TestHandoverToIPVS: once the IPVS mode has rewritten the chains both
+// modes write, the handover removes the iptables mode's own chains and
+// the jumps to them, and keeps the shared ones.
+func TestHandoverToIPVS(t *testing.T) {
+	f := iptablestest.NewFake()
+	b := newTestBackend(t, f)
+	ctx := context.Background()
+	if err := b.Sync(ctx, proxytest.OverallState()); err != nil {
+		t.Fatal(err)
+	}
+	// What the IPVS mode's sync leaves in the shared chains.
+	ipvs := "*nat\n:KUBE-SERVICES - [0:0]\n-A KUBE-SERVICES -m set --match-set KUBE-CLUSTER-IP dst,dst -j ACCEPT\nCOMMIT\n"
+	if _, err := f.Run(ctx, b.tools.restore, []string{"--noflush"}, []byte(ipvs)); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Handover(ctx, proxy.ModeIPVS); err != nil {
+		t.Fatal(err)
+	}
+	save := f.Save("legacy/4")
+	for _, gone := range []string{"KUBE-SVC-", "KUBE-SEP-", "KUBE-EXT-", ":KUBE-NODEPORTS", "KUBE-EXTERNAL-SERVICES", "KUBE-PROXY-CANARY"} {
+		if strings.Contains(save, gone) {
+			t.Errorf("%s left after the handover:\n%s", gone, save)
+		}
+	}
+	for _, kept := range []string{":KUBE-SERVICES", "-A KUBE-SERVICES -m set", ":KUBE-MARK-MASQ", ":KUBE-POSTROUTING"} {
+		if !strings.Contains(save, kept) {
+			t.Errorf("%s removed by the handover:\n%s", kept, save)
+		}
+	}
+}

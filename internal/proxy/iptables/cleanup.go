@@ -47,13 +47,19 @@ func (b *Backend) Cleanup(ctx context.Context) error {
 
 // cleanupBackend deletes the KUBE-* chains of one backend.
 func cleanupBackend(ctx context.Context, ex Exec, t tools) error {
+	return removeChains(ctx, ex, t, func(string) bool { return true })
+}
+
+// removeChains deletes the KUBE-* chains that match picks, and the jumps
+// to them from every chain that stays, with one restore.
+func removeChains(ctx context.Context, ex Exec, t tools, picks func(chain string) bool) error {
 	var in bytes.Buffer
 	for _, table := range ruleTables {
 		out, err := ex.Run(ctx, t.save, []string{"-t", table}, nil)
 		if err != nil {
 			continue // the table is not there
 		}
-		cleanupTable(&in, table, out)
+		cleanupTable(&in, table, out, picks)
 	}
 	if in.Len() == 0 {
 		return nil
@@ -62,16 +68,19 @@ func cleanupBackend(ctx context.Context, ex Exec, t tools) error {
 	return err
 }
 
-// cleanupTable writes the restore lines that empty one table of KUBE-*
-// chains: flush them, delete the jumps to them from other chains, delete
-// them.
-func cleanupTable(w *bytes.Buffer, table string, save []byte) {
+// cleanupTable writes the restore lines that remove one table's KUBE-*
+// chains that match picks: flush them, delete the jumps to them from the
+// other chains, delete them.
+func cleanupTable(w *bytes.Buffer, table string, save []byte, picks func(string) bool) {
+	gone := func(c string) bool { return strings.HasPrefix(c, "KUBE-") && picks(c) }
 	var chains, dels []string
 	for _, l := range strings.Split(string(save), "\n") {
 		switch {
 		case strings.HasPrefix(l, ":KUBE-"):
-			chains = append(chains, strings.Fields(l[1:])[0])
-		case strings.HasPrefix(l, "-A ") && !strings.HasPrefix(l, "-A KUBE-") && jumpsToKube(l):
+			if c := strings.Fields(l[1:])[0]; gone(c) {
+				chains = append(chains, c)
+			}
+		case strings.HasPrefix(l, "-A ") && !gone(strings.Fields(l)[1]) && gone(jumpTarget(l)):
 			dels = append(dels, "-D "+l[3:])
 		}
 	}
@@ -89,6 +98,52 @@ func cleanupTable(w *bytes.Buffer, table string, save []byte) {
 		fmt.Fprintf(w, "-X %s\n", c)
 	}
 	w.WriteString("COMMIT\n")
+}
+
+// jumpTarget is the chain a rule jumps or goes to, or "".
+func jumpTarget(rule string) string {
+	for _, flag := range []string{" -j ", " -g "} {
+		if _, after, ok := strings.Cut(rule, flag); ok {
+			if f := strings.Fields(after); len(f) > 0 {
+				return f[0]
+			}
+		}
+	}
+	return ""
+}
+
+// Handover leaves the node to the IPVS mode, which has rewritten the
+// chains both modes write (KUBE-SERVICES, KUBE-POSTROUTING,
+// KUBE-MARK-MASQ, KUBE-FORWARD, KUBE-PROXY-FIREWALL): it removes what only
+// this mode uses, the per-Service chains, KUBE-NODEPORTS,
+// KUBE-EXTERNAL-SERVICES and the canary, with the jumps to them. For the
+// iptables mode itself it leaves everything; for any other mode it is
+// Cleanup.
+func (b *Backend) Handover(ctx context.Context, next proxy.Mode) error {
+	switch next {
+	case proxy.ModeIPTables:
+		return nil
+	case proxy.ModeIPVS:
+	default:
+		return b.Cleanup(ctx)
+	}
+	b.needFull = true
+	b.written = map[proxy.ServicePortName][]string{}
+	return removeChains(ctx, b.ex, b.tools, iptablesOnly)
+}
+
+// iptablesOnly says a chain is the iptables mode's alone.
+func iptablesOnly(chain string) bool {
+	switch chain {
+	case chainNodePorts, chainExternalServices, chainCanary:
+		return true
+	}
+	for _, p := range []string{prefixSVC, prefixSVL, prefixEXT, prefixFW, prefixSEP, prefixXLB} {
+		if strings.HasPrefix(chain, p) {
+			return true
+		}
+	}
+	return false
 }
 
 func jumpsToKube(rule string) bool {
