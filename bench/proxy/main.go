@@ -18,6 +18,7 @@
 // second interrupt removes them and exits at once).
 //
 //	go run ./bench/proxy [-sizes 1000,10000] [-timeout 5m] [-modes iptables-legacy,iptables-nft,nftables] [-connects 1000]
+//	go run ./bench/proxy -switch 1000 [-switch-modes iptables-legacy,nftables,userspace]
 package main
 
 import (
@@ -44,6 +45,10 @@ type config struct {
 	rate      float64 // changes per second
 	minSync   time.Duration
 	kubeProxy bool
+	// switchSize, when set, runs only the live mode switch table between
+	// switchModes at that many Services.
+	switchSize  int
+	switchModes []string
 }
 
 // runSizes are the sizes the first-packet table covers: 1 and sizes.
@@ -66,7 +71,10 @@ func main() {
 	flag.Float64Var(&cfg.rate, "rate", 10, "endpoint changes per second")
 	flag.DurationVar(&cfg.minSync, "min-sync", time.Second, "the sync loop's minSyncPeriod")
 	flag.BoolVar(&cfg.kubeProxy, "kube-proxy", true, "time kube-proxy's nftables layout too")
+	flag.IntVar(&cfg.switchSize, "switch", 0, "time only live mode switches at this many Services (0: the other tables)")
+	switchList := flag.String("switch-modes", "iptables-legacy,nftables,userspace", "modes the -switch table pairs")
 	flag.Parse()
+	cfg.switchModes = parseList(*switchList)
 	var err error
 	if cfg.sizes, err = parseSizes(*sizes); err == nil {
 		cfg.modes, err = parseModes(*modeList)
@@ -91,6 +99,9 @@ func run(cfg config) error {
 	defer b.ns.delAll()
 	onSignal(cancel, b.ns)
 	printMachine(os.Stdout)
+	if cfg.switchSize > 0 {
+		return runSwitches(ctx, b, cfg)
+	}
 	var ms []mode
 	for _, m := range modes() {
 		if slices.Contains(cfg.modes, m.flag) {
@@ -104,6 +115,16 @@ func run(cfg config) error {
 	}
 	b.print(os.Stdout, ms)
 	return nil
+}
+
+func runSwitches(ctx context.Context, b *bench, cfg config) error {
+	ms, err := switchModes(cfg.switchModes)
+	if err != nil {
+		return err
+	}
+	rows, err := b.switches(ctx, ms, cfg.switchSize)
+	printSwitches(os.Stdout, rows, cfg.switchSize)
+	return err
 }
 
 // onSignal cancels the run at the first interrupt (the deferred cleanup
