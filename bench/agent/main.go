@@ -58,7 +58,7 @@ func run(ctx context.Context, cfg config) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	s, err := app.StartAPIServer(ctx, app.APIServerConfig{DataDir: dir, Port: 0, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	s, err := app.StartAPIServer(ctx, app.APIServerConfig{DataDir: dir, Port: 0, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), DisableAdmission: []string{"ServiceAccount"}})
 	if err != nil {
 		return err
 	}

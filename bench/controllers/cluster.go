@@ -43,7 +43,7 @@ func startBench(ctx context.Context) (*bench, error) {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	srv, err := app.StartAPIServer(ctx, app.APIServerConfig{DataDir: dir, Port: 0, Logger: benchutil.Quiet()})
+	srv, err := app.StartAPIServer(ctx, app.APIServerConfig{DataDir: dir, Port: 0, Logger: benchutil.Quiet(), DisableAdmission: []string{"ServiceAccount"}})
 	if err != nil {
 		cancel()
 		return nil, err

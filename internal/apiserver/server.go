@@ -247,6 +247,16 @@ func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// Object reads one stored object of a resource, for admission that looks
+// at other objects (a pod's ServiceAccount).
+func (s *Server) Object(ctx context.Context, gvr schema.GroupVersionResource, ns, name string) (runtime.Object, error) {
+	h := s.resources[gvr]
+	if h == nil {
+		return nil, fmt.Errorf("resource %s is not served", gvr)
+	}
+	return h.store.Get(ctx, ns, name)
+}
+
 // Objects lists every stored object of a resource, for repairs the server
 // runs on start before it serves writes.
 func (s *Server) Objects(ctx context.Context, gvr schema.GroupVersionResource) ([]runtime.Object, error) {

@@ -49,6 +49,10 @@ type APIServerConfig struct {
 	// ProxyDial, when set, dials the targets of the pods, services and
 	// nodes proxy subresources (tests point them at loopback backends).
 	ProxyDial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// DisableAdmission names admission plugins turned off, as
+	// kube-apiserver's --disable-admission-plugins: "ServiceAccount"
+	// (tests of the API alone run no serviceaccount controller).
+	DisableAdmission []string
 	// nodeTLS reaches node agents (pods/log, exec, attach).
 	nodeTLS *tls.Config
 }
@@ -151,8 +155,13 @@ func newServer(ctx context.Context, cfg APIServerConfig, store storage.Store, to
 	if err != nil {
 		return nil, nil, err
 	}
-	resources := builtin.Resources(builtin.Config{Service: hooks.ServiceConfig(), ServiceHooks: hooks, Tokens: tokens})
-	srv, err := apiserver.New(apiserver.Config{Storage: store, Resources: resources, Logger: cfg.Logger.With("component", "apiserver"),
+	var srv *apiserver.Server
+	bcfg := builtin.Config{Service: hooks.ServiceConfig(), ServiceHooks: hooks, Tokens: tokens}
+	if !slices.Contains(cfg.DisableAdmission, "ServiceAccount") {
+		bcfg.PodHooks = serviceAccountAdmission(func() *apiserver.Server { return srv })
+	}
+	resources := builtin.Resources(bcfg)
+	srv, err = apiserver.New(apiserver.Config{Storage: store, Resources: resources, Logger: cfg.Logger.With("component", "apiserver"),
 		NodeTLS: cfg.nodeTLS, ProxyDial: cfg.ProxyDial, Tokens: tokens, TokenIssuer: tokens, TokenObjects: tokens.Objects(), IssuerDiscovery: discovery})
 	if err != nil {
 		return nil, nil, err

@@ -45,6 +45,10 @@ type Options struct {
 	Logger *slog.Logger
 	// ProxyDial dials the targets of the proxy subresources.
 	ProxyDial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// ServiceAccountAdmission turns on the pods' ServiceAccount admission,
+	// off by default as in upstream's integration framework: it needs the
+	// serviceaccount controller, which tests of the API alone do not run.
+	ServiceAccountAdmission bool
 }
 
 // Start runs an API server until the test ends.
@@ -58,6 +62,7 @@ func Start(t *testing.T, opts Options) *Cluster {
 	}
 	srv, err := app.StartAPIServer(ctx, app.APIServerConfig{
 		DataDir: dir, BindAddress: "127.0.0.1", Port: 0, Cluster: opts.Cluster, Logger: logger, ProxyDial: opts.ProxyDial,
+		DisableAdmission: disabledAdmission(opts),
 	})
 	if err != nil {
 		cancel()
@@ -113,4 +118,11 @@ func NeedKubectl(t *testing.T) {
 	if _, err := exec.LookPath("kubectl"); err != nil {
 		t.Skip("kubectl is not installed")
 	}
+}
+
+func disabledAdmission(opts Options) []string {
+	if opts.ServiceAccountAdmission {
+		return nil
+	}
+	return []string{"ServiceAccount"}
 }

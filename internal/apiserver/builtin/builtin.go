@@ -37,6 +37,8 @@ type Config struct {
 	ServiceHooks registry.Hooks
 	// Tokens answers TokenReviews; nil authenticates no token.
 	Tokens authn.TokenAuthenticator
+	// PodHooks admit new pods (ServiceAccount admission); nil for none.
+	PodHooks registry.Hooks
 }
 
 // Resources returns every served resource.
@@ -55,7 +57,7 @@ func coreResources(cfg Config) []*registry.Resource {
 			New: newOf[corev1.Node], NewList: newOf[corev1.NodeList], Strategy: node.Strategy()},
 		{GroupVersion: v1, Name: "pods", Singular: "pod", Kind: "Pod", ListKind: "PodList", Namespaced: true,
 			ShortNames: []string{"po"}, Categories: []string{"all"}, Subresources: []string{"attach", "binding", "exec", "log", "portforward", "proxy", "status"},
-			New: newOf[corev1.Pod], NewList: newOf[corev1.PodList], Strategy: pod.Strategy()},
+			New: newOf[corev1.Pod], NewList: newOf[corev1.PodList], Strategy: pod.Strategy(), Hooks: cfg.PodHooks},
 		{GroupVersion: v1, Name: "services", Singular: "service", Kind: "Service", ListKind: "ServiceList", Namespaced: true,
 			ShortNames: []string{"svc"}, Categories: []string{"all"}, Subresources: []string{"proxy", "status"},
 			ValidateName: apivalidation.NameIsDNS1035Label, Hooks: cfg.ServiceHooks,

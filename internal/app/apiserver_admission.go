@@ -1,0 +1,27 @@
+package app
+
+import (
+	"context"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/svcplane/svcplane/internal/apiserver"
+	"github.com/svcplane/svcplane/internal/apiserver/registry/pod"
+)
+
+// serviceAccountAdmission is the pods' ServiceAccount admission, reading
+// ServiceAccounts from the server's storage; the default one is waited
+// for up to 2.5 s (a namespace created just before its pods may not have
+// it yet).
+func serviceAccountAdmission(srv func() *apiserver.Server) pod.Admission {
+	gvr := corev1.SchemeGroupVersion.WithResource("serviceaccounts")
+	return pod.Admission{Tries: 10, Wait: 250 * time.Millisecond,
+		Get: func(ctx context.Context, ns, name string) (*corev1.ServiceAccount, error) {
+			obj, err := srv().Object(ctx, gvr, ns, name)
+			if err != nil {
+				return nil, err
+			}
+			return obj.(*corev1.ServiceAccount), nil
+		}}
+}
