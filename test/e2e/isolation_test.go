@@ -104,6 +104,7 @@ func TestPodIsolation(t *testing.T) {
 	t.Run("memory limit ends in OOMKilled", func(t *testing.T) { s.checkOOMKilled(t) })
 	t.Run("runAsNonRoot refuses root", func(t *testing.T) { s.checkRunAsNonRoot(t) })
 	t.Run("imported image", func(t *testing.T) { s.checkImportedImage(t) })
+	t.Run("volumes", func(t *testing.T) { s.checkVolumes(t) })
 }
 
 func isolationPods(node string) string {
