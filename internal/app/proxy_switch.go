@@ -145,6 +145,21 @@ func (g *proxyGen) cleanup(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
+// retire removes the rules of a stopped generation now that next runs
+// beside them: through the backend's Handover where it has one (the
+// userspace mode lets its open connections finish), else Cleanup.
+func (g *proxyGen) retire(ctx context.Context, next proxy.Mode) error {
+	var errs []error
+	for _, f := range g.families {
+		if h, ok := f.Backend.(proxy.Handover); ok {
+			errs = append(errs, h.Handover(ctx, next))
+		} else {
+			errs = append(errs, f.Backend.Cleanup(ctx))
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // handover removes what only g's mode uses, now that next runs over the
 // rules both share (for the same mode: what the next generation does not
 // reuse, such as userspace listeners).
@@ -196,7 +211,7 @@ func (n *proxyNode) replace(ctx context.Context, old *proxyGen, kp *kpv1.KubePro
 		return g, nil
 	}
 	old.stop()
-	n.logErr("remove the previous mode's rules", old.cleanup(context.WithoutCancel(ctx)))
+	n.logErr("remove the previous mode's rules", old.retire(context.WithoutCancel(ctx), g.mode))
 	return g, nil
 }
 

@@ -72,7 +72,10 @@ func (b *fakeModeBackend) Cleanup(context.Context) error {
 // ipvs): it hands over instead of cleaning up.
 type fakeSharedBackend struct{ fakeModeBackend }
 
-func (b *fakeSharedBackend) Handover(_ context.Context, next proxy.Mode) error {
+func (b *fakeSharedBackend) Handover(ctx context.Context, next proxy.Mode) error {
+	if !proxy.SharesRules(b.mode, next) {
+		return b.Cleanup(ctx)
+	}
 	b.log.add(fmt.Sprintf("%s handover to %s", b.mode, next))
 	return nil
 }

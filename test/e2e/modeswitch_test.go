@@ -29,7 +29,7 @@ func TestProxyModeSwitch(t *testing.T) {
 		return err == nil && got != "", got
 	})
 	client := s.requestLoop(t, "bb", "http://"+ip+"/")
-	for _, mode := range []string{"nftables", "iptables"} {
+	for _, mode := range []string{"nftables", "userspace", "iptables"} {
 		s.switchMode(t, mode)
 		s.checkOnlyMode(t, mode)
 		time.Sleep(time.Second) // requests through the new mode alone

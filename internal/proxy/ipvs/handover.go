@@ -20,10 +20,14 @@ var sharedChains = map[string]bool{
 // Handover removes what only the IPVS mode uses, once next (the iptables
 // mode, which rewrites KUBE-SERVICES, KUBE-POSTROUTING, KUBE-MARK-MASQ,
 // KUBE-FORWARD and KUBE-PROXY-FIREWALL) runs: the IPVS-only chains and
-// their jumps, the virtual services, kube-ipvs0 and the ipsets.
+// their jumps, the virtual services, kube-ipvs0 and the ipsets. For a mode
+// sharing nothing it is Cleanup.
 func (b *Backend) Handover(ctx context.Context, next proxy.Mode) error {
 	if next == proxy.ModeIPVS {
 		return nil
+	}
+	if !proxy.SharesRules(proxy.ModeIPVS, next) {
+		return b.Cleanup(ctx)
 	}
 	var errs []error
 	var in strings.Builder

@@ -150,18 +150,17 @@ func (b *Backend) Cleanup(context.Context) error {
 // closes this backend's listeners and rules socket, and keeps the
 // addresses, which the next backend holds too, and the established TCP
 // connections, which run to their end. UDP sessions end with their
-// listener; the next backend starts new ones. For another mode it is
-// Cleanup.
+// listener; the next backend starts new ones. For another mode, whose
+// rules already catch new connections, it closes the listeners, lets the
+// open connections finish for up to DrainTimeout, then cleans up.
 func (b *Backend) Handover(ctx context.Context, next proxy.Mode) error {
+	b.closeListeners()
 	if next != proxy.ModeUserspace {
+		b.drain(ctx, DrainTimeout)
 		return b.Cleanup(ctx)
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for k, l := range b.listeners {
-		l.close()
-		delete(b.listeners, k)
-	}
 	if b.rules != nil {
 		b.rules.Close()
 		b.rules = nil
@@ -169,6 +168,27 @@ func (b *Backend) Handover(ctx context.Context, next proxy.Mode) error {
 	b.reset()
 	b.synced = false
 	return nil
+}
+
+// DrainTimeout bounds how long a handover to another mode waits for open
+// connections (and UDP sessions) to end before closing them.
+const DrainTimeout = 2 * time.Second
+
+func (b *Backend) closeListeners() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for k, l := range b.listeners {
+		l.close()
+		delete(b.listeners, k)
+	}
+}
+
+// drain waits until no connection is open, at most timeout.
+func (b *Backend) drain(ctx context.Context, timeout time.Duration) {
+	deadline := time.Now().Add(timeout)
+	for b.conns.len() > 0 && time.Now().Before(deadline) && ctx.Err() == nil {
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // nodePortIPs are the addresses NodePorts answer on: the configured ones,
