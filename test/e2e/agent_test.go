@@ -53,10 +53,14 @@ spec:
     metadata: {labels: {app: web}}
     spec:
       containers:
-      - {name: nginx, image: nginx, ports: [{containerPort: 80}]}
+      - name: nginx
+        image: nginx
+        ports: [{containerPort: 80}]
+        readinessProbe: {httpGet: {path: /, port: 80}, periodSeconds: 1}
 `
 
-// webPods runs 3 nginx pods: through a Deployment when the ReplicaSet
+// webPods runs 3 nginx pods (Ready once they serve: under the race
+// detector and a loaded machine nginx starts seconds after its container): through a Deployment when the ReplicaSet
 // controller and the scheduler are there, else created on the node
 // directly. It returns them once all are Running and Ready.
 func (s *sandbox) webPods(t *testing.T) []webPod {
@@ -69,7 +73,7 @@ func (s *sandbox) webPods(t *testing.T) []webPod {
 		t.Log("no ReplicaSet controller or scheduler yet: creating the 3 nginx pods on the node directly")
 		s.must(t, "delete", "deployment", "web", "--cascade=foreground")
 		for i := 1; i <= 3; i++ {
-			s.apply(t, fmt.Sprintf("apiVersion: v1\nkind: Pod\nmetadata: {name: web-%d, labels: {app: web}}\nspec:\n  nodeName: %s\n  containers:\n  - {name: nginx, image: nginx, ports: [{containerPort: 80}]}\n", i, s.name))
+			s.apply(t, fmt.Sprintf("apiVersion: v1\nkind: Pod\nmetadata: {name: web-%d, labels: {app: web}}\nspec:\n  nodeName: %s\n  containers:\n  - {name: nginx, image: nginx, ports: [{containerPort: 80}], readinessProbe: {httpGet: {path: /, port: 80}, periodSeconds: 1}}\n", i, s.name))
 		}
 	}
 	return s.readyWebPods(t)
