@@ -59,10 +59,11 @@ spec:
         readinessProbe: {httpGet: {path: /, port: 80}, periodSeconds: 1}
 `
 
-// webPods runs 3 nginx pods (Ready once they serve: under the race
-// detector and a loaded machine nginx starts seconds after its container): through a Deployment when the ReplicaSet
+// webPods runs 3 nginx pods: through a Deployment when the ReplicaSet
 // controller and the scheduler are there, else created on the node
-// directly. It returns them once all are Running and Ready.
+// directly. It returns them once all are Running and Ready (Ready once
+// they serve: under the race detector on a loaded machine nginx starts
+// seconds after its container).
 func (s *sandbox) webPods(t *testing.T) []webPod {
 	s.apply(t, webDeployment)
 	deadline := time.Now().Add(20 * time.Second)
