@@ -44,6 +44,10 @@ func (h *resource) serve(w http.ResponseWriter, r *http.Request, info requestInf
 		h.serveReview(w, r, info)
 		return
 	}
+	if h.def.Verbs != nil {
+		h.serveAnswered(w, r, info)
+		return
+	}
 	if info.Subresource != "" && !h.servesSubresource(info.Subresource) {
 		writeError(w, apierrors.NewNotFound(h.def.GroupResource(), info.Name+"/"+info.Subresource))
 		return

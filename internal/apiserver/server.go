@@ -60,6 +60,10 @@ type Config struct {
 	// subresources instead of a plain dialer: integration tests point
 	// them at loopback backends.
 	ProxyDial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Authorization puts the authorizer chain (system:masters, RBAC) in
+	// front of every authenticated request; without it every request is
+	// allowed (tests of the REST layer alone).
+	Authorization bool
 }
 
 // Server serves the Kubernetes API.
@@ -77,6 +81,10 @@ type Server struct {
 	// draining closes when the server starts to shut down: watches end
 	// with a normal close and /readyz fails.
 	draining chan struct{}
+	// authz is nil when authorization is off.
+	authz *authorization
+	// answer holds the create handlers of resources never stored.
+	answer map[schema.GroupResource]answerFunc
 }
 
 // New builds a server over the configured resources.
@@ -104,12 +112,16 @@ func New(cfg Config) (*Server, error) {
 		}
 		s.resources[def.GroupVersion.WithResource(def.Name)] = h
 	}
+	s.answer = s.answerers()
+	if cfg.Authorization {
+		s.authz = s.newAuthorization()
+	}
 	return s, nil
 }
 
 func (s *Server) newResource(def *registry.Resource, tc managedfields.TypeConverter) (*resource, error) {
 	h := &resource{def: def, srv: s, log: s.cfg.Logger.With("resource", def.GroupResource().String())}
-	if def.Review != nil {
+	if def.Review != nil || def.Verbs != nil {
 		return h, nil // never stored
 	}
 	store := objstore.New(objstore.Config{
@@ -129,6 +141,9 @@ func (s *Server) newResource(def *registry.Resource, tc managedfields.TypeConver
 // Run runs the watch caches until ctx ends.
 func (s *Server) Run(ctx context.Context) {
 	var wg sync.WaitGroup
+	if s.authz != nil {
+		s.authz.run(ctx)
+	}
 	for _, h := range s.resources {
 		if h.cache == nil {
 			continue
@@ -188,7 +203,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/apis", s.serveAPI)
 	mux.HandleFunc("/apis/", s.serveAPI)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { writeError(w, errNoResource()) })
-	return s.authenticate(mux)
+	return s.authenticate(s.impersonate(s.authorize(mux)))
 }
 
 // serveAPI routes resource requests to their resource and the rest to

@@ -162,7 +162,8 @@ func newServer(ctx context.Context, cfg APIServerConfig, store storage.Store, to
 	}
 	resources := builtin.Resources(bcfg)
 	srv, err = apiserver.New(apiserver.Config{Storage: store, Resources: resources, Logger: cfg.Logger.With("component", "apiserver"),
-		NodeTLS: cfg.nodeTLS, ProxyDial: cfg.ProxyDial, Tokens: tokens, TokenIssuer: tokens, TokenObjects: tokens.Objects(), IssuerDiscovery: discovery})
+		NodeTLS: cfg.nodeTLS, ProxyDial: cfg.ProxyDial, Tokens: tokens, TokenIssuer: tokens, TokenObjects: tokens.Objects(), IssuerDiscovery: discovery,
+		Authorization: true})
 	if err != nil {
 		return nil, nil, err
 	}

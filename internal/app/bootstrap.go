@@ -44,7 +44,7 @@ func bootstrap(ctx context.Context, s *APIServer, cfg APIServerConfig) error {
 			return err
 		}
 	}
-	return nil
+	return ensureRBACPolicy(ctx, client)
 }
 
 // ComponentClient returns a client-go clientset with a certificate of its

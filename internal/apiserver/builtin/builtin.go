@@ -43,7 +43,9 @@ type Config struct {
 
 // Resources returns every served resource.
 func Resources(cfg Config) []*registry.Resource {
-	return append(append(coreResources(cfg), otherResources()...), authenticationResources(cfg)...)
+	out := append(append(coreResources(cfg), otherResources()...), authenticationResources(cfg)...)
+	out = append(out, rbacResources()...)
+	return append(out, reviewResources()...)
 }
 
 func coreResources(cfg Config) []*registry.Resource {

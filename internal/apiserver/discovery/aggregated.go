@@ -83,7 +83,7 @@ func aggregatedResource(r *registry.Resource) apidiscoveryv2.APIResourceDiscover
 		ResponseKind:     &metav1.GroupVersionKind{Group: gvk.Group, Version: gvk.Version, Kind: gvk.Kind},
 		Scope:            apidiscoveryv2.ScopeCluster,
 		SingularResource: r.Singular,
-		Verbs:            verbsOf(r),
+		Verbs:            r.ServedVerbs(),
 		ShortNames:       r.ShortNames,
 		Categories:       r.Categories,
 	}

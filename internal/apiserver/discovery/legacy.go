@@ -11,20 +11,6 @@ import (
 	"github.com/svcplane/svcplane/internal/apiserver/registry"
 )
 
-// resourceVerbs are the verbs of every main resource, as upstream lists them.
-func resourceVerbs() []string {
-	return []string{"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"}
-}
-
-// verbsOf returns the verbs of a main resource: create only for the
-// unstored review resources.
-func verbsOf(r *registry.Resource) []string {
-	if r.Review != nil {
-		return []string{"create"}
-	}
-	return resourceVerbs()
-}
-
 // apiVersions is the /api document. serverAddress is where the client
 // reached us (the request's Host).
 func apiVersions(core *group, serverAddress string) *metav1.APIVersions {
@@ -93,7 +79,7 @@ func mainResource(r *registry.Resource) metav1.APIResource {
 		SingularName:       r.Singular,
 		Namespaced:         r.Namespaced,
 		Kind:               r.Kind,
-		Verbs:              verbsOf(r),
+		Verbs:              r.ServedVerbs(),
 		ShortNames:         r.ShortNames,
 		Categories:         r.Categories,
 		StorageVersionHash: storageVersionHash(r.GroupVersionKind()),

@@ -67,6 +67,10 @@ func For(gr schema.GroupResource) (Printer, bool) {
 		return replicaSetPrinter(), true
 	case "leases.coordination.k8s.io":
 		return leasePrinter(), true
+	case "rolebindings.rbac.authorization.k8s.io":
+		return roleBindingPrinter(), true
+	case "clusterrolebindings.rbac.authorization.k8s.io":
+		return clusterRoleBindingPrinter(), true
 	}
 	return Printer{}, false
 }

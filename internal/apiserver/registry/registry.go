@@ -43,6 +43,10 @@ type Resource struct {
 	Strategy Strategy
 	// Hooks, when set, act around storage writes.
 	Hooks Hooks
+	// Verbs, when set, are the only verbs the resource serves and discovery
+	// lists, e.g. ["create"] for the review resources, which are answered
+	// and never stored; nil serves every verb.
+	Verbs []string
 	// OrphanByDefault makes a delete that names no propagation policy
 	// orphan the object's dependents, as upstream does for core/v1
 	// ReplicationControllers (for compatibility); others are Background.
@@ -63,6 +67,17 @@ func (r *Resource) GroupResource() schema.GroupResource {
 // GroupVersionKind returns the kind of the resource's objects.
 func (r *Resource) GroupVersionKind() schema.GroupVersionKind {
 	return r.GroupVersion.WithKind(r.Kind)
+}
+
+// ServedVerbs returns the verbs discovery lists for the main resource.
+func (r *Resource) ServedVerbs() []string {
+	if r.Verbs != nil {
+		return r.Verbs
+	}
+	if r.Review != nil {
+		return []string{"create"}
+	}
+	return []string{"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"}
 }
 
 // HasSubresource says whether sub (e.g. "status") is served.

@@ -1,0 +1,132 @@
+package integration
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+
+	"github.com/svcplane/svcplane/internal/kubeconfig"
+)
+
+// userClient returns a clientset and kubeconfig for a client certificate
+// of user in groups: an identity with no rights but what RBAC grants.
+func (c *cluster) userClient(user string, groups ...string) (kubernetes.Interface, string) {
+	c.t.Helper()
+	s := c.Server
+	cert, key, err := s.PKI.ClientCert(user, groups)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	path := filepath.Join(c.t.TempDir(), user+".kubeconfig")
+	if err := kubeconfig.Write(path, kubeconfig.Config{Server: s.URL, CAData: s.PKI.CAPEM, CertData: cert, KeyData: key}); err != nil {
+		c.t.Fatal(err)
+	}
+	client, err := kubernetes.NewForConfig(&rest.Config{Host: s.URL,
+		TLSClientConfig: rest.TLSClientConfig{CAData: s.PKI.CAPEM, CertData: cert, KeyData: key}})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return client, path
+}
+
+func TestKubectlAuthCanI(t *testing.T) {
+	needKubectl(t)
+	c := startCluster(t)
+	as := "system:serviceaccount:default:x"
+	canI := func() (string, error) {
+		out, _, err := c.KubectlResult("", "auth", "can-i", "--as", as, "list", "pods", "-n", "default")
+		return strings.TrimSpace(out), err
+	}
+	if out, err := canI(); out != "no" || err == nil {
+		t.Fatalf("can-i before any binding: %q, %v; want no and exit 1", out, err)
+	}
+	c.kubectl("create", "role", "pod-reader", "-n", "default", "--verb=get,list,watch", "--resource=pods")
+	c.kubectl("create", "rolebinding", "x-reads-pods", "-n", "default", "--role=pod-reader", "--serviceaccount=default:x")
+	if out, err := canI(); out != "yes" || err != nil {
+		t.Fatalf("can-i after the binding: %q, %v; want yes", out, err)
+	}
+	out, _, _ := c.KubectlResult("", "auth", "can-i", "--as", as, "delete", "pods", "-n", "default")
+	if strings.TrimSpace(out) != "no" {
+		t.Errorf("can-i delete pods = %q, want no", out)
+	}
+	list := c.kubectl("auth", "can-i", "--list", "--as", as, "-n", "default")
+	if !strings.Contains(list, "pods ") || !strings.Contains(list, "[get list watch]") {
+		t.Errorf("can-i --list lacks the role's rule:\n%s", list)
+	}
+	if got := header(c.kubectl("get", "rolebinding", "-n", "default", "-o", "wide")); got != "NAME ROLE AGE USERS GROUPS SERVICEACCOUNTS" {
+		t.Errorf("rolebinding header = %q", got)
+	}
+	if got := c.kubectl("get", "rolebinding", "x-reads-pods", "-n", "default", "-o", "wide", "--no-headers"); !strings.Contains(got, "Role/pod-reader") || !strings.Contains(got, "default/x") {
+		t.Errorf("rolebinding row = %q", got)
+	}
+	if got := header(c.kubectl("get", "role", "-n", "default")); got != "NAME CREATED AT" {
+		t.Errorf("role header = %q", got)
+	}
+}
+
+func TestBootstrapPolicy(t *testing.T) {
+	needKubectl(t)
+	c := startCluster(t)
+	out := c.kubectl("get", "clusterrolebinding", "cluster-admin", "-o", "wide", "--no-headers")
+	if f := strings.Fields(out); len(f) < 4 || f[1] != "ClusterRole/cluster-admin" || f[3] != "system:masters" {
+		t.Errorf("cluster-admin binding row = %q", out)
+	}
+	for _, role := range []string{"admin", "edit", "view", "system:basic-user", "system:discovery", "system:node-proxier", "system:node", "system:kube-dns", "system:controller:endpointslice-controller"} {
+		c.kubectl("get", "clusterrole", role)
+	}
+	// Any authenticated user may discover and review itself.
+	_, kc := c.userClient("bob")
+	cmd := c.KubectlCmd("--kubeconfig", kc, "auth", "can-i", "create", "selfsubjectaccessreviews.authorization.k8s.io")
+	cmd.Env = append(cmd.Env, "KUBECONFIG="+kc)
+	if out, err := cmd.Output(); err != nil || strings.TrimSpace(string(out)) != "yes" {
+		t.Errorf("bob can-i create ssar: %q, %v", out, err)
+	}
+}
+
+func TestForbiddenText(t *testing.T) {
+	needKubectl(t)
+	c := startCluster(t)
+	ctx := context.Background()
+	alice, kc := c.userClient("alice")
+	_, err := alice.CoreV1().Services("y").List(ctx, metav1.ListOptions{})
+	want := `services is forbidden: User "alice" cannot list resource "services" in API group "" in the namespace "y"`
+	if !apierrors.IsForbidden(err) || err.Error() != want {
+		t.Errorf("list services: %v\nwant %s", err, want)
+	}
+	_, err = alice.CoreV1().Nodes().Get(ctx, "n1", metav1.GetOptions{})
+	want = `nodes "n1" is forbidden: User "alice" cannot get resource "nodes" in API group "" at the cluster scope`
+	if err == nil || err.Error() != want {
+		t.Errorf("get node: %v\nwant %s", err, want)
+	}
+	body, err := alice.Discovery().RESTClient().Get().AbsPath("/metrics").DoRaw(ctx)
+	if !apierrors.IsForbidden(err) || !strings.Contains(string(body), `forbidden: User \"alice\" cannot get path \"/metrics\"`) {
+		t.Errorf("get /metrics: %v %s", err, body)
+	}
+	// A denied write changes nothing.
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "denied"}}
+	if _, err := alice.CoreV1().ConfigMaps("default").Create(ctx, cm, metav1.CreateOptions{}); !apierrors.IsForbidden(err) {
+		t.Fatalf("create configmap as alice: %v", err)
+	}
+	if _, err := c.Client.CoreV1().ConfigMaps("default").Get(ctx, "denied", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("denied configmap: %v, want NotFound", err)
+	}
+	// kubectl prints the same text.
+	cmd := c.KubectlCmd("get", "services", "-n", "y")
+	cmd.Env = append(cmd.Env, "KUBECONFIG="+kc)
+	out, _ := cmd.CombinedOutput()
+	if !strings.Contains(string(out), `Error from server (Forbidden): services is forbidden: User "alice" cannot list resource "services" in API group "" in the namespace "y"`) {
+		t.Errorf("kubectl as alice: %s", out)
+	}
+	// Impersonation needs the impersonate verb: alice may not act as bob.
+	_, errOut, err := c.KubectlResult("", "--kubeconfig", kc, "get", "pods", "--as", "bob")
+	if err == nil || !strings.Contains(errOut, `users "bob" is forbidden: User "alice" cannot impersonate resource "users" in API group "" at the cluster scope`) {
+		t.Errorf("alice --as bob: %v %s", err, errOut)
+	}
+}
