@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/fields"
@@ -12,11 +13,12 @@ import (
 
 	"github.com/svcplane/svcplane/internal/apiserver/objcache"
 	"github.com/svcplane/svcplane/internal/authz"
+	"github.com/svcplane/svcplane/internal/authz/node"
 	"github.com/svcplane/svcplane/internal/authz/rbac"
 )
 
-// authorization is the server's authorizer chain (system:masters, then
-// RBAC) and the object caches it reads.
+// authorization is the server's authorizer chain (system:masters, Node,
+// RBAC, as kubeadm's Node,RBAC modes) and the object caches it reads.
 type authorization struct {
 	chain  authz.Authorizer
 	rbac   *rbac.Authorizer
@@ -33,8 +35,24 @@ func (s *Server) newAuthorization() *authorization {
 		roles:               a.cache(s, "roles"),
 	}
 	a.rbac = rbac.New(lister)
-	a.chain = authz.Chain{authz.Superuser(), a.rbac}
+	a.chain = authz.Chain{authz.Superuser(), node.New(a.podGraph(s)), a.rbac}
 	return a
+}
+
+// podGraph returns the Node authorizer's graph, fed by a cache of pods.
+func (a *authorization) podGraph(s *Server) *node.Graph {
+	g := node.NewGraph()
+	h := s.resources[corev1.SchemeGroupVersion.WithResource("pods")]
+	if h == nil {
+		return g
+	}
+	c := objcache.New(objcache.Config{Store: h.store, Watch: h.cache, Logger: h.log, OnChange: func(old, obj runtime.Object) {
+		op, _ := old.(*corev1.Pod)
+		np, _ := obj.(*corev1.Pod)
+		g.Update(op, np)
+	}})
+	a.caches = append(a.caches, c)
+	return g
 }
 
 // cache returns a new cache of an RBAC resource, run with the server.

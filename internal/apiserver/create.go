@@ -12,6 +12,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/rand"
 	"k8s.io/apimachinery/pkg/util/uuid"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/svcplane/svcplane/internal/authz/node"
 )
 
 func (h *resource) create(w http.ResponseWriter, r *http.Request, info requestInfo) {
@@ -39,6 +41,9 @@ func (h *resource) createObject(ctx context.Context, obj runtime.Object, ns stri
 	}
 	h.def.Strategy.Default(obj)
 	resetCreateMeta(m)
+	if err := h.admitWrite(ctx, node.Create, "", obj, nil); err != nil {
+		return nil, nil, err
+	}
 	pending, err := h.beforeCreate(ctx, obj, opts.DryRun)
 	if err != nil {
 		return nil, nil, err

@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/svcplane/svcplane/internal/apiserver/objstore"
+	"github.com/svcplane/svcplane/internal/authz/node"
 )
 
 // deleteRequest is a delete's options and whether it is a dry run.
@@ -110,6 +111,9 @@ func (h *resource) deleteObject(ctx context.Context, ns, name string, d deleteRe
 			return nil, 0, err
 		}
 		if err := h.checkDelete(cur, d); err != nil {
+			return nil, 0, err
+		}
+		if err := h.admitWrite(ctx, node.Delete, "", nil, cur); err != nil {
 			return nil, 0, err
 		}
 		out, code, err := h.deleteOnce(ctx, cur, d)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/svcplane/svcplane/internal/apiserver/objstore"
 	"github.com/svcplane/svcplane/internal/apiserver/registry"
+	"github.com/svcplane/svcplane/internal/authz/node"
 )
 
 // updateFunc turns (a copy of) the current object into the desired one.
@@ -83,6 +84,10 @@ func (h *resource) updateOnce(ctx context.Context, obj, cur runtime.Object, sub 
 		}
 	}
 	h.prepareUpdate(ctx, obj, cur, sub)
+	if err := h.admitWrite(ctx, node.Update, sub, obj, cur); err != nil {
+		pending.Settle(false)
+		return nil, nil, err
+	}
 	out, warnings, err := h.validateAndPersist(ctx, obj, cur, sub, opts)
 	pending.Settle(err == nil && !opts.DryRun)
 	return out, warnings, err

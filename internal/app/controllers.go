@@ -73,7 +73,7 @@ type namedRun struct {
 // controllerSets lists the constructors of every controller group; each
 // returns the controllers of its group.
 func controllerSets() []func(controllerDeps) ([]namedRun, error) {
-	return []func(controllerDeps) ([]namedRun, error){endpointControllers, workloadControllers, rootCAControllers}
+	return []func(controllerDeps) ([]namedRun, error){endpointControllers, workloadControllers, rootCAControllers, authControllers}
 }
 
 // RunControllers runs every controller until ctx ends.

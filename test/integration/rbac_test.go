@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -128,5 +129,53 @@ func TestForbiddenText(t *testing.T) {
 	_, errOut, err := c.KubectlResult("", "--kubeconfig", kc, "get", "pods", "--as", "bob")
 	if err == nil || !strings.Contains(errOut, `users "bob" is forbidden: User "alice" cannot impersonate resource "users" in API group "" at the cluster scope`) {
 		t.Errorf("alice --as bob: %v %s", err, errOut)
+	}
+}
+
+func TestNodeAuthorizerSecrets(t *testing.T) {
+	c := startCluster(t)
+	ctx := context.Background()
+	for _, name := range []string{"sa", "sb"} {
+		s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name}, StringData: map[string]string{"k": "v"}}
+		if _, err := c.Client.CoreV1().Secrets("default").Create(ctx, s, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for node, secret := range map[string]string{"a": "sa", "b": "sb"} {
+		p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "p" + node}, Spec: corev1.PodSpec{NodeName: node,
+			Containers: []corev1.Container{{Name: "c", Image: "busybox"}},
+			Volumes:    []corev1.Volume{{Name: "s", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: secret}}}}}}
+		if _, err := c.Client.CoreV1().Pods("default").Create(ctx, p, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	agentA, _ := c.userClient("system:node:a", "system:nodes")
+	var err error
+	for i := 0; i < 50; i++ { // the pod graph follows the pods' watch
+		if _, err = agentA.CoreV1().Secrets("default").Get(ctx, "sa", metav1.GetOptions{}); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("node a reads its pod's secret: %v", err)
+	}
+	_, err = agentA.CoreV1().Secrets("default").Get(ctx, "sb", metav1.GetOptions{})
+	want := `secrets "sb" is forbidden: User "system:node:a" cannot get resource "secrets" in API group "" in the namespace "default": no relationship found between node 'a' and this object`
+	if err == nil || err.Error() != want {
+		t.Errorf("node a reads node b's secret: %v\nwant %s", err, want)
+	}
+	// Node a may report its pods' status, not node b's.
+	pb, err := c.Client.CoreV1().Pods("default").Get(ctx, "pb", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pb.Status.Message = "from a"
+	_, err = agentA.CoreV1().Pods("default").UpdateStatus(ctx, pb, metav1.UpdateOptions{})
+	if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), `node "a" can only update pod status for pods with spec.nodeName set to itself`) {
+		t.Errorf("node a updates pb's status: %v", err)
+	}
+	if _, err := agentA.CoreV1().Pods("default").List(ctx, metav1.ListOptions{FieldSelector: "spec.nodeName=a"}); err != nil {
+		t.Errorf("node a lists its pods: %v", err)
 	}
 }
