@@ -26,7 +26,7 @@ func (h *resource) admitWrite(ctx context.Context, op, sub string, obj, old runt
 	}
 	meta := accessor(m)
 	return node.Restrict(node.Write{
-		User: u.authzUser(), Operation: op, Resource: h.def.GroupResource(), Subresource: sub,
+		User: authzUser(u), Operation: op, Resource: h.def.GroupResource(), Subresource: sub,
 		Namespace: meta.GetNamespace(), Name: meta.GetName(), Object: obj, Old: old,
 	})
 }

@@ -90,7 +90,7 @@ func (s *Server) authorize(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if u.authzUser().InGroup(authz.GroupMasters) {
+		if authzUser(u).InGroup(authz.GroupMasters) {
 			next.ServeHTTP(w, r) // the superuser needs no cache
 			return
 		}
