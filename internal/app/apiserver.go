@@ -156,7 +156,8 @@ func newServer(ctx context.Context, cfg APIServerConfig, store storage.Store, to
 		return nil, nil, err
 	}
 	var srv *apiserver.Server
-	bcfg := builtin.Config{Service: hooks.ServiceConfig(), ServiceHooks: hooks, Tokens: tokens}
+	bcfg := builtin.Config{Service: hooks.ServiceConfig(), ServiceHooks: hooks, Tokens: tokens,
+		RBACHooks: apiserver.EscalationHooks(func() *apiserver.Server { return srv })}
 	if !slices.Contains(cfg.DisableAdmission, "ServiceAccount") {
 		bcfg.PodHooks = serviceAccountAdmission(func() *apiserver.Server { return srv })
 	}

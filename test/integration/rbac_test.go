@@ -8,6 +8,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -177,5 +178,65 @@ func TestNodeAuthorizerSecrets(t *testing.T) {
 	}
 	if _, err := agentA.CoreV1().Pods("default").List(ctx, metav1.ListOptions{FieldSelector: "spec.nodeName=a"}); err != nil {
 		t.Errorf("node a lists its pods: %v", err)
+	}
+}
+
+// TestNoEscalation: a user who may write Roles and RoleBindings cannot
+// grant what it does not hold itself, as upstream's RBAC storage refuses.
+func TestNoEscalation(t *testing.T) {
+	c := startCluster(t)
+	ctx := context.Background()
+	admin := c.Client.RbacV1()
+	ns := "team"
+	if _, err := c.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	manager := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "manager", Namespace: ns}, Rules: []rbacv1.PolicyRule{
+		{APIGroups: []string{"rbac.authorization.k8s.io"}, Resources: []string{"roles", "rolebindings"}, Verbs: []string{"create", "get"}},
+		{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"get", "list"}},
+	}}
+	if _, err := admin.Roles(ns).Create(ctx, manager, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	binding := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "carol-manager", Namespace: ns},
+		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: "manager"},
+		Subjects: []rbacv1.Subject{{Kind: "User", APIGroup: rbacv1.GroupName, Name: "carol"}}}
+	if _, err := admin.RoleBindings(ns).Create(ctx, binding, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	carol, _ := c.userClient("carol")
+	rbac := carol.RbacV1()
+	var err error
+	waitFor(t, "carol's binding in effect", func() bool {
+		_, err = rbac.Roles(ns).Get(ctx, "manager", metav1.GetOptions{})
+		return err == nil
+	})
+	secrets := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "secrets", Namespace: ns}, Rules: []rbacv1.PolicyRule{
+		{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get"}}}}
+	_, err = rbac.Roles(ns).Create(ctx, secrets, metav1.CreateOptions{})
+	want := `roles.rbac.authorization.k8s.io "secrets" is forbidden: user "carol" (groups=["system:authenticated"]) is attempting to grant RBAC permissions not currently held:` + "\n" +
+		`{APIGroups:[""], Resources:["secrets"], Verbs:["get"]}`
+	if !apierrors.IsForbidden(err) || err.Error() != want {
+		t.Errorf("create a role granting secrets: %v\nwant %s", err, want)
+	}
+	readPods := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "read-pods", Namespace: ns}, Rules: []rbacv1.PolicyRule{
+		{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"get"}}}}
+	if _, err := rbac.Roles(ns).Create(ctx, readPods, metav1.CreateOptions{}); err != nil {
+		t.Errorf("create a role within carol's own rights: %v", err)
+	}
+	toAdmin := binding.DeepCopy()
+	toAdmin.Name, toAdmin.RoleRef = "carol-admin", rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "cluster-admin"}
+	if _, err := rbac.RoleBindings(ns).Create(ctx, toAdmin, metav1.CreateOptions{}); !apierrors.IsForbidden(err) ||
+		!strings.Contains(err.Error(), "is attempting to grant RBAC permissions not currently held") {
+		t.Errorf("bind cluster-admin: %v", err)
+	}
+	if _, err := admin.RoleBindings(ns).Get(ctx, "carol-admin", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("refused binding: %v, want NotFound", err)
+	}
+	toReadPods := binding.DeepCopy()
+	toReadPods.Name, toReadPods.RoleRef.Name = "dave-read-pods", "read-pods"
+	toReadPods.Subjects[0].Name = "dave"
+	if _, err := rbac.RoleBindings(ns).Create(ctx, toReadPods, metav1.CreateOptions{}); err != nil {
+		t.Errorf("bind a role within carol's rights: %v", err)
 	}
 }

@@ -9,18 +9,18 @@ import (
 )
 
 // rbacResources are rbac.authorization.k8s.io/v1's four resources.
-func rbacResources() []*registry.Resource {
+func rbacResources(hooks registry.Hooks) []*registry.Resource {
 	gv := rbacv1.SchemeGroupVersion
 	name := rbacregistry.ValidateName
 	return []*registry.Resource{
 		{GroupVersion: gv, Name: "clusterrolebindings", Singular: "clusterrolebinding", Kind: "ClusterRoleBinding", ListKind: "ClusterRoleBindingList",
-			ValidateName: name, New: newOf[rbacv1.ClusterRoleBinding], NewList: newOf[rbacv1.ClusterRoleBindingList], Strategy: rbacregistry.ClusterRoleBindingStrategy()},
+			ValidateName: name, New: newOf[rbacv1.ClusterRoleBinding], NewList: newOf[rbacv1.ClusterRoleBindingList], Strategy: rbacregistry.ClusterRoleBindingStrategy(), Hooks: hooks},
 		{GroupVersion: gv, Name: "clusterroles", Singular: "clusterrole", Kind: "ClusterRole", ListKind: "ClusterRoleList",
-			ValidateName: name, New: newOf[rbacv1.ClusterRole], NewList: newOf[rbacv1.ClusterRoleList], Strategy: rbacregistry.ClusterRoleStrategy()},
+			ValidateName: name, New: newOf[rbacv1.ClusterRole], NewList: newOf[rbacv1.ClusterRoleList], Strategy: rbacregistry.ClusterRoleStrategy(), Hooks: hooks},
 		{GroupVersion: gv, Name: "rolebindings", Singular: "rolebinding", Kind: "RoleBinding", ListKind: "RoleBindingList", Namespaced: true,
-			ValidateName: name, New: newOf[rbacv1.RoleBinding], NewList: newOf[rbacv1.RoleBindingList], Strategy: rbacregistry.RoleBindingStrategy()},
+			ValidateName: name, New: newOf[rbacv1.RoleBinding], NewList: newOf[rbacv1.RoleBindingList], Strategy: rbacregistry.RoleBindingStrategy(), Hooks: hooks},
 		{GroupVersion: gv, Name: "roles", Singular: "role", Kind: "Role", ListKind: "RoleList", Namespaced: true,
-			ValidateName: name, New: newOf[rbacv1.Role], NewList: newOf[rbacv1.RoleList], Strategy: rbacregistry.RoleStrategy()},
+			ValidateName: name, New: newOf[rbacv1.Role], NewList: newOf[rbacv1.RoleList], Strategy: rbacregistry.RoleStrategy(), Hooks: hooks},
 	}
 }
 

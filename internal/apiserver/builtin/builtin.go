@@ -39,12 +39,15 @@ type Config struct {
 	Tokens authn.TokenAuthenticator
 	// PodHooks admit new pods (ServiceAccount admission); nil for none.
 	PodHooks registry.Hooks
+	// RBACHooks check Roles, ClusterRoles and their bindings against
+	// their author's permissions; nil checks nothing.
+	RBACHooks registry.Hooks
 }
 
 // Resources returns every served resource.
 func Resources(cfg Config) []*registry.Resource {
 	out := append(append(coreResources(cfg), otherResources()...), authenticationResources(cfg)...)
-	out = append(out, rbacResources()...)
+	out = append(out, rbacResources(cfg.RBACHooks)...)
 	return append(out, reviewResources()...)
 }
 

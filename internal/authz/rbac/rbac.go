@@ -121,6 +121,12 @@ func (az *Authorizer) visitRole(ref rbacv1.RoleRef, namespace string, src source
 	return true
 }
 
+// RoleRules returns the rules of the role a binding in namespace
+// references ("" for a ClusterRoleBinding).
+func (az *Authorizer) RoleRules(ref rbacv1.RoleRef, namespace string) ([]rbacv1.PolicyRule, error) {
+	return az.roleRules(ref, namespace)
+}
+
 // roleRules returns the rules of the role a binding references.
 func (az *Authorizer) roleRules(ref rbacv1.RoleRef, namespace string) ([]rbacv1.PolicyRule, error) {
 	switch ref.Kind {
