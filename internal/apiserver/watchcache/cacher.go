@@ -126,7 +126,7 @@ func (c *Cacher) dispatch(events []*Event, rev int64) {
 	for _, ev := range events {
 		c.push(ev)
 		for w := range c.watchers {
-			if strings.HasPrefix(ev.Key, w.prefix) && !w.sendLocked(ev) {
+			if ev.Revision > w.from && strings.HasPrefix(ev.Key, w.prefix) && !w.sendLocked(ev) {
 				delete(c.watchers, w)
 			}
 		}
@@ -173,7 +173,7 @@ func (c *Cacher) sendBookmarks() {
 	defer c.mu.Unlock()
 	ev := &Event{Type: watch.Bookmark, Revision: c.rev}
 	for w := range c.watchers {
-		if w.bookmarks {
+		if w.bookmarks && ev.Revision > w.from {
 			w.trySendLocked(ev)
 		}
 	}

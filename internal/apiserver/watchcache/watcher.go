@@ -24,8 +24,11 @@ type WatchOptions struct {
 // Watcher receives the events of one watch in revision order. Its channel
 // closes when the watch ends; an Error event may come last.
 type Watcher struct {
-	ch        chan *Event
-	prefix    string
+	ch     chan *Event
+	prefix string
+	// from is the revision the watch started after: a cache still behind
+	// it when the watch began must not send it the events up to it.
+	from      int64
 	bookmarks bool
 	closed    bool
 	stop      func()
@@ -89,7 +92,7 @@ func (c *Cacher) Watch(ctx context.Context, opts WatchOptions) (*Watcher, error)
 		return c.direct(ctx, prefix, opts.From), nil
 	}
 	replay := c.since(opts.From, prefix)
-	w := &Watcher{ch: make(chan *Event, buffer+len(replay)), prefix: prefix, bookmarks: opts.Bookmarks}
+	w := &Watcher{ch: make(chan *Event, buffer+len(replay)), prefix: prefix, from: opts.From, bookmarks: opts.Bookmarks}
 	for _, ev := range replay {
 		w.ch <- ev
 	}
