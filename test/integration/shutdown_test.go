@@ -58,6 +58,8 @@ func TestShutdownEndsWatchesCleanly(t *testing.T) {
 	srv, err := app.StartAPIServer(ctx, app.APIServerConfig{
 		DataDir: t.TempDir(), BindAddress: "127.0.0.1", Port: 0,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		// No serviceaccount controller runs here to make "default".
+		DisableAdmission: []string{"ServiceAccount"},
 	})
 	if err != nil {
 		t.Fatal(err)

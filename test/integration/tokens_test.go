@@ -226,8 +226,13 @@ func TestBadTokensGetUpstreamStatus(t *testing.T) {
 			}
 		}
 	}
-	if code, body := bearerRequest(t, c, "/api/v1/namespaces", good); code != http.StatusOK {
-		t.Errorf("good token: %d %s", code, body)
+	// Authenticated, the token may read discovery (system:discovery); RBAC
+	// refuses it the namespaces list.
+	if code, body := bearerRequest(t, c, "/apis", good); code != http.StatusOK {
+		t.Errorf("good token on /apis: %d %s", code, body)
+	}
+	if code, body := bearerRequest(t, c, "/api/v1/namespaces", good); code != http.StatusForbidden {
+		t.Errorf("good token on /api/v1/namespaces: %d %s, want 403", code, body)
 	}
 }
 
