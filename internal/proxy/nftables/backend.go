@@ -193,22 +193,6 @@ func (b *Backend) Cleanup(ctx context.Context) error {
 	return nil
 }
 
-// nodePortIPs are the addresses NodePorts answer on.
-func (b *Backend) nodePortIPs(st *proxy.State) []netip.Addr {
-	if st.Options.NodePortAddresses != nil {
-		return st.Options.NodePortAddresses
-	}
-	seen := map[netip.Addr]bool{}
-	var out []netip.Addr
-	for _, ip := range append(append([]netip.Addr{}, st.Node.IPs...), b.cfg.LocalAddrs()...) {
-		if proxy.Family(ip) == b.cfg.Family && !ip.IsLoopback() && !ip.IsLinkLocalUnicast() && !seen[ip] {
-			seen[ip] = true
-			out = append(out, ip)
-		}
-	}
-	return out
-}
-
 // interfaceAddrs lists the addresses of this network namespace.
 func interfaceAddrs() []netip.Addr {
 	addrs, err := net.InterfaceAddrs()

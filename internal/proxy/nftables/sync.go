@@ -18,7 +18,7 @@ import (
 // in one batch (the bulkLoader); chains no longer used deleted.
 func (b *Backend) Sync(ctx context.Context, st *proxy.State) error {
 	full := st.Full || b.needFull
-	r := &renderer{fam: b.fam, nodePortIPs: b.nodePortIPs(st), nodeIPs: st.Node.IPs}
+	r := &renderer{fam: b.fam, nodePortIPs: proxy.NodePortIPs(st, b.cfg.Family, b.cfg.LocalAddrs()), nodeIPs: st.Node.IPs}
 	var err error
 	if full {
 		err = b.fullSync(ctx, st, r)

@@ -191,24 +191,6 @@ func (b *Backend) drain(ctx context.Context, timeout time.Duration) {
 	}
 }
 
-// nodePortIPs are the addresses NodePorts answer on: the configured ones,
-// else the node's addresses of the family except loopback and link-local
-// ones.
-func (b *Backend) nodePortIPs(st *proxy.State) []netip.Addr {
-	if st.Options.NodePortAddresses != nil {
-		return st.Options.NodePortAddresses
-	}
-	seen := map[netip.Addr]bool{}
-	var out []netip.Addr
-	for _, ip := range append(append([]netip.Addr{}, st.Node.IPs...), b.cfg.LocalAddrs()...) {
-		if proxy.Family(ip) == b.cfg.Family && !ip.IsLoopback() && !ip.IsLinkLocalUnicast() && !seen[ip] {
-			seen[ip] = true
-			out = append(out, ip)
-		}
-	}
-	return out
-}
-
 // localityOf is the node's addresses and the cluster CIDRs of st.
 func (b *Backend) localityOf(st *proxy.State) *locality {
 	loc := &locality{clusterCIDRs: st.Options.ClusterCIDRs, nodeAddrs: map[netip.Addr]bool{}}

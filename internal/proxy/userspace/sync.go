@@ -51,7 +51,7 @@ func (b *Backend) Sync(_ context.Context, st *proxy.State) error {
 	b.conns.open()
 	var names []proxy.ServicePortName
 	if full {
-		b.npIPs = b.nodePortIPs(st)
+		b.npIPs = proxy.NodePortIPs(st, b.cfg.Family, b.cfg.LocalAddrs())
 		b.loc.Store(b.localityOf(st))
 		for name := range b.services {
 			if st.Service(name) == nil {
