@@ -68,7 +68,7 @@ func TestIPVSFallsBackToIPTables(t *testing.T) {
 	}()
 	c := &switchCluster{client: client, log: klog}
 	c.waitFor(t, "iptables sync")
-	ev := waitNodeEvent(t, client, ipvsUnavailableReason)
+	ev := waitEvent(t, client, "", ipvsUnavailableReason)
 	if ev.Type != corev1.EventTypeWarning || ev.InvolvedObject.Kind != "Node" || ev.InvolvedObject.Name != "n1" ||
 		!strings.Contains(ev.Message, "ip_vs") {
 		t.Errorf("event %s %s/%s: %q", ev.Type, ev.InvolvedObject.Kind, ev.InvolvedObject.Name, ev.Message)
@@ -90,11 +90,12 @@ func TestIPVSFallsBackToIPTables(t *testing.T) {
 	}
 }
 
-func waitNodeEvent(t *testing.T, client *fake.Clientset, reason string) corev1.Event {
+// waitEvent waits for an Event of reason in namespace ("" for all).
+func waitEvent(t *testing.T, client *fake.Clientset, namespace, reason string) corev1.Event {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
-		list, err := client.CoreV1().Events("").List(context.Background(), metav1.ListOptions{})
+		list, err := client.CoreV1().Events(namespace).List(context.Background(), metav1.ListOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -174,21 +174,7 @@ func (c *switchCluster) waitFor(t *testing.T, entry string) {
 
 func (c *switchCluster) waitEvent(t *testing.T, reason string) corev1.Event {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		list, err := c.client.CoreV1().Events("kube-system").List(context.Background(), metav1.ListOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, e := range list.Items {
-			if e.Reason == reason {
-				return e
-			}
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatalf("no %s Event", reason)
-	return corev1.Event{}
+	return waitEvent(t, c.client, "kube-system", reason)
 }
 
 func TestProxySwitchesModeLive(t *testing.T) {
