@@ -26,7 +26,7 @@ func TestPodIsolation(t *testing.T) {
 	}
 	t.Cleanup(func() { os.Remove(marker) })
 	s.apply(t, isolationPods(s.name))
-	for _, p := range []string{"fs", "other", "user", "rofs", "noraw", "hostnet", "shared"} {
+	for _, p := range []string{"fs", "other", "user", "rofs", "noraw", "hostnet", "shared", "privileged"} {
 		s.waitRunningReady(t, p)
 	}
 	t.Run("root filesystem", func(t *testing.T) {
@@ -101,6 +101,7 @@ func TestPodIsolation(t *testing.T) {
 			t.Errorf("a pod sees the node's bridge:\n%s", out)
 		}
 	})
+	t.Run("privileged gets the node's devices", func(t *testing.T) { s.checkPrivilegedDevices(t) })
 	t.Run("memory limit ends in OOMKilled", func(t *testing.T) { s.checkOOMKilled(t) })
 	t.Run("runAsNonRoot refuses root", func(t *testing.T) { s.checkRunAsNonRoot(t) })
 	t.Run("imported image", func(t *testing.T) { s.checkImportedImage(t) })
@@ -126,7 +127,36 @@ spec:
 		pod("noraw", sleeper+"    securityContext: {capabilities: {drop: [NET_RAW]}}\n"),
 		pod("hostnet", "  hostNetwork: true\n"+sleeper),
 		pod("shared", "  shareProcessNamespace: true\n"+sleeper+"  - name: d\n    image: busybox\n    command: [sleep, \"3601\"]\n"),
+		pod("privileged", sleeper+"    securityContext: {privileged: true}\n"),
 	}, "---\n")
+}
+
+// checkPrivilegedDevices: a privileged container has the node's device
+// nodes (here the first of a few that machines usually have), an
+// unprivileged one only runc's defaults; /dev/ptmx stays the link into the
+// container's own devpts in both.
+func (s *sandbox) checkPrivilegedDevices(t *testing.T) {
+	dev := ""
+	for _, d := range []string{"/dev/loop-control", "/dev/net/tun", "/dev/fuse", "/dev/kmsg"} {
+		if fi, err := os.Stat(d); err == nil && fi.Mode()&os.ModeDevice != 0 {
+			dev = d
+			break
+		}
+	}
+	if dev == "" {
+		t.Skip("the machine has none of the devices this check looks for")
+	}
+	if out, err := s.kubectl("exec", "privileged", "--", "test", "-e", dev); err != nil {
+		t.Errorf("a privileged container lacks the node's %s: %v %s", dev, err, out)
+	}
+	if out, err := s.kubectl("exec", "fs", "--", "test", "-e", dev); err == nil {
+		t.Errorf("an unprivileged container has the node's %s: %s", dev, out)
+	}
+	for _, pod := range []string{"privileged", "fs"} {
+		if out := s.must(t, "exec", pod, "--", "readlink", "/dev/ptmx"); strings.TrimSpace(out) != "pts/ptmx" {
+			t.Errorf("pod %s: /dev/ptmx links to %q", pod, out)
+		}
+	}
 }
 
 // checkOOMKilled runs a container past its 32Mi limit: it ends

@@ -47,6 +47,9 @@ type Input struct {
 	OOMScoreAdj                 *int
 	// SeccompDir holds the node's Localhost seccomp profiles.
 	SeccompDir string
+	// HostDevices are the node's devices (HostDevices("/dev")), given to
+	// a privileged container as containerd gives them.
+	HostDevices []specs.LinuxDevice
 }
 
 // DefaultCapabilities is containerd's default set for a container.
@@ -84,7 +87,7 @@ func Build(in Input) (Plan, error) {
 		},
 		Mounts:     mounts(in, sc),
 		Namespaces: namespaces(in),
-		Devices:    defaultDevices(),
+		Devices:    devices(sc, in.HostDevices),
 		Process: Process{
 			Args: in.Args, Env: in.Env, Cwd: orRoot(in.Cwd), User: planUser(in, sc),
 			Capabilities: caps, NoNewPrivileges: noNewPrivileges(sc, caps), OOMScoreAdj: in.OOMScoreAdj,
@@ -139,13 +142,15 @@ func planUser(in Input, sc security) User {
 	return User{UID: sc.RunAsUser, GID: sc.RunAsGroup, Image: in.ImageUser, Supplemental: sc.Supplemental}
 }
 
-// capabilities is containerd's default set, or every capability for a
-// privileged container, less the dropped and plus the added ones.
+// capabilities is containerd's default set, or for a privileged container
+// every capability the agent itself holds (containerd's
+// WithAllCurrentCapabilities: a node confined to fewer than all cannot
+// hand out more), less the dropped and plus the added ones.
 func capabilities(sc security) (*specs.LinuxCapabilities, error) {
 	set := map[string]bool{}
 	base := DefaultCapabilities
 	if boolValue(sc.Privileged) {
-		base = allCapabilities()
+		base = currentCapabilities()
 	}
 	for _, c := range base {
 		set[c] = true
@@ -216,6 +221,36 @@ func allCapabilities() []string {
 		}
 	}
 	return out
+}
+
+// currentCapabilities lists the capabilities in this process's effective
+// set; where it cannot be read, every capability of the kernel.
+func currentCapabilities() []string {
+	caps, err := capability.NewPid2(0)
+	if err == nil {
+		err = caps.Load()
+	}
+	if err != nil {
+		return allCapabilities()
+	}
+	var out []string
+	for _, name := range allCapabilities() {
+		c, _ := capabilityByName(name)
+		if caps.Get(capability.EFFECTIVE, c) {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// capabilityByName finds a capability by its CAP_ name.
+func capabilityByName(name string) (capability.Cap, bool) {
+	for _, c := range capability.ListKnown() {
+		if "CAP_"+strings.ToUpper(c.String()) == name {
+			return c, true
+		}
+	}
+	return 0, false
 }
 
 // noNewPrivileges is set when allowPrivilegeEscalation is false, which a
@@ -305,6 +340,24 @@ func BindMount(source, dest string, readOnly bool) specs.Mount {
 		opt = "ro"
 	}
 	return specs.Mount{Destination: dest, Type: "bind", Source: source, Options: []string{"rbind", opt}}
+}
+
+// devices are runc's default device nodes, and for a privileged container
+// every device of the host as well (the host's node wins at the same path).
+func devices(sc security, host []specs.LinuxDevice) []specs.LinuxDevice {
+	out := defaultDevices()
+	if !boolValue(sc.Privileged) {
+		return out
+	}
+	for _, d := range host {
+		i := slices.IndexFunc(out, func(o specs.LinuxDevice) bool { return o.Path == d.Path })
+		if i >= 0 {
+			out[i] = d
+			continue
+		}
+		out = append(out, d)
+	}
+	return out
 }
 
 func defaultDevices() []specs.LinuxDevice {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/moby/sys/capability"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	corev1 "k8s.io/api/core/v1"
 )
@@ -62,7 +63,7 @@ func TestBuild(t *testing.T) {
 		{"privileged", func(p *corev1.Pod) {
 			p.Spec.Containers[0].SecurityContext = &corev1.SecurityContext{Privileged: ptr(true), AllowPrivilegeEscalation: ptr(false)}
 		}, []string{podNS, strings.Replace(defaultMounts, "/sys:ro", "/sys", 1),
-			`root ro=false masked=0 readonly=0 hostname="web"`, fmt.Sprintf("caps: %d +SYS_ADMIN nnp=false", len(allCapabilities()))}},
+			`root ro=false masked=0 readonly=0 hostname="web"`, fmt.Sprintf("caps: %d +SYS_ADMIN nnp=false", len(currentCapabilities()))}},
 		{"read-only root, no privilege escalation", func(p *corev1.Pod) {
 			p.Spec.Containers[0].SecurityContext = &corev1.SecurityContext{ReadOnlyRootFilesystem: ptr(true), AllowPrivilegeEscalation: ptr(false)}
 		}, []string{podNS, defaultMounts, `root ro=true masked=11 readonly=5 hostname="web"`, "caps: 14 nnp=true"}},
@@ -138,5 +139,70 @@ func TestBuildVolumes(t *testing.T) {
 	want := "mounts: /proc /dev /dev/pts /dev/shm /dev/mqueue /sys:ro /etc /dev/termination-log /etc/hosts /etc/resolv.conf:ro /var/run/secrets/kubernetes.io/serviceaccount:ro"
 	if got := summary(p)[1]; got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
+
+// TestBuildDevices: a privileged container gets the host's devices besides
+// runc's defaults (the host's node replacing a default at the same path);
+// an unprivileged one only the defaults.
+func TestBuildDevices(t *testing.T) {
+	host := []specs.LinuxDevice{
+		{Path: "/dev/null", Type: "c", Major: 1, Minor: 3, UID: ptr(uint32(0))},
+		{Path: "/dev/net/tun", Type: "c", Major: 10, Minor: 200},
+		{Path: "/dev/loop0", Type: "b", Major: 7, Minor: 0},
+	}
+	paths := func(p Plan) []string {
+		var out []string
+		for _, d := range p.Devices {
+			out = append(out, d.Type+" "+d.Path)
+		}
+		return out
+	}
+	defaults := []string{"c /dev/null", "c /dev/zero", "c /dev/full", "c /dev/random", "c /dev/urandom", "c /dev/tty"}
+	for _, privileged := range []bool{false, true} {
+		pod := &corev1.Pod{Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c",
+			SecurityContext: &corev1.SecurityContext{Privileged: ptr(privileged)}}}}}
+		p, err := Build(Input{Pod: pod, Container: &pod.Spec.Containers[0], HostDevices: host})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := defaults
+		if privileged {
+			want = append(slices.Clone(defaults), "c /dev/net/tun", "b /dev/loop0")
+			if p.Devices[0].UID == nil {
+				t.Error("the host's /dev/null did not replace the default")
+			}
+		}
+		if diff := cmp.Diff(want, paths(p)); diff != "" {
+			t.Errorf("privileged=%v devices (-want +got):\n%s", privileged, diff)
+		}
+	}
+}
+
+// TestPrivilegedCapabilitiesAreTheAgents: a privileged container gets what
+// the agent holds, not every capability the kernel knows (this machine's
+// root lacks CAP_SYS_RESOURCE, and asking for it failed every start).
+func TestPrivilegedCapabilitiesAreTheAgents(t *testing.T) {
+	caps, err := capability.NewPid2(0)
+	if err == nil {
+		err = caps.Load()
+	}
+	if err != nil {
+		t.Skip(err)
+	}
+	pod := &corev1.Pod{Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c",
+		SecurityContext: &corev1.SecurityContext{Privileged: ptr(true)}}}}}
+	p, err := Build(Input{Pod: pod, Container: &pod.Spec.Containers[0]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range p.Process.Capabilities.Bounding {
+		c, ok := capabilityByName(name)
+		if !ok || !caps.Get(capability.EFFECTIVE, c) {
+			t.Errorf("%s is not held by this process", name)
+		}
+	}
+	if len(p.Process.Capabilities.Bounding) == 0 {
+		t.Error("no capabilities")
 	}
 }

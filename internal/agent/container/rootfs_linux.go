@@ -165,23 +165,18 @@ func parseOptions(opts []string) (uintptr, string) {
 // mknod is not allowed, it binds the host's node instead, as runc does.
 func makeDevices(root string, devs []specs.LinuxDevice) error {
 	for _, d := range devs {
-		path := filepath.Join(root, d.Path)
-		mode := uint32(0o666)
-		if d.FileMode != nil {
-			mode = uint32(*d.FileMode)
-		}
-		err := unix.Mknod(path, unix.S_IFCHR|mode, int(unix.Mkdev(uint32(d.Major), uint32(d.Minor))))
-		if errors.Is(err, unix.EPERM) {
-			err = bindDevice(d.Path, path)
-		}
-		if err != nil {
+		if err := makeDevice(root, d); err != nil {
 			return fmt.Errorf("create %s: %w", d.Path, err)
 		}
-		_ = unix.Chmod(path, mode) // mknod honours the umask
 	}
 	links := [][2]string{
 		{"/proc/self/fd", "fd"}, {"/proc/self/fd/0", "stdin"}, {"/proc/self/fd/1", "stdout"},
 		{"/proc/self/fd/2", "stderr"}, {"pts/ptmx", "ptmx"},
+	}
+	// runc's ptmx is the link into the container's own devpts, even where
+	// the host's ptmx node came in with a privileged container's devices.
+	if err := os.Remove(filepath.Join(root, "dev", "ptmx")); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("replace /dev/ptmx: %w", err)
 	}
 	if _, err := os.Stat("/proc/kcore"); err == nil {
 		links = append(links, [2]string{"/proc/kcore", "core"})
@@ -190,6 +185,35 @@ func makeDevices(root string, devs []specs.LinuxDevice) error {
 		if err := os.Symlink(l[0], filepath.Join(root, "dev", l[1])); err != nil && !errors.Is(err, os.ErrExist) {
 			return fmt.Errorf("link /dev/%s: %w", l[1], err)
 		}
+	}
+	return nil
+}
+
+// makeDevice creates one device node under root (its parents too, as
+// /dev/net/tun needs), owned and moded as the plan says.
+func makeDevice(root string, d specs.LinuxDevice) error {
+	path := filepath.Join(root, d.Path)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	mode := uint32(0o666)
+	if d.FileMode != nil {
+		mode = uint32(*d.FileMode) & 0o7777
+	}
+	kind := uint32(unix.S_IFCHR)
+	if d.Type == "b" {
+		kind = unix.S_IFBLK
+	}
+	err := unix.Mknod(path, kind|mode, int(unix.Mkdev(uint32(d.Major), uint32(d.Minor))))
+	if errors.Is(err, unix.EPERM) {
+		err = bindDevice(d.Path, path)
+	}
+	if err != nil {
+		return err
+	}
+	_ = unix.Chmod(path, mode) // mknod honours the umask
+	if d.UID != nil && d.GID != nil {
+		return unix.Chown(path, int(*d.UID), int(*d.GID))
 	}
 	return nil
 }

@@ -97,6 +97,11 @@ func (r *Runtime) initSpec(p *podEntry, spec runtime.ContainerSpec, dir string) 
 		Args: spec.Argv, Env: spec.Env, Cwd: spec.Dir, Hostname: spec.Hostname, Files: files, Self: spec.Self,
 		NetnsPath: rec.NetnsPath, IPCPath: rec.IPCPath, OOMScoreAdj: adj, SeccompDir: r.cfg.SeccompDir,
 	}
+	if sc := c.SecurityContext; sc != nil && sc.Privileged != nil && *sc.Privileged {
+		if in.HostDevices, err = container.HostDevices("/dev"); err != nil {
+			return s, nil, fmt.Errorf("the node's devices: %w", err)
+		}
+	}
 	for _, m := range spec.Mounts {
 		in.Volumes = append(in.Volumes, container.BindMount(m.Source, m.Destination, m.ReadOnly))
 	}
