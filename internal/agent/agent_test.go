@@ -26,9 +26,15 @@ import (
 func startAgent(t *testing.T) (*fake.Clientset, *Agent) {
 	t.Helper()
 	client := fake.NewSimpleClientset()
+	return client, startAgentWith(t, client, func(*Config) {})
+}
+
+// startAgentWith runs an agent against client, its Config changed by edit.
+func startAgentWith(t *testing.T, client *fake.Clientset, edit func(*Config)) *Agent {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	a := New(Config{
+	cfg := Config{
 		Client: client, NodeName: "n1", NodeIP: netip.MustParseAddr("10.240.0.2"), Port: 10250,
 		PodCIDR: netip.MustParsePrefix("10.244.3.0/24"),
 		NewRuntime: func(cidr netip.Prefix) (runtime.Runtime, error) {
@@ -37,14 +43,16 @@ func startAgent(t *testing.T) (*fake.Clientset, *Agent) {
 		RuntimeName: "simulated", Images: images.NewResolver(images.Config{}), Self: "/svcplane",
 		ClusterDNS: []string{"10.96.0.10"}, Resync: 200 * time.Millisecond,
 		Recorder: record.NewFakeRecorder(1000), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+	}
+	edit(&cfg)
+	a := New(cfg)
 	go func() { _ = a.Run(ctx) }()
 	select {
 	case <-a.Ready():
 	case <-time.After(10 * time.Second):
 		t.Fatal("agent not ready")
 	}
-	return client, a
+	return a
 }
 
 func waitPod(t *testing.T, client *fake.Clientset, name string, cond func(*corev1.Pod, error) bool) *corev1.Pod {

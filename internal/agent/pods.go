@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"strings"
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
@@ -114,6 +115,31 @@ func (m *podManager) removeOrphans(ctx context.Context, objs []any) {
 	if m.a.volumes != nil {
 		if err := m.a.volumes.Orphans(known); err != nil {
 			m.a.log.Error("orphaned volumes not removed", "err", err)
+		}
+	}
+	m.releaseOrphanLeases(known)
+}
+
+// releaseOrphanLeases ends the image leases of containers whose pods are
+// gone (deleted while the agent was away), so that removed images free
+// their layers.
+func (m *podManager) releaseOrphanLeases(known map[types.UID]bool) {
+	if m.a.cfg.Leases == nil {
+		return
+	}
+	holders, err := m.a.cfg.Leases.Holders()
+	if err != nil {
+		m.a.log.Error("image leases not reconciled", "err", err)
+		return
+	}
+	for _, h := range holders {
+		uid, _, ok := strings.Cut(h, "_")
+		if ok && known[types.UID(uid)] {
+			continue
+		}
+		m.a.log.Info("releasing the image lease of a pod that is gone", "holder", h)
+		if err := m.a.cfg.Leases.Release(h); err != nil {
+			m.a.log.Error("image lease not released", "holder", h, "err", err)
 		}
 	}
 }

@@ -129,6 +129,9 @@ type ImageLeases interface {
 	// Lease records that holder uses the image ref; Release ends it.
 	Lease(holder, ref string) error
 	Release(holder string) error
+	// Holders lists the holders of leases, for the reconciliation after
+	// a restart.
+	Holders() ([]string, error)
 }
 
 // leaseHolder names a container for image leases.

@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
@@ -207,6 +209,14 @@ func (l storeLeases) Lease(holder, ref string) error {
 }
 
 func (l storeLeases) Release(holder string) error { return l.s.Release(holder) }
+
+func (l storeLeases) Holders() ([]string, error) {
+	leases, err := l.s.Leases()
+	if err != nil {
+		return nil, err
+	}
+	return slices.Sorted(maps.Keys(leases)), nil
+}
 
 // prepareTrees lays out the built-in images' root filesystems; without
 // the static busybox it falls back to the host's, and without any it logs
