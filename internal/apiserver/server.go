@@ -126,7 +126,7 @@ func (s *Server) newResource(def *registry.Resource, tc managedfields.TypeConver
 	}
 	store := objstore.New(objstore.Config{
 		Storage: s.cfg.Storage, Codec: s.codec, Resource: def.GroupResource(),
-		Kind: def.GroupVersionKind(), New: def.New, Namespaced: def.Namespaced,
+		Kind: def.GroupVersionKind(), New: def.New, Namespaced: def.Namespaced, Stored: def.Stored,
 	})
 	h.store = store
 	h.cache = watchcache.New(watchcache.Config{Storage: s.cfg.Storage, Prefix: store.Prefix(""), Decode: store.Decode, Logger: h.log})

@@ -8,6 +8,7 @@ import (
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	apivalidation "k8s.io/apimachinery/pkg/api/validation"
 	"k8s.io/apimachinery/pkg/runtime"
 
@@ -97,6 +98,9 @@ func otherResources() []*registry.Resource {
 		{GroupVersion: apps, Name: "replicasets", Singular: "replicaset", Kind: "ReplicaSet", ListKind: "ReplicaSetList", Namespaced: true,
 			ShortNames: []string{"rs"}, Categories: []string{"all"}, Subresources: []string{"status", "scale"},
 			New: newOf[appsv1.ReplicaSet], NewList: newOf[appsv1.ReplicaSetList], Strategy: replicaset.Strategy()},
+		{GroupVersion: eventsv1.SchemeGroupVersion, Name: "events", Singular: "event", Kind: "Event", ListKind: "EventList", Namespaced: true,
+			ShortNames: []string{"ev"}, Stored: event.Stored(),
+			New: newOf[eventsv1.Event], NewList: newOf[eventsv1.EventList], Strategy: event.V1Strategy()},
 		{GroupVersion: disc, Name: "endpointslices", Singular: "endpointslice", Kind: "EndpointSlice", ListKind: "EndpointSliceList", Namespaced: true,
 			New: newOf[discoveryv1.EndpointSlice], NewList: newOf[discoveryv1.EndpointSliceList], Strategy: endpointslice.Strategy()},
 		{GroupVersion: coord, Name: "leases", Singular: "lease", Kind: "Lease", ListKind: "LeaseList", Namespaced: true,

@@ -18,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/svcplane/svcplane/internal/apiserver/codec"
+	"github.com/svcplane/svcplane/internal/apiserver/registry"
 	"github.com/svcplane/svcplane/internal/storage"
 )
 
@@ -30,6 +31,8 @@ type Config struct {
 	New      func() runtime.Object
 	// Namespaced resources have keys with a namespace segment.
 	Namespaced bool
+	// Stored, when set, keeps the objects in another type's form.
+	Stored *registry.StoredAs
 }
 
 // Store keeps the objects of one resource.
@@ -58,8 +61,8 @@ func (s *Store) Key(ns, name string) string {
 // Decode reads a stored value into a new object carrying rev as its
 // resourceVersion and the resource's apiVersion and kind.
 func (s *Store) Decode(data []byte, rev int64) (runtime.Object, error) {
-	obj := s.cfg.New()
-	if err := s.cfg.Codec.DecodeInto(data, s.cfg.Kind, obj); err != nil {
+	obj, err := s.decode(data)
+	if err != nil {
 		return nil, fmt.Errorf("decode %s: %w", s.cfg.Resource, err)
 	}
 	obj.GetObjectKind().SetGroupVersionKind(s.cfg.Kind)
@@ -67,8 +70,28 @@ func (s *Store) Decode(data []byte, rev int64) (runtime.Object, error) {
 	return obj, nil
 }
 
+func (s *Store) decode(data []byte) (runtime.Object, error) {
+	if st := s.cfg.Stored; st != nil {
+		obj := st.New()
+		if err := s.cfg.Codec.DecodeInto(data, st.Kind, obj); err != nil {
+			return nil, err
+		}
+		return st.FromStorage(obj)
+	}
+	obj := s.cfg.New()
+	return obj, s.cfg.Codec.DecodeInto(data, s.cfg.Kind, obj)
+}
+
 func (s *Store) encode(obj runtime.Object) ([]byte, error) {
 	obj.GetObjectKind().SetGroupVersionKind(s.cfg.Kind)
+	if st := s.cfg.Stored; st != nil {
+		stored, err := st.ToStorage(obj)
+		if err != nil {
+			return nil, err
+		}
+		stored.GetObjectKind().SetGroupVersionKind(st.Kind)
+		obj = stored
+	}
 	m, err := meta.Accessor(obj)
 	if err != nil {
 		return nil, err

@@ -8,6 +8,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	eventreg "github.com/svcplane/svcplane/internal/apiserver/registry/event"
 )
 
 func node(mutate func(*corev1.Node)) *corev1.Node {
@@ -143,5 +145,21 @@ func TestEventRows(t *testing.T) {
 			e.InvolvedObject = corev1.ObjectReference{Kind: "Node"}
 			e.Source = corev1.EventSource{Component: "kubelet"}
 		}), "<unknown> | Warning | BackOff | node |  | kubelet | Back-off restarting failed container app | <unknown> | 5 | web-0.182f4c1a2b3c4d5e"},
+	})
+}
+
+// TestEventsV1Rows: events.k8s.io/v1 Events print as the same object does
+// through core/v1.
+func TestEventsV1Rows(t *testing.T) {
+	micro := func(d time.Duration) metav1.MicroTime { return metav1.NewMicroTime(testNow.Add(-d)) }
+	v1 := eventreg.FromCore(event(nil))
+	series := eventreg.FromCore(event(func(e *corev1.Event) {
+		e.Series = &corev1.EventSeries{Count: 7, LastObservedTime: micro(20 * time.Second)}
+	}))
+	testRows(t, schema.GroupResource{Group: "events.k8s.io", Resource: "events"}, []rowCase{
+		{"deprecated fields", v1,
+			"2m | Warning | BackOff | pod/web-0 | spec.containers{app} | kubelet, node-1 | Back-off restarting failed container app | 10m | 5 | web-0.182f4c1a2b3c4d5e"},
+		{"series", series,
+			"20s | Warning | BackOff | pod/web-0 | spec.containers{app} | kubelet, node-1 | Back-off restarting failed container app | 10m | 7 | web-0.182f4c1a2b3c4d5e"},
 	})
 }

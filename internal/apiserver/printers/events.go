@@ -5,7 +5,10 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	eventreg "github.com/svcplane/svcplane/internal/apiserver/registry/event"
 )
 
 func eventPrinter() Printer {
@@ -27,6 +30,16 @@ func eventPrinter() Printer {
 		},
 		Row: typed(eventRow),
 	}
+}
+
+// eventsV1Printer prints events.k8s.io/v1 Events with the core columns,
+// as upstream does: both APIs share one printer over the stored form.
+func eventsV1Printer() Printer {
+	p := eventPrinter()
+	p.Row = typed(func(e *eventsv1.Event, now time.Time) []interface{} {
+		return eventRow(eventreg.ToCore(e), now)
+	})
+	return p
 }
 
 func eventRow(e *corev1.Event, now time.Time) []interface{} {

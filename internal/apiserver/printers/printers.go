@@ -61,6 +61,8 @@ func For(gr schema.GroupResource) (Printer, bool) {
 		return serviceAccountPrinter(), true
 	case "events":
 		return eventPrinter(), true
+	case "events.events.k8s.io":
+		return eventsV1Printer(), true
 	case "deployments.apps":
 		return deploymentPrinter(), true
 	case "replicasets.apps":

@@ -173,7 +173,6 @@ func TestForUnknown(t *testing.T) {
 	for _, gr := range []schema.GroupResource{
 		{Resource: "podtemplates"},
 		{Group: "apps", Resource: "services"},
-		{Group: "events.k8s.io", Resource: "events"},
 		{Resource: "deployments"},
 	} {
 		if _, ok := For(gr); ok {

@@ -41,6 +41,10 @@ type Resource struct {
 	NewList func() runtime.Object
 	// Strategy holds the resource's write and read rules.
 	Strategy Strategy
+	// Stored, when set, keeps the objects in another type's form under
+	// that type's keys: one object served by two APIs (events.k8s.io/v1
+	// Events are core/v1 Events). Nil stores the resource's own type.
+	Stored *StoredAs
 	// Hooks, when set, act around storage writes.
 	Hooks Hooks
 	// Verbs, when set, are the only verbs the resource serves and discovery
@@ -57,6 +61,17 @@ type Resource struct {
 	// request's user with authn.UserFrom(ctx)) and sent back with 201.
 	// Discovery lists the verb create only.
 	Review func(ctx context.Context, obj runtime.Object) (runtime.Object, error)
+}
+
+// StoredAs is the stored form of a resource kept as another type.
+type StoredAs struct {
+	// Kind and New are the stored type's.
+	Kind schema.GroupVersionKind
+	New  func() runtime.Object
+	// ToStorage and FromStorage convert between the served and the stored
+	// type. The results may share maps and pointers with their inputs.
+	ToStorage   func(runtime.Object) (runtime.Object, error)
+	FromStorage func(runtime.Object) (runtime.Object, error)
 }
 
 // GroupResource returns the resource's group and plural name.
