@@ -25,6 +25,9 @@ type NodeInfo struct {
 	Pods int
 	// Requested sums their CPU (milli) and memory requests.
 	MilliCPU, Memory int64
+	// PodList holds those pods, for the topology spread and inter-pod
+	// affinity filters.
+	PodList []*corev1.Pod
 }
 
 // Failure is why a node cannot take a pod. Resolvable failures (too few
@@ -35,10 +38,11 @@ type Failure struct {
 }
 
 // filter runs upstream's default filters in their order (NodeUnschedulable,
-// TaintToleration, NodeAffinity, NodeResourcesFit) and returns the first
-// failure, or nil when the node fits.
-func filter(pod *corev1.Pod, n NodeInfo) *Failure {
-	for _, f := range []func(*corev1.Pod, NodeInfo) *Failure{fitUnschedulable, fitTaints, fitAffinity, fitResources} {
+// TaintToleration, NodeAffinity, NodeResourcesFit, PodTopologySpread,
+// InterPodAffinity) and returns the first failure, or nil when the node
+// fits.
+func (c cluster) filter(pod *corev1.Pod, n NodeInfo) *Failure {
+	for _, f := range []func(*corev1.Pod, NodeInfo) *Failure{fitUnschedulable, fitTaints, fitAffinity, fitResources, c.fitSpread, c.fitInterPod} {
 		if failure := f(pod, n); failure != nil {
 			return failure
 		}

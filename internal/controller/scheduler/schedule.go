@@ -60,9 +60,9 @@ func Schedule(pod *corev1.Pod, nodes []NodeInfo) (string, error) {
 		return "", ErrNoNodes
 	}
 	fit := &FitError{NumNodes: len(nodes), Failures: map[string]Failure{}}
-	best := -1
+	best, c := -1, newCluster(nodes)
 	for i, n := range nodes {
-		if f := filter(pod, n); f != nil {
+		if f := c.filter(pod, n); f != nil {
 			fit.Failures[n.Node.Name] = *f
 			continue
 		}

@@ -86,6 +86,7 @@ func (c *Controller) nodeInfos() ([]NodeInfo, error) {
 		}
 		cpu, mem := Requests(p)
 		info.Pods, info.MilliCPU, info.Memory = info.Pods+1, info.MilliCPU+cpu, info.Memory+mem
+		info.PodList = append(info.PodList, p)
 	}
 	return infos, nil
 }
