@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
 	"os"
 
 	"github.com/svcplane/svcplane/internal/agent/images"
@@ -57,6 +58,7 @@ func upAgentFlags(fs *flag.FlagSet, cfg *app.UpConfig, args []string) {
 	agentFlags(fs, &cfg.Agent)
 	fs.StringVar(&cfg.Sandbox, "sandbox", "", "run the node in a new network namespace of this name (sp-<name>-...); kubectl still reaches the API on the host's 127.0.0.1")
 	fs.StringVar(&cfg.SandboxNodeIP, "sandbox-node-ip", app.DefaultSandboxNodeIP, "the sandboxed node's address (inside its namespace)")
+	fs.IntVar(&cfg.Nodes, "nodes", 1, fmt.Sprintf("with --sandbox: how many nodes to run (at most %d), each in its own network namespace, joined by a bridge; the first also runs the control plane", app.MaxSandboxNodes))
 	fs.BoolVar(&cfg.NoAgent, "no-agent", false, "run no node agent (and so no proxy)")
 	fs.StringVar(&cfg.Proxy.Mode, "proxy-mode", "iptables", "proxy mode: iptables, nftables, ipvs (iptables where the kernel has no IPVS) or userspace; written to the kube-system/kube-proxy ConfigMap")
 	fs.StringVar(&cfg.Proxy.IPTablesBackend, "iptables-backend", "auto", "iptables backend of the proxy: legacy, nft or auto")

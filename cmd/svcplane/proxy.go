@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	kpv1 "k8s.io/kube-proxy/config/v1alpha1"
 	"os"
 	"os/exec"
 
@@ -37,7 +38,8 @@ func runProxy(ctx context.Context, args []string) error {
 		}
 		return os.WriteFile(flags.WriteConfigTo, data, 0o644)
 	}
-	cfg := app.ProxyConfig{KubeProxy: kp, IPTablesBackend: *backend, ConfigMap: *follow, Logger: log}
+	cfg := app.ProxyConfig{KubeProxy: kp, IPTablesBackend: *backend, ConfigMap: *follow, Logger: log,
+		Override: flagOverride(kp)}
 	if flags.Cleanup {
 		return app.CleanupProxy(ctx, cfg)
 	}
@@ -77,4 +79,19 @@ func runProxyRules(ctx context.Context, args []string) error {
 	cmd := exec.CommandContext(ctx, "nsenter", "--net="+path, "--", self, "proxy", "rules")
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	return cmd.Run()
+}
+
+// flagOverride keeps the node's own settings given as flags over what a
+// followed ConfigMap says, as kube-proxy keeps --hostname-override over
+// its --config file (kubeadm's DaemonSet passes the node's name so).
+func flagOverride(flags *kpv1.KubeProxyConfiguration) func(*kpv1.KubeProxyConfiguration) {
+	host, cidr := flags.HostnameOverride, flags.ClusterCIDR
+	return func(kp *kpv1.KubeProxyConfiguration) {
+		if host != "" {
+			kp.HostnameOverride = host
+		}
+		if cidr != "" && kp.ClusterCIDR == "" {
+			kp.ClusterCIDR = cidr
+		}
+	}
 }

@@ -42,11 +42,11 @@ func runSandboxParent(ctx context.Context, cfg UpConfig) error {
 	if !netns.ValidCluster(cfg.Sandbox) || len(cfg.Sandbox) > 20 {
 		return fmt.Errorf("sandbox name %q: use up to 20 lowercase letters, digits and dashes", cfg.Sandbox)
 	}
-	names := netns.Names{Cluster: cfg.Sandbox}
-	path, err := netns.NewDir(cfg.Agent.NetnsDir).Create(names.Node(cfg.Sandbox))
+	nodes, err := createSandboxNodes(cfg)
 	if err != nil {
 		return err
 	}
+	path := nodes[0].Netns
 	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.APIServer.Port)))
 	if err != nil {
 		return fmt.Errorf("listen for the API: %w", err)

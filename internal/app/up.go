@@ -30,6 +30,9 @@ type UpConfig struct {
 	Sandbox       string
 	Args          []string
 	SandboxNodeIP string
+	// Nodes is how many sandboxed nodes to run (1 if zero); those after
+	// the first run an agent and a proxy each (see nodes.go).
+	Nodes int
 	// Registry lists the machine's clusters (clusterdir.DefaultRegistry).
 	Registry clusterdir.Registry
 	// Out receives the how-to-use text.
@@ -42,6 +45,9 @@ type UpConfig struct {
 func RunUp(ctx context.Context, cfg UpConfig) error {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.Nodes > 1 && cfg.Sandbox == "" {
+		return fmt.Errorf("--nodes %d needs --sandbox: the nodes are network namespaces", cfg.Nodes)
 	}
 	if !inSandbox() {
 		lock, err := claimDataDir(cfg)
@@ -78,6 +84,11 @@ func RunUp(ctx context.Context, cfg UpConfig) error {
 		}
 		if !cfg.DNS.NoDNS {
 			if err := startDNS(ctx, s, cfg); err != nil {
+				return err
+			}
+		}
+		if cfg.Sandbox != "" {
+			if err := startWorkerNodes(ctx, s, cfg); err != nil {
 				return err
 			}
 		}

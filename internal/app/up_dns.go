@@ -78,5 +78,8 @@ func dnsClients(cfg UpConfig, node netip.Addr) []netip.Prefix {
 	if p, err := netip.ParsePrefix(orString(cfg.Controllers.PodCIDR, "10.244.0.0/16")); err == nil {
 		out = append(out, p.Masked())
 	}
+	if p, err := netip.ParsePrefix(cfg.SandboxNodeIP); err == nil && cfg.Nodes > 1 {
+		out = append(out, p.Masked()) // the other nodes, on the fabric
+	}
 	return out
 }

@@ -1,0 +1,294 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/svcplane/svcplane/internal/kubeconfig"
+	"github.com/svcplane/svcplane/internal/netns"
+	"github.com/svcplane/svcplane/internal/pki"
+)
+
+// MaxSandboxNodes bounds up --nodes: the nodes' addresses are the
+// consecutive addresses of the first one's /24.
+const MaxSandboxNodes = 20
+
+// sandboxNode is one node of a sandboxed cluster: its name, its address
+// on the fabric, and its network namespace's path.
+type sandboxNode struct {
+	Name  string
+	IP    netip.Prefix
+	Netns string
+}
+
+// sandboxNodes lists a sandboxed cluster's nodes: the first, which also
+// runs the control plane, is named after the sandbox (or --node-name);
+// the others <first>-m02, <first>-m03... as minikube names them, at the
+// addresses after the first's.
+func sandboxNodes(cfg UpConfig) ([]sandboxNode, error) {
+	first, err := netip.ParsePrefix(cfg.SandboxNodeIP)
+	if err != nil {
+		return nil, fmt.Errorf("sandbox node IP %q: %w", cfg.SandboxNodeIP, err)
+	}
+	n := max(cfg.Nodes, 1)
+	if n > MaxSandboxNodes {
+		return nil, fmt.Errorf("--nodes %d: at most %d nodes", n, MaxSandboxNodes)
+	}
+	names, dir := netns.Names{Cluster: cfg.Sandbox}, netns.NewDir(cfg.Agent.NetnsDir)
+	name := orString(cfg.Agent.NodeName, cfg.Sandbox)
+	out := []sandboxNode{{Name: name, IP: first, Netns: dir.Path(names.Node(cfg.Sandbox))}}
+	addr := first.Addr()
+	for i := 2; i <= n; i++ {
+		addr = addr.Next()
+		if !first.Contains(addr.Next()) { // not the broadcast address
+			return nil, fmt.Errorf("--nodes %d: %s has no room for them after %s", n, first.Masked(), first.Addr())
+		}
+		wname := fmt.Sprintf("%s-m%02d", name, i)
+		out = append(out, sandboxNode{Name: wname, IP: netip.PrefixFrom(addr, first.Bits()), Netns: dir.Path(names.Node(wname))})
+	}
+	return out, nil
+}
+
+// createSandboxNodes makes every node's namespace and, for more than one
+// node, the fabric joining them. It runs in the parent, on the machine.
+func createSandboxNodes(cfg UpConfig) ([]sandboxNode, error) {
+	nodes, err := sandboxNodes(cfg)
+	if err != nil {
+		return nil, err
+	}
+	names, dir := netns.Names{Cluster: cfg.Sandbox}, netns.NewDir(cfg.Agent.NetnsDir)
+	for _, n := range nodes {
+		if _, err := dir.Create(filepath.Base(n.Netns)); err != nil {
+			return nil, err
+		}
+	}
+	if len(nodes) == 1 {
+		return nodes, nil
+	}
+	fabric, err := dir.Create(names.Fabric())
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range nodes {
+		if err := netns.ConnectFabric(fabric, n.Netns, n.Name); err != nil {
+			return nil, err
+		}
+	}
+	return nodes, nil
+}
+
+// startWorkerNodes runs, for every node after the first, an agent and a
+// proxy inside that node's namespace, as processes of their own (a
+// process's threads share one network namespace), and keeps the routes
+// between the nodes' pod CIDRs. It runs in the first node's process.
+func startWorkerNodes(ctx context.Context, s *APIServer, cfg UpConfig) error {
+	nodes, err := sandboxNodes(cfg)
+	if err != nil || len(nodes) == 1 {
+		return err
+	}
+	server := "https://" + net.JoinHostPort(nodes[0].IP.Addr().String(), strconv.Itoa(cfg.APIServer.Port))
+	for _, n := range nodes[1:] {
+		if err := setupWorkerNamespace(n, cfg.Logger); err != nil {
+			return err
+		}
+		if err := startWorker(ctx, s, cfg, n, server); err != nil {
+			return err
+		}
+	}
+	rc, err := ComponentRESTConfig(s, "system:svcplane-fabric")
+	if err != nil {
+		return err
+	}
+	client, err := kubernetes.NewForConfig(rc)
+	if err != nil {
+		return err
+	}
+	go keepPodRoutes(ctx, client, nodes, cfg.Logger.With("component", "fabric"))
+	return nil
+}
+
+// setupWorkerNamespace gives a worker node its address and the sysctls a
+// node needs.
+func setupWorkerNamespace(n sandboxNode, log *slog.Logger) error {
+	err := netns.Do(n.Netns, func() error {
+		if err := netns.SetupSandboxNode(n.IP); err != nil {
+			return err
+		}
+		return setupNodeSysctls(n.Netns, log.With("node", n.Name))
+	})
+	if err != nil {
+		return fmt.Errorf("node %s: %w", n.Name, err)
+	}
+	return nil
+}
+
+// startWorker writes the worker's kubeconfigs (the agent as
+// system:node:<name>, the proxy as system:kube-proxy) and starts its two
+// processes, which end with ctx.
+func startWorker(ctx context.Context, s *APIServer, cfg UpConfig, n sandboxNode, server string) error {
+	dir := filepath.Join(orString(cfg.APIServer.DataDir, "/var/lib/svcplane"), "nodes", n.Name)
+	agentKC, err := writeComponentKubeconfig(s, filepath.Join(dir, "agent.kubeconfig"), server, pki.NodeUserPrefix+n.Name, []string{pki.NodesGroup})
+	if err != nil {
+		return err
+	}
+	proxyKC, err := writeComponentKubeconfig(s, filepath.Join(dir, "proxy.kubeconfig"), server, "system:kube-proxy", []string{pki.MastersGroup})
+	if err != nil {
+		return err
+	}
+	st := cfg.Agent.withDefaults()
+	agentArgs := []string{"agent", "--kubeconfig", agentKC, "--pki-dir", s.PKI.Paths.Dir,
+		"--data-dir", orString(cfg.Agent.DataDir, cfg.APIServer.DataDir), "--node-name", n.Name,
+		"--node-ip", n.IP.Addr().String(), "--cluster-name", cfg.Sandbox, "--netns-dir", orString(st.NetnsDir, netns.DefaultDir),
+		"--cluster-dns", st.ClusterDNS, "--cluster-domain", orString(st.ClusterDomain, cfg.APIServer.Cluster.ClusterDomain),
+		"--runtime", st.Runtime, "--max-pods", strconv.Itoa(st.MaxPods)}
+	if st.Busybox != "" {
+		agentArgs = append(agentArgs, "--busybox", st.Busybox)
+	}
+	proxyArgs := []string{"proxy", "--kubeconfig", proxyKC, "--hostname-override", n.Name,
+		"--cluster-cidr", orString(cfg.Controllers.PodCIDR, "10.244.0.0/16"),
+		"--follow-configmap", "kube-system/" + kubeProxyConfigMap, "--iptables-backend", orString(cfg.Proxy.IPTablesBackend, "auto")}
+	log := cfg.Logger.With("node", n.Name)
+	go superviseNodeProcess(ctx, n, agentArgs, log.With("component", "agent"))
+	if !cfg.Proxy.NoProxy {
+		go superviseNodeProcess(ctx, n, proxyArgs, log.With("component", "proxy"))
+	}
+	return nil
+}
+
+// writeComponentKubeconfig writes a kubeconfig for user at path, with a
+// client certificate from the cluster's CA.
+func writeComponentKubeconfig(s *APIServer, path, server, user string, groups []string) (string, error) {
+	cert, key, err := s.PKI.ClientCert(user, groups)
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return "", err
+	}
+	err = kubeconfig.Write(path, kubeconfig.Config{Server: server, User: user, CAData: s.PKI.CAPEM, CertData: cert, KeyData: key})
+	return path, err
+}
+
+// superviseNodeProcess runs svcplane args inside the node's namespace
+// until ctx ends (SIGTERM, then the process's own grace), restarting it
+// after a second when it fails, as a service manager would.
+func superviseNodeProcess(ctx context.Context, n sandboxNode, args []string, log *slog.Logger) {
+	self, err := os.Executable()
+	if err != nil {
+		log.Error("node process not started", "err", err)
+		return
+	}
+	for ctx.Err() == nil {
+		cmd := exec.Command("nsenter", append([]string{"--net=" + n.Netns, "--", self}, args...)...)
+		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+		if err := cmd.Start(); err != nil {
+			log.Error("node process not started", "err", err)
+		} else {
+			err = waitOrStop(ctx, cmd)
+			if ctx.Err() == nil {
+				log.Error("node process exited; restarting", "err", err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// waitOrStop waits for cmd; when ctx ends first it sends SIGTERM and
+// waits up to 30 s more before killing it.
+func waitOrStop(ctx context.Context, cmd *exec.Cmd) error {
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+	}
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(30 * time.Second):
+		_ = cmd.Process.Kill()
+		return <-done
+	}
+}
+
+// keepPodRoutes programs, in every node's namespace, a route to each other
+// node's pod CIDR through that node's address (Flannel's host-gw role),
+// whenever Nodes change.
+func keepPodRoutes(ctx context.Context, client kubernetes.Interface, nodes []sandboxNode, log *slog.Logger) {
+	f := informers.NewSharedInformerFactory(client, 0)
+	inf := f.Core().V1().Nodes().Informer()
+	kick := make(chan struct{}, 1)
+	poke := func(any) {
+		select {
+		case kick <- struct{}{}:
+		default:
+		}
+	}
+	_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{AddFunc: poke, UpdateFunc: func(_, o any) { poke(o) }, DeleteFunc: poke})
+	f.Start(ctx.Done())
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-kick:
+		}
+		cidrs := podCIDRsOf(inf.GetStore().List())
+		for _, n := range nodes {
+			if err := netns.SetPodRoutes(n.Netns, podRoutesFor(n, nodes, cidrs)); err != nil {
+				log.Error("pod routes not set", "node", n.Name, "err", err)
+			}
+		}
+	}
+}
+
+// podCIDRsOf maps node names to their pod CIDRs.
+func podCIDRsOf(objs []any) map[string][]netip.Prefix {
+	out := map[string][]netip.Prefix{}
+	for _, o := range objs {
+		node := o.(*corev1.Node)
+		cidrs := node.Spec.PodCIDRs
+		if len(cidrs) == 0 && node.Spec.PodCIDR != "" {
+			cidrs = []string{node.Spec.PodCIDR}
+		}
+		for _, c := range cidrs {
+			if p, err := netip.ParsePrefix(c); err == nil && p.Addr().Is4() {
+				out[node.Name] = append(out[node.Name], p.Masked())
+			}
+		}
+	}
+	return out
+}
+
+// podRoutesFor are node self's routes to the other nodes' pod CIDRs.
+func podRoutesFor(self sandboxNode, nodes []sandboxNode, cidrs map[string][]netip.Prefix) []netns.PodRoute {
+	var out []netns.PodRoute
+	for _, n := range nodes {
+		if n.Name == self.Name {
+			continue
+		}
+		for _, c := range cidrs[n.Name] {
+			out = append(out, netns.PodRoute{CIDR: c, Via: n.IP.Addr()})
+		}
+	}
+	return out
+}

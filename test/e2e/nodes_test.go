@@ -1,0 +1,170 @@
+package e2e
+
+import (
+	"fmt"
+	"net/netip"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/svcplane/svcplane/internal/netns"
+)
+
+// TestMultiNode runs `up --sandbox --nodes 3`: every node Ready at its
+// address; a Deployment spread over the nodes by a topology spread
+// constraint; a pod on the first node reaches pods on every node through
+// the ClusterIP; a client namespace outside the cluster, on the fabric,
+// reaches a NodePort at every node's address; externalTrafficPolicy Local
+// answers only where the endpoint is, with the client's own address.
+func TestMultiNode(t *testing.T) {
+	t.Parallel()
+	s := startSandbox(t, "--nodes", "3")
+	nodes := []string{s.name, s.name + "-m02", s.name + "-m03"}
+	ips := []string{"10.240.0.2", "10.240.0.3", "10.240.0.4"}
+	s.waitFor(t, 60*time.Second, "3 nodes Ready", func() (bool, string) {
+		out, _ := s.kubectl("get", "nodes", "-o", `jsonpath={range .items[*]}{.metadata.name} {.status.addresses[0].address} {.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}`)
+		var want []string
+		for i, n := range nodes {
+			want = append(want, n+" "+ips[i]+" True")
+		}
+		return strings.TrimSpace(out) == strings.Join(want, "\n"), out
+	})
+	s.apply(t, multiNodeManifest(nodes))
+	s.waitFor(t, 90*time.Second, "pods Running and Ready", func() (bool, string) {
+		out, _ := s.kubectl("get", "pods", "-o", `jsonpath={range .items[*]}{.metadata.name} {.spec.nodeName} {.status.containerStatuses[0].ready}{"\n"}{end}`)
+		return strings.Count(out, " true") == 5, out
+	})
+	t.Run("spread over the nodes", func(t *testing.T) {
+		out := s.must(t, "get", "pods", "-l", "app=hn", "-o", `jsonpath={range .items[*]}{.spec.nodeName}{"\n"}{end}`)
+		got := strings.Fields(out)
+		slices.Sort(got)
+		if !slices.Equal(got, nodes) {
+			t.Errorf("hn pods on %v, want one on each of %v", got, nodes)
+		}
+	})
+	t.Run("ClusterIP reaches pods on every node", func(t *testing.T) {
+		seen := map[string]bool{}
+		for i := 0; i < 60 && len(seen) < 3; i++ {
+			out, err := s.kubectl("exec", "cl", "--", "wget", "-qO-", "-T", "2", "http://hn.default.svc.cluster.local")
+			if err == nil {
+				seen[strings.TrimSpace(out)] = true
+			}
+		}
+		if len(seen) < 3 {
+			t.Errorf("answers from %v, want 3 pods", seen)
+		}
+	})
+	client := s.fabricClient(t, netip.MustParsePrefix("10.240.0.250/24"))
+	t.Run("NodePort on every node", func(t *testing.T) {
+		port := s.must(t, "get", "svc", "hnp", "-o", "jsonpath={.spec.ports[0].nodePort}")
+		for _, ip := range ips {
+			if out, err := curlIn(client, fmt.Sprintf("http://%s:%s/", ip, port)); err != nil || !strings.HasPrefix(out, "hn-") {
+				t.Errorf("NodePort at %s: %v %q", ip, err, out)
+			}
+		}
+	})
+	t.Run("externalTrafficPolicy Local", func(t *testing.T) {
+		port := s.must(t, "get", "svc", "loc", "-o", "jsonpath={.spec.ports[0].nodePort}")
+		out, err := curlIn(client, fmt.Sprintf("http://%s:%s/clientip", ips[1], port))
+		if err != nil || !strings.HasPrefix(out, "10.240.0.250:") {
+			t.Errorf("on the endpoint's node: %v %q, want the client's address", err, out)
+		}
+		if out, err := curlIn(client, fmt.Sprintf("http://%s:%s/clientip", ips[2], port)); err == nil {
+			t.Errorf("a node without a local endpoint answered: %q", out)
+		}
+	})
+}
+
+// fabricClient makes a namespace outside the cluster's nodes, on its
+// fabric, at addr; `svcplane down` removes it with the cluster (it bears
+// the cluster's prefix).
+func (s *sandbox) fabricClient(t *testing.T, addr netip.Prefix) string {
+	t.Helper()
+	names, dir := netns.Names{Cluster: s.name}, netns.NewDir("")
+	path, err := dir.Create(names.Prefix() + "client")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := netns.ConnectFabric(dir.Path(names.Fabric()), path, "client"); err != nil {
+		t.Fatal(err)
+	}
+	if err := netns.Do(path, func() error { return netns.SetupSandboxNode(addr) }); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func curlIn(ns, url string) (string, error) {
+	out, err := exec.Command("nsenter", "--net="+ns, "curl", "-sS", "--max-time", "3", url).CombinedOutput()
+	return strings.TrimSpace(string(out)), err
+}
+
+func multiNodeManifest(nodes []string) string {
+	return fmt.Sprintf(`apiVersion: apps/v1
+kind: Deployment
+metadata: {name: hn}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: hn}}
+  template:
+    metadata: {labels: {app: hn}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      topologySpreadConstraints:
+      - {maxSkew: 1, topologyKey: kubernetes.io/hostname, whenUnsatisfiable: DoNotSchedule, labelSelector: {matchLabels: {app: hn}}}
+      containers:
+      - name: c
+        image: registry.k8s.io/e2e-test-images/agnhost:2.53
+        args: [serve-hostname, --http, --port, "9376"]
+        readinessProbe: {httpGet: {port: 9376}, periodSeconds: 1}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: hn}
+spec:
+  selector: {app: hn}
+  ports: [{port: 80, targetPort: 9376}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: hnp}
+spec:
+  type: NodePort
+  selector: {app: hn}
+  ports: [{port: 80, targetPort: 9376}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: loc, labels: {app: loc}}
+spec:
+  nodeName: %[2]s
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: c
+    image: registry.k8s.io/e2e-test-images/agnhost:2.53
+    args: [netexec, --http-port, "8080"]
+    readinessProbe: {httpGet: {port: 8080}, periodSeconds: 1}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: loc}
+spec:
+  type: NodePort
+  externalTrafficPolicy: Local
+  selector: {app: loc}
+  ports: [{port: 80, targetPort: 8080}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: cl}
+spec:
+  nodeName: %[1]s
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: c
+    image: busybox
+    command: [sleep, "3600"]
+`, nodes[0], nodes[1])
+}
