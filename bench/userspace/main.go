@@ -28,6 +28,7 @@ type options struct {
 	duration time.Duration
 	rounds   int
 	rr, crr  int
+	streams  int
 	modes    string
 	prefix   string
 }
@@ -36,15 +37,19 @@ func main() {
 	var o options
 	flag.DurationVar(&o.duration, "duration", 3*time.Second, "length of one bulk transfer")
 	flag.IntVar(&o.rounds, "rounds", 3, "bulk transfers per mode (the median is printed)")
+	flag.IntVar(&o.streams, "streams", 1, "connections of one bulk transfer, sending at once")
 	flag.IntVar(&o.rr, "rr", 5000, "request/response round trips on one connection per mode")
 	flag.IntVar(&o.crr, "crr", 1000, "connect/request/response/close round trips per mode")
-	flag.StringVar(&o.modes, "modes", "direct,userspace,iptables,nftables", "what to measure")
+	flag.StringVar(&o.modes, "modes", "direct,userspace,iptables,nftables", "what to measure; also userspace-inproc (the proxy in the bench's process) and userspace/KEY=VALUE/... (the proxy process with these environment variables)")
 	flag.StringVar(&o.prefix, "prefix", "", "namespace prefix (set by the bench for its child)")
 	flag.Parse()
 	var err error
-	if os.Getenv(childEnv) != "" {
+	switch {
+	case os.Getenv(proxyEnv) != "":
+		err = runProxy(context.Background())
+	case os.Getenv(childEnv) != "":
 		err = runNode(context.Background(), o)
-	} else {
+	default:
 		err = runHost(o)
 	}
 	if err != nil {
@@ -79,7 +84,7 @@ func runHost(o options) error {
 	}
 	args := []string{"netns", "exec", o.prefix + "-node", self, "-prefix", o.prefix,
 		"-duration", o.duration.String(), "-rounds", fmt.Sprint(o.rounds), "-rr", fmt.Sprint(o.rr),
-		"-crr", fmt.Sprint(o.crr), "-modes", o.modes}
+		"-crr", fmt.Sprint(o.crr), "-streams", fmt.Sprint(o.streams), "-modes", o.modes}
 	cmd := exec.Command("ip", args...)
 	cmd.Env = append(os.Environ(), childEnv+"=1", "XTABLES_LOCKFILE=/tmp/"+o.prefix+".xtables.lock")
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr

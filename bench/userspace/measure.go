@@ -7,24 +7,31 @@ import (
 	"net"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 )
 
-// result is one mode's figures: the throughput of each bulk transfer and
-// the p50 and p99 of the round trips.
+// result is one mode's figures: the throughput of each bulk transfer,
+// the CPU time it took per byte, and the p50 and p99 of the round trips.
 type result struct {
 	mode    string
-	runs    []float64
+	runs    []float64 // MB/s
+	cpu     []float64 // CPU seconds per GB: client, server and proxy
 	rr, crr [2]time.Duration
 }
 
 // mbps is the median throughput.
-func (r *result) mbps() float64 {
-	if len(r.runs) == 0 {
+func (r *result) mbps() float64 { return median(r.runs) }
+
+// cpuPerGB is the median CPU time per GB.
+func (r *result) cpuPerGB() float64 { return median(r.cpu) }
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
 		return 0
 	}
-	runs := slices.Sorted(slices.Values(r.runs))
-	return runs[len(runs)/2]
+	xs = slices.Sorted(slices.Values(xs))
+	return xs[len(xs)/2]
 }
 
 // startServers listens on the server pod's address (called in its
@@ -65,11 +72,20 @@ func serve(ln net.Listener, fn func(net.Conn)) {
 }
 
 // bulk and latencies run in the client namespace, on one thread: every
-// socket they open is the client pod's.
-func (r *result) bulk(target string, o options) error {
-	mbps, err := bulk(net.JoinHostPort(target, strconv.Itoa(port(target, bulkPort))), o.duration)
-	r.runs = append(r.runs, mbps)
-	return err
+// socket they open is the client pod's. The CPU time of a transfer is
+// this process's (client and server, and the proxy in userspace-inproc)
+// plus the proxy process's: softirq work done in other processes'
+// time (under load, ksoftirqd's) is not counted.
+func (r *result) bulk(target string, o options, proxyCPU func() time.Duration) error {
+	cpu0, pcpu0 := selfCPU(), proxyCPU()
+	mb, took, err := bulk(net.JoinHostPort(target, strconv.Itoa(port(target, bulkPort))), o.duration, o.streams)
+	if err != nil {
+		return err
+	}
+	cpu := selfCPU() - cpu0 + proxyCPU() - pcpu0
+	r.runs = append(r.runs, mb/took.Seconds())
+	r.cpu = append(r.cpu, cpu.Seconds()/(mb/1e3))
+	return nil
 }
 
 func (r *result) latencies(target string, o options) error {
@@ -82,18 +98,48 @@ func (r *result) latencies(target string, o options) error {
 	return err
 }
 
-// bulk sends for d and returns MB/s (10^6 bytes) until the server has
-// read everything.
-func bulk(addr string, d time.Duration) (float64, error) {
-	c, err := net.Dial("tcp4", addr)
-	if err != nil {
-		return 0, err
+// bulk sends for d on each of streams connections and returns the MB
+// (10^6 bytes) sent and the time until the server had read everything.
+// The connections are opened on the calling thread (in the client's
+// namespace), then written from a goroutine each.
+func bulk(addr string, d time.Duration, streams int) (float64, time.Duration, error) {
+	conns := make([]net.Conn, 0, streams)
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for range streams {
+		c, err := net.Dial("tcp4", addr)
+		if err != nil {
+			return 0, 0, err
+		}
+		conns = append(conns, c)
 	}
-	defer c.Close()
+	start := time.Now()
+	sent := make([]int64, streams)
+	errs := make([]error, streams)
+	var wg sync.WaitGroup
+	for i, c := range conns {
+		wg.Go(func() { sent[i], errs[i] = send(c, start.Add(d)) })
+	}
+	wg.Wait()
+	var total int64
+	for i := range conns {
+		if errs[i] != nil {
+			return 0, 0, errs[i]
+		}
+		total += sent[i]
+	}
+	return float64(total) / 1e6, time.Since(start), nil
+}
+
+// send writes 256 KiB at a time on c until end, half-closes it and
+// waits for the server's acknowledgement.
+func send(c net.Conn, end time.Time) (int64, error) {
 	buf := make([]byte, 256<<10)
 	var sent int64
-	start := time.Now()
-	for time.Since(start) < d {
+	for time.Now().Before(end) {
 		n, err := c.Write(buf)
 		sent += int64(n)
 		if err != nil {
@@ -105,7 +151,7 @@ func bulk(addr string, d time.Duration) (float64, error) {
 	if _, err := io.ReadFull(c, ack); err != nil || !bytes.Equal(ack, []byte("ok")) {
 		return 0, fmt.Errorf("bulk: no ack: %v", err)
 	}
-	return float64(sent) / 1e6 / time.Since(start).Seconds(), nil
+	return sent, nil
 }
 
 // roundTrips sends n 64-byte requests on one connection, each after the

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -33,12 +34,12 @@ func runNode(ctx context.Context, o options) error {
 	for round := range o.rounds + 1 {
 		for i, m := range modes {
 			rows[i].mode = m
-			err := inMode(ctx, m, func(target string) error {
+			err := inMode(ctx, m, func(target string, proxyCPU func() time.Duration) error {
 				return netns.Do(client, func() error {
 					if round == o.rounds {
 						return rows[i].latencies(target, o)
 					}
-					return rows[i].bulk(target, o)
+					return rows[i].bulk(target, o, proxyCPU)
 				})
 			})
 			if err != nil {
@@ -51,16 +52,24 @@ func runNode(ctx context.Context, o options) error {
 }
 
 // inMode programs the Service with mode m (nothing for direct), runs fn
-// with the address to reach the server at, and removes the rules.
-func inMode(ctx context.Context, m string, fn func(target string) error) error {
+// with the address to reach the server at and the CPU time of the proxy
+// process (userspace; 0 for the other modes), and removes the rules.
+func inMode(ctx context.Context, m string, fn func(target string, proxyCPU func() time.Duration) error) error {
 	target := clusterIP
 	var b proxy.Backend
 	var err error
 	quiet := slog.New(slog.DiscardHandler)
+	// userspace/KEY=VALUE/...: the proxy process with these environment
+	// variables (GOMAXPROCS=1, GODEBUG=...).
+	if env, ok := strings.CutPrefix(m, "userspace/"); ok {
+		return inProxyProcess(fn, strings.Split(env, "/")...)
+	}
 	switch m {
 	case "direct":
 		target = serverIP
 	case "userspace":
+		return inProxyProcess(fn)
+	case "userspace-inproc":
 		b, err = userspace.New(userspace.Config{Logger: quiet})
 	case "iptables":
 		b, err = iptables.New(ctx, iptables.Config{IPTablesBackend: iptables.BackendLegacy, Logger: quiet})
@@ -78,7 +87,21 @@ func inMode(ctx context.Context, m string, fn func(target string) error) error {
 			return err
 		}
 	}
-	return fn(target)
+	return fn(target, func() time.Duration { return 0 })
+}
+
+// inProxyProcess runs fn with the userspace proxy in a process of its
+// own.
+func inProxyProcess(fn func(target string, proxyCPU func() time.Duration) error, env ...string) error {
+	p, err := startProxy(env...)
+	if err != nil {
+		return err
+	}
+	err = fn(clusterIP, p.cpu)
+	if serr := p.stop(); err == nil {
+		err = serr
+	}
+	return err
 }
 
 // serviceState is one Service with two ports (bulk 80 -> 8080, echo
@@ -112,20 +135,23 @@ func port(target string, serverPort int) int {
 }
 
 func report(rows []result) {
-	var direct float64
+	var direct, directCPU float64
 	for _, r := range rows {
 		if r.mode == "direct" {
-			direct = r.mbps()
+			direct, directCPU = r.mbps(), r.cpuPerGB()
 		}
 	}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "mode\tMB/s\tof direct\tRR p50\tRR p99\tCRR p50\tCRR p99\t")
+	fmt.Fprintln(tw, "mode\tMB/s\tof direct\tCPU s/GB\tof direct per CPU\tRR p50\tRR p99\tCRR p50\tCRR p99\t")
 	for _, r := range rows {
-		share := "-"
+		share, cpuShare := "-", "-"
 		if direct > 0 {
 			share = fmt.Sprintf("%.0f%%", 100*r.mbps()/direct)
 		}
-		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%v\t%v\t%v\t%v\t\n", r.mode, r.mbps(), share, r.rr[0], r.rr[1], r.crr[0], r.crr[1])
+		if directCPU > 0 && r.cpuPerGB() > 0 {
+			cpuShare = fmt.Sprintf("%.0f%%", 100*directCPU/r.cpuPerGB())
+		}
+		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%.2f\t%s\t%v\t%v\t%v\t%v\t\n", r.mode, r.mbps(), share, r.cpuPerGB(), cpuShare, r.rr[0], r.rr[1], r.crr[0], r.crr[1])
 	}
 	tw.Flush()
 }
