@@ -59,7 +59,8 @@ func main() {
 }
 
 // runHost makes the namespaces, runs the bench again inside the node
-// namespace and removes the namespaces, also on interrupt.
+// namespace and removes the namespaces, also on interrupt (which also
+// ends the node process; its proxy process ends with it).
 func runHost(o options) error {
 	if os.Geteuid() != 0 {
 		return fmt.Errorf("needs root (network namespaces)")
@@ -68,13 +69,6 @@ func runHost(o options) error {
 	rand.Read(b)
 	o.prefix = "svcplane-bench-us-" + hex.EncodeToString(b)
 	defer deleteNamespaces(o.prefix)
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	go func() {
-		<-sig
-		deleteNamespaces(o.prefix)
-		os.Exit(1)
-	}()
 	if err := makeNamespaces(o.prefix); err != nil {
 		return err
 	}
@@ -89,7 +83,20 @@ func runHost(o options) error {
 	cmd.Env = append(os.Environ(), childEnv+"=1", "XTABLES_LOCKFILE=/tmp/"+o.prefix+".xtables.lock")
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	defer os.Remove("/tmp/" + o.prefix + ".xtables.lock")
-	return cmd.Run()
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sig
+		cmd.Process.Kill()
+		cmd.Wait()
+		deleteNamespaces(o.prefix)
+		os.Remove("/tmp/" + o.prefix + ".xtables.lock")
+		os.Exit(1)
+	}()
+	return cmd.Wait()
 }
 
 // The addresses: a client pod and a server pod, each in a namespace
