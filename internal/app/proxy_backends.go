@@ -41,8 +41,9 @@ func newBackend(ctx context.Context, mode proxy.Mode, fam corev1.IPFamily, cfg P
 		return b, nil
 	case proxy.ModeIPVS:
 		c := ipvs.Config{Family: fam, IPTablesBackend: cfg.IPTablesBackend, Logger: cfg.Logger}
-		if cfg.KubeProxy != nil {
-			c.Scheduler = cfg.KubeProxy.IPVS.Scheduler
+		if kp := cfg.KubeProxy; kp != nil {
+			c.Scheduler, c.StrictARP, c.ExcludeCIDRs = kp.IPVS.Scheduler, kp.IPVS.StrictARP, kp.IPVS.ExcludeCIDRs
+			c.Timeouts = ipvs.Timeouts{TCP: kp.IPVS.TCPTimeout.Duration, TCPFin: kp.IPVS.TCPFinTimeout.Duration, UDP: kp.IPVS.UDPTimeout.Duration}
 		}
 		b, err := ipvs.New(ctx, c)
 		if err != nil {

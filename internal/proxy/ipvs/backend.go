@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"slices"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -33,6 +34,19 @@ type Config struct {
 	Scheduler string
 	// IPTablesBackend is legacy, nft or auto, for Open.
 	IPTablesBackend string
+	// Timeouts are ipvs.tcpTimeout, tcpFinTimeout and udpTimeout, set
+	// at full syncs where they differ from the kernel's; a zero one
+	// leaves the kernel's value.
+	Timeouts Timeouts
+	// StrictARP is ipvs.strictARP: full syncs set arp_ignore=1 and
+	// arp_announce=2 on all interfaces, so that the node answers ARP
+	// only for addresses of the interface asked on (not for kube-ipvs0's).
+	// Turning it off later leaves the sysctls as they are (kube-proxy too).
+	StrictARP bool
+	// ExcludeCIDRs is ipvs.excludeCIDRs: a virtual service whose address
+	// is in one of them is never removed, even one the mode made whose
+	// Service is gone (kube-proxy's cleanup of stale services skips them).
+	ExcludeCIDRs []string
 	// Logger logs; nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -58,6 +72,7 @@ type Backend struct {
 	// by virtual service key.
 	draining map[string]map[string]bool
 
+	exclude     []netip.Prefix
 	nodePortIPs []netip.Addr
 	nodeAddrs   map[netip.Addr]bool
 	lastRules   string
@@ -90,11 +105,17 @@ func New(ctx context.Context, cfg Config) (*Backend, error) {
 	if !slices.Contains(Schedulers(), cfg.Scheduler) {
 		return nil, fmt.Errorf("ipvs scheduler %q: want one of %v", cfg.Scheduler, Schedulers())
 	}
+	exclude, err := parseExcludeCIDRs(cfg.ExcludeCIDRs)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Timeouts, err = wholeSeconds(cfg.Timeouts); err != nil {
+		return nil, err
+	}
 	var k Kernel
 	if cfg.Kernel != nil {
 		k = *cfg.Kernel
 	} else {
-		var err error
 		if k, err = Open(ctx, cfg.Family, cfg.IPTablesBackend); err != nil {
 			return nil, err
 		}
@@ -102,9 +123,41 @@ func New(ctx context.Context, cfg Config) (*Backend, error) {
 	if err := k.validate(); err != nil {
 		return nil, err
 	}
-	b := &Backend{cfg: cfg, k: k, log: cfg.Logger.With("family", string(cfg.Family)), warned: map[string]bool{}}
+	b := &Backend{cfg: cfg, k: k, log: cfg.Logger.With("family", string(cfg.Family)), warned: map[string]bool{}, exclude: exclude}
 	b.reset()
 	return b, nil
+}
+
+// parseExcludeCIDRs parses ipvs.excludeCIDRs.
+func parseExcludeCIDRs(cidrs []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for i, c := range cidrs {
+		p, err := netip.ParsePrefix(strings.TrimSpace(c))
+		if err != nil {
+			return nil, fmt.Errorf("ipvs excludeCIDRs[%d]: %w", i, err)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
+
+// wholeSeconds is t as the kernel keeps it; a negative timeout is an
+// error.
+func wholeSeconds(t Timeouts) (Timeouts, error) {
+	if t.TCP < 0 || t.TCPFin < 0 || t.UDP < 0 {
+		return t, fmt.Errorf("ipvs timeouts (tcp %s, tcpFin %s, udp %s): must not be negative", t.TCP, t.TCPFin, t.UDP)
+	}
+	return Timeouts{TCP: t.TCP.Truncate(time.Second), TCPFin: t.TCPFin.Truncate(time.Second), UDP: t.UDP.Truncate(time.Second)}, nil
+}
+
+// excluded says whether a is in one of ipvs.excludeCIDRs.
+func (b *Backend) excluded(a netip.Addr) bool {
+	for _, p := range b.exclude {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
 
 func (b *Backend) reset() {

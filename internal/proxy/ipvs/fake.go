@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/svcplane/svcplane/internal/proxy/iptables"
 	"github.com/svcplane/svcplane/internal/proxy/iptables/iptablestest"
@@ -19,6 +20,7 @@ type Fake struct {
 	services map[string]*fakeService
 	sets     map[string]*fakeSet
 	links    map[string]map[netip.Addr]bool
+	timeouts Timeouts
 	// Ops counts the IPVS, ipset and address operations that change
 	// something, for tests of partial syncs.
 	Ops int
@@ -42,7 +44,10 @@ var (
 
 // NewFake returns an empty kernel whose interface eth0 holds nodeIPs.
 func NewFake(nodeIPs ...netip.Addr) *Fake {
-	f := &Fake{services: map[string]*fakeService{}, sets: map[string]*fakeSet{}, links: map[string]map[netip.Addr]bool{"eth0": {}}}
+	f := &Fake{
+		services: map[string]*fakeService{}, sets: map[string]*fakeSet{}, links: map[string]map[netip.Addr]bool{"eth0": {}},
+		timeouts: Timeouts{TCP: 900 * time.Second, TCPFin: 120 * time.Second, UDP: 300 * time.Second},
+	}
 	for _, ip := range nodeIPs {
 		f.links["eth0"][ip] = true
 	}
@@ -59,6 +64,30 @@ func FakeKernel(f *Fake, ipt *iptablestest.Fake) Kernel {
 
 // Version is a fixed version line.
 func (f *Fake) Version() string { return "IP Virtual Server version 1.2.1 (size=4096)" }
+
+// Timeouts are the IPVS timeouts (the kernel's defaults until set).
+func (f *Fake) Timeouts() (Timeouts, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.timeouts, nil
+}
+
+// SetTimeouts sets the non-zero timeouts, in whole seconds as the kernel
+// keeps them; a negative one fails.
+func (f *Fake) SetTimeouts(t Timeouts) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if t.TCP < 0 || t.TCPFin < 0 || t.UDP < 0 {
+		return fmt.Errorf("set timeouts %+v: invalid argument", t)
+	}
+	for _, p := range []struct{ cur, v *time.Duration }{{&f.timeouts.TCP, &t.TCP}, {&f.timeouts.TCPFin, &t.TCPFin}, {&f.timeouts.UDP, &t.UDP}} {
+		if sec := p.v.Truncate(time.Second); sec != 0 {
+			*p.cur = sec
+		}
+	}
+	f.Ops++
+	return nil
+}
 
 // Services lists the services, sorted by key.
 func (f *Fake) Services() ([]Service, error) {

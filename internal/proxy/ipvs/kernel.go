@@ -3,6 +3,7 @@ package ipvs
 import (
 	"fmt"
 	"net/netip"
+	"time"
 
 	"github.com/svcplane/svcplane/internal/proxy/iptables"
 )
@@ -70,6 +71,22 @@ type IPVS interface {
 	// Version is the first line of /proc/net/ip_vs ("IP Virtual Server
 	// version 1.2.1 (size=4096)").
 	Version() string
+	// Timeouts reads the network namespace's IPVS timeouts.
+	Timeouts() (Timeouts, error)
+	// SetTimeouts sets them; a zero field leaves that timeout as it is.
+	SetTimeouts(Timeouts) error
+}
+
+// Timeouts are IPVS's idle timeouts of a connection (`ipvsadm --set tcp
+// tcpfin udp`; the kernel's defaults are 900 s, 120 s and 300 s). The
+// kernel keeps whole seconds.
+type Timeouts struct {
+	// TCP is an established TCP connection's.
+	TCP time.Duration
+	// TCPFin is a TCP connection's after a FIN.
+	TCPFin time.Duration
+	// UDP is a UDP flow's.
+	UDP time.Duration
 }
 
 // SetSpec describes an ipset.

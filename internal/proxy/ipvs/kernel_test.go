@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/vishvananda/netlink"
@@ -410,6 +411,68 @@ func checkLinks(t *testing.T, k Kernel) error {
 	}
 	if k.Links.Exists(DummyDevice) {
 		return fmt.Errorf("%s still exists", DummyDevice)
+	}
+	return nil
+}
+
+// TestKernelSettings applies kube-proxy's ipvs settings to a real kernel:
+// the timeouts read back through netlink, strictARP's sysctls, and a
+// virtual service in excludeCIDRs that a full sync leaves while it
+// removes its neighbour outside them.
+func TestKernelSettings(t *testing.T) {
+	inFreshNetns(t, func() error {
+		k, _, err := kernelInNetns(t)
+		if err != nil {
+			return err
+		}
+		defer k.Close()
+		return kernelSettings(k)
+	})
+}
+
+func kernelSettings(k Kernel) error {
+	ctx := context.Background()
+	want := Timeouts{TCP: 1000 * time.Second, TCPFin: 60 * time.Second, UDP: 200 * time.Second}
+	b, err := New(ctx, Config{Kernel: &k, Logger: slog.New(slog.DiscardHandler), Timeouts: want, StrictARP: true, ExcludeCIDRs: []string{"10.99.0.0/16"}})
+	if err != nil {
+		return err
+	}
+	if err := k.Links.EnsureDummy(DummyDevice); err != nil {
+		return err
+	}
+	kept := Service{Protocol: "TCP", Address: netip.MustParseAddr("10.99.1.1"), Port: 80, Scheduler: "rr"}
+	removed := Service{Protocol: "TCP", Address: netip.MustParseAddr("10.98.1.1"), Port: 80, Scheduler: "rr"}
+	for _, s := range []Service{kept, removed} {
+		if err := k.IPVS.AddService(s); err != nil {
+			return err
+		}
+		if err := k.Links.AddAddr(DummyDevice, s.Address); err != nil {
+			return err
+		}
+	}
+	if err := b.Sync(ctx, proxytest.OverallState()); err != nil {
+		return fmt.Errorf("sync: %w", err)
+	}
+	if got, err := k.IPVS.Timeouts(); err != nil || got != want {
+		return fmt.Errorf("kernel timeouts %+v (%v), want %+v", got, err, want)
+	}
+	for name, v := range map[string]string{"net/ipv4/conf/all/arp_ignore": "1", "net/ipv4/conf/all/arp_announce": "2"} {
+		got, err := os.ReadFile("/proc/sys/" + name)
+		if err != nil || strings.TrimSpace(string(got)) != v {
+			return fmt.Errorf("%s is %q (%v), want %s", name, got, err, v)
+		}
+	}
+	svcs, err := k.IPVS.Services()
+	if err != nil {
+		return err
+	}
+	have := map[string]bool{}
+	for _, s := range svcs {
+		have[s.Key()] = true
+	}
+	if !have[kept.Key()] || have[removed.Key()] {
+		return fmt.Errorf("after a full sync: %s present %v (want true, excludeCIDRs), %s present %v (want false)",
+			kept.Key(), have[kept.Key()], removed.Key(), have[removed.Key()])
 	}
 	return nil
 }

@@ -181,6 +181,18 @@ func (n *netlinkIPVS) DeleteDestination(s Service, d Destination) error {
 }
 
 // Version is the first line of /proc/net/ip_vs.
+func (n *netlinkIPVS) Timeouts() (Timeouts, error) {
+	c, err := n.h.GetConfig()
+	if err != nil {
+		return Timeouts{}, err
+	}
+	return Timeouts{TCP: c.TimeoutTCP, TCPFin: c.TimeoutTCPFin, UDP: c.TimeoutUDP}, nil
+}
+
+func (n *netlinkIPVS) SetTimeouts(t Timeouts) error {
+	return n.h.SetConfig(&mobyipvs.Config{TimeoutTCP: t.TCP, TimeoutTCPFin: t.TCPFin, TimeoutUDP: t.UDP})
+}
+
 func (n *netlinkIPVS) Version() string {
 	f, err := os.Open("/proc/net/ip_vs")
 	if err == nil {

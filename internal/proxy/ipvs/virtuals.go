@@ -30,6 +30,12 @@ func (b *Backend) applyVirtual(key string) error {
 	switch {
 	case !ok && have == nil:
 		return nil
+	case !ok && b.excluded(have.svc.Address):
+		// ipvs.excludeCIDRs: left in the kernel and forgotten.
+		b.log.Debug("virtual service in excludeCIDRs left alone", "virtualService", key)
+		delete(b.kvs, key)
+		delete(b.draining, key)
+		return nil
 	case !ok:
 		if err := b.k.IPVS.DeleteService(have.svc); err != nil {
 			return fmt.Errorf("delete virtual service %s: %w", key, err)
@@ -175,6 +181,7 @@ func (b *Backend) drain() []error {
 // mode is read.
 func (b *Backend) prepare(st *proxy.State) error {
 	b.sysctls()
+	b.timeouts()
 	if err := b.k.Links.EnsureDummy(DummyDevice); err != nil {
 		return fmt.Errorf("create %s: %w", DummyDevice, err)
 	}
@@ -198,16 +205,49 @@ func (b *Backend) sysctls() {
 	if b.k.Sysctl == nil {
 		return
 	}
-	for _, s := range [][2]string{
-		{"net/ipv4/vs/conntrack", "1"},
-		{"net/ipv4/vs/expire_nodest_conn", "1"},
-		{"net/ipv4/vs/expire_quiescent_template", "1"},
-		{"net/ipv4/ip_forward", "1"},
-	} {
+	for _, s := range b.wantSysctls() {
 		if err := b.k.Sysctl(s[0], s[1]); err != nil {
 			b.log.Warn("sysctl", "name", s[0], "value", s[1], "err", err)
 		}
 	}
+}
+
+// wantSysctls are the sysctls full syncs set: kube-proxy's, with
+// strictARP's two when it is on.
+func (b *Backend) wantSysctls() [][2]string {
+	want := [][2]string{
+		{"net/ipv4/vs/conntrack", "1"},
+		{"net/ipv4/vs/expire_nodest_conn", "1"},
+		{"net/ipv4/vs/expire_quiescent_template", "1"},
+		{"net/ipv4/ip_forward", "1"},
+	}
+	if b.cfg.StrictARP {
+		want = append(want, [2]string{"net/ipv4/conf/all/arp_ignore", "1"}, [2]string{"net/ipv4/conf/all/arp_announce", "2"})
+	}
+	return want
+}
+
+// timeouts sets the configured IPVS timeouts where the kernel's differ
+// (a failure is logged, as kube-proxy does, and tried again at the next
+// full sync).
+func (b *Backend) timeouts() {
+	want := b.cfg.Timeouts
+	if want == (Timeouts{}) {
+		return
+	}
+	have, err := b.k.IPVS.Timeouts()
+	if err != nil {
+		b.log.Warn("read IPVS timeouts", "err", err)
+		return
+	}
+	if (want.TCP == 0 || want.TCP == have.TCP) && (want.TCPFin == 0 || want.TCPFin == have.TCPFin) && (want.UDP == 0 || want.UDP == have.UDP) {
+		return
+	}
+	if err := b.k.IPVS.SetTimeouts(want); err != nil {
+		b.log.Warn("set IPVS timeouts", "tcp", want.TCP, "tcpFin", want.TCPFin, "udp", want.UDP, "err", err)
+		return
+	}
+	b.log.Info("IPVS timeouts set", "tcp", want.TCP, "tcpFin", want.TCPFin, "udp", want.UDP)
 }
 
 // nodeAddresses finds the addresses NodePorts answer on
