@@ -33,6 +33,8 @@ func scaleOf(obj runtime.Object) (scaleTarget, bool) {
 		return scaleTarget{&o.Spec.Replicas, o.Status.Replicas, labelSelector(o.Spec.Selector)}, true
 	case *appsv1.ReplicaSet:
 		return scaleTarget{&o.Spec.Replicas, o.Status.Replicas, labelSelector(o.Spec.Selector)}, true
+	case *appsv1.StatefulSet:
+		return scaleTarget{&o.Spec.Replicas, o.Status.Replicas, labelSelector(o.Spec.Selector)}, true
 	case *corev1.ReplicationController:
 		sel := labels.SelectorFromSet(o.Spec.Selector).String()
 		return scaleTarget{&o.Spec.Replicas, o.Status.Replicas, func() (string, error) { return sel, nil }}, true

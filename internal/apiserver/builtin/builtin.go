@@ -49,6 +49,7 @@ type Config struct {
 func Resources(cfg Config) []*registry.Resource {
 	out := append(append(coreResources(cfg), otherResources()...), authenticationResources(cfg)...)
 	out = append(out, rbacResources(cfg.RBACHooks)...)
+	out = append(out, workloadResources()...)
 	return append(out, reviewResources()...)
 }
 

@@ -67,6 +67,16 @@ func For(gr schema.GroupResource) (Printer, bool) {
 		return deploymentPrinter(), true
 	case "replicasets.apps":
 		return replicaSetPrinter(), true
+	case "daemonsets.apps":
+		return daemonSetPrinter(), true
+	case "statefulsets.apps":
+		return statefulSetPrinter(), true
+	case "controllerrevisions.apps":
+		return controllerRevisionPrinter(), true
+	case "jobs.batch":
+		return jobPrinter(), true
+	case "cronjobs.batch":
+		return cronJobPrinter(), true
 	case "leases.coordination.k8s.io":
 		return leasePrinter(), true
 	case "rolebindings.rbac.authorization.k8s.io":
