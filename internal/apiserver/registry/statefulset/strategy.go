@@ -30,7 +30,8 @@ func Strategy() registry.Strategy {
 }
 
 // Default applies upstream's apps/v1 defaults: OrderedReady pods, a
-// RollingUpdate strategy with partition 0, 1 replica, 10 revisions kept,
+// RollingUpdate strategy with partition 0 (so `kubectl rollout status`
+// reports a partitioned roll out, as against kube-apiserver), 1 replica, 10 revisions kept,
 // claims retained, and the pod and claim defaults of the templates.
 func Default(ss *appsv1.StatefulSet) {
 	spec := &ss.Spec
@@ -39,11 +40,12 @@ func Default(ss *appsv1.StatefulSet) {
 	}
 	if spec.UpdateStrategy.Type == "" {
 		spec.UpdateStrategy.Type = appsv1.RollingUpdateStatefulSetStrategyType
+		if spec.UpdateStrategy.RollingUpdate == nil {
+			spec.UpdateStrategy.RollingUpdate = &appsv1.RollingUpdateStatefulSetStrategy{}
+		}
 	}
-	if spec.UpdateStrategy.Type == appsv1.RollingUpdateStatefulSetStrategyType && spec.UpdateStrategy.RollingUpdate == nil {
-		spec.UpdateStrategy.RollingUpdate = &appsv1.RollingUpdateStatefulSetStrategy{}
-	}
-	if ru := spec.UpdateStrategy.RollingUpdate; ru != nil && ru.Partition == nil {
+	if ru := spec.UpdateStrategy.RollingUpdate; ru != nil && ru.Partition == nil &&
+		spec.UpdateStrategy.Type == appsv1.RollingUpdateStatefulSetStrategyType {
 		zero := int32(0)
 		ru.Partition = &zero
 	}
