@@ -30,7 +30,7 @@ func workloadControllers(d controllerDeps) ([]namedRun, error) {
 	for _, build := range []func(controllerDeps, dynamic.Interface) (namedRun, error){
 		replicaSetController, replicationController, deploymentController, schedulerController, gcController,
 		namespaceController, nodeIPAMController, nodeLifecycleController, serviceAccountController,
-		daemonSetController, statefulSetController,
+		daemonSetController, statefulSetController, jobController, cronJobController,
 	} {
 		r, err := build(d, dyn)
 		if err != nil {

@@ -176,9 +176,12 @@ func cronJobRow(cj *batchv1.CronJob, now time.Time) []interface{} {
 	if cj.Spec.TimeZone != nil {
 		tz = *cj.Spec.TimeZone
 	}
-	var suspend interface{} = "<unset>"
+	suspend := "<unset>"
 	if cj.Spec.Suspend != nil {
-		suspend = *cj.Spec.Suspend
+		suspend = "False"
+		if *cj.Spec.Suspend {
+			suspend = "True"
+		}
 	}
 	last := "<none>"
 	if cj.Status.LastScheduleTime != nil {
