@@ -131,8 +131,11 @@ func slice(i int, addrs []string) *discoveryv1.EndpointSlice {
 // replace gives one endpoint of a random Service a new address, as a pod
 // replaced by another would, and returns the Service's index and its new
 // slice (a new object, as an informer delivers), stamped with the time.
-func (c *cluster) replace() (int, *discoveryv1.EndpointSlice) {
-	i := c.rng.IntN(len(c.slices))
+func (c *cluster) replace() (int, *discoveryv1.EndpointSlice) { return c.replaceAmong(len(c.slices)) }
+
+// replaceAmong is replace for one of the first n Services.
+func (c *cluster) replaceAmong(n int) (int, *discoveryv1.EndpointSlice) {
+	i := c.rng.IntN(n)
 	old := c.slices[i]
 	addrs := make([]string, len(old.Endpoints))
 	for j, e := range old.Endpoints {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/netip"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -23,12 +24,12 @@ type packets struct {
 const connectTimeout = 2 * time.Second
 
 // firstPackets connects count times from the node namespace to the
-// ClusterIP of a random one of n Services (each connection new), after
+// ClusterIP (ip(i)) of a random one of n Services (each connection new), after
 // a few unmeasured ones (the neighbour entry of the gateway). The
 // connections follow each other from one thread, so caches are warm and
 // what the rules cost shows; spaced out by sleeps, each one costs some
 // 60 µs more here, whatever the mode.
-func firstPackets(ctx context.Context, ns string, n, count int) (packets, error) {
+func firstPackets(ctx context.Context, ns string, n, count int, ip func(int) netip.Addr) (packets, error) {
 	var p packets
 	rng := rand.New(rand.NewPCG(uint64(n), 2))
 	err := netns.Do(nsPath(ns), func() error {
@@ -36,7 +37,7 @@ func firstPackets(ctx context.Context, ns string, n, count int) (packets, error)
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			d, err := connect(clusterIP(rng.IntN(n)).As4(), servicePort)
+			d, err := connect(ip(rng.IntN(n)).As4(), servicePort)
 			switch {
 			case k < 0:
 			case err != nil:

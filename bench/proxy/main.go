@@ -17,8 +17,15 @@
 // namespaces it creates; they are removed on exit and on interrupt (a
 // second interrupt removes them and exits at once).
 //
-//	go run ./bench/proxy [-sizes 1000,10000] [-timeout 5m] [-modes iptables-legacy,iptables-nft,nftables] [-connects 1000]
-//	go run ./bench/proxy -switch 1000 [-switch-modes iptables-legacy,nftables,userspace]
+//   - the peer table: svcplane's proxy and upstream kube-proxy (built by
+//     hack/upstream/build.sh), both as programs in a node namespace with
+//     only a kubeconfig, against one svcplane API server holding the same
+//     Services: first and partial sync (as their metrics time them), RSS,
+//     first-packet latency. A sync that takes longer than -timeout is
+//     reported as "did not finish in" it.
+//
+//     go run ./bench/proxy [-sizes 1000,10000] [-timeout 5m] [-modes iptables-legacy,iptables-nft,nftables] [-connects 1000] [-peers=false | -peers-only]
+//     go run ./bench/proxy -switch 1000 [-switch-modes iptables-legacy,nftables,userspace]
 package main
 
 import (
@@ -49,6 +56,10 @@ type config struct {
 	// switchModes at that many Services.
 	switchSize  int
 	switchModes []string
+	// peers runs the peer table: svcplane's proxy and upstream kube-proxy
+	// as programs against one API server (peersOnly: that table alone).
+	peers, peersOnly          bool
+	svcplaneBin, kubeProxyBin string
 }
 
 // runSizes are the sizes the first-packet table covers: 1 and sizes.
@@ -71,6 +82,10 @@ func main() {
 	flag.Float64Var(&cfg.rate, "rate", 10, "endpoint changes per second")
 	flag.DurationVar(&cfg.minSync, "min-sync", time.Second, "the sync loop's minSyncPeriod")
 	flag.BoolVar(&cfg.kubeProxy, "kube-proxy", true, "time kube-proxy's nftables layout too")
+	flag.BoolVar(&cfg.peers, "peers", true, "run svcplane's proxy and upstream kube-proxy as programs against one API server too (the peer table)")
+	flag.BoolVar(&cfg.peersOnly, "peers-only", false, "run the peer table alone")
+	flag.StringVar(&cfg.svcplaneBin, "svcplane-bin", "", "svcplane binary of the peer table (default: go build one)")
+	flag.StringVar(&cfg.kubeProxyBin, "kube-proxy-bin", "", "kube-proxy binary of the peer table (default: hack/upstream/build.sh kube-proxy)")
 	flag.IntVar(&cfg.switchSize, "switch", 0, "time only live mode switches at this many Services (0: the other tables)")
 	switchList := flag.String("switch-modes", "iptables-legacy,nftables,userspace", "modes the -switch table pairs")
 	flag.Parse()
@@ -108,12 +123,19 @@ func run(cfg config) error {
 			ms = append(ms, m)
 		}
 	}
-	for _, m := range ms {
-		if err := b.mode(ctx, m); err != nil {
-			return err
+	if !cfg.peersOnly {
+		for _, m := range ms {
+			if err := b.mode(ctx, m); err != nil {
+				return err
+			}
 		}
+		b.print(os.Stdout, ms)
 	}
-	b.print(os.Stdout, ms)
+	if cfg.peers || cfg.peersOnly {
+		err := b.runPeers(ctx, ms)
+		b.printPeers(os.Stdout, ms)
+		return err
+	}
 	return nil
 }
 

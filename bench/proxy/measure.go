@@ -43,9 +43,10 @@ type sizeResult struct {
 
 // bench runs the measurements and keeps their results by mode and size.
 type bench struct {
-	cfg     config
-	ns      *namespaces
-	results map[string]map[int]*sizeResult
+	cfg         config
+	ns          *namespaces
+	results     map[string]map[int]*sizeResult
+	peerResults map[string]*peerResult // by peerKey
 }
 
 func (b *bench) result(m mode, n int) *sizeResult {
@@ -169,7 +170,7 @@ func (b *bench) packets(ctx context.Context, ln *loadedNode) {
 	}
 	ln.r.packetsOut = b.timed(ctx, func(ctx context.Context) error {
 		var err error
-		ln.r.packets, err = firstPackets(ctx, ln.ns, ln.n, b.cfg.connects)
+		ln.r.packets, err = firstPackets(ctx, ln.ns, ln.n, b.cfg.connects, clusterIP)
 		return err
 	})
 	b.progress(ln.m, ln.n, "first packets", ln.r.packetsOut)
