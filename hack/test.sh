@@ -16,5 +16,9 @@ echo "== go vet"
 go vet ./...
 echo "== generated OpenAPI definitions up to date"
 hack/update-openapi.sh --verify
+echo "== upstream kube-proxy from k8s.io/kubernetes (hack/upstream), for test/e2e's TestUpstreamKubeProxy"
+# Built once here (minutes when cold, cached under /var/cache/svcplane/upstream);
+# if it cannot be built the test says why.
+time hack/upstream/build.sh kube-proxy || echo "hack/upstream/build.sh kube-proxy failed: TestUpstreamKubeProxy will say why" >&2
 echo "== go test -race (unit, integration, e2e)"
 go test -race -count=1 -timeout 18m ./...

@@ -61,11 +61,23 @@ stamp() {
   cat "$here/go.mod" "$here/go.sum" "$0" "${extra[@]}" | sha256sum | cut -d' ' -f1
 }
 
+# current says whether $1 was built from what its stamp $2 names.
+current() { [ -x "$1" ] && [ "$(cat "$1.stamp" 2>/dev/null)" = "$2" ]; }
+
 build() {
   local target=$1 bin="$out/$1"
   local want
   want=$(stamp "$target")
-  if [ -x "$bin" ] && [ "$(cat "$bin.stamp" 2>/dev/null)" = "$want" ]; then
+  if current "$bin" "$want"; then
+    echo "$bin"
+    return
+  fi
+  # One build of a target at a time (tests and benches may ask at once):
+  # who waited finds it built.
+  exec 9>"$bin.lock"
+  flock 9
+  if current "$bin" "$want"; then
+    exec 9>&-
     echo "$bin"
     return
   fi
@@ -81,13 +93,11 @@ build() {
   esac
   mv -f "$bin.new" "$bin"
   echo "$want" >"$bin.stamp"
+  exec 9>&-
   echo "built $bin in $((SECONDS - start)) s" >&2
   echo "$bin"
 }
 
-# One build at a time into a directory (tests and benches may ask at once).
-exec 9>"$out/.lock"
-flock 9
 for t in "${targets[@]}"; do
   build "$t"
 done
