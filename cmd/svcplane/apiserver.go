@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/svcplane/svcplane/internal/apiserver"
@@ -25,6 +26,8 @@ func apiServerFlags(fs *flag.FlagSet, cfg *app.APIServerConfig) *string {
 		return nil
 	})
 	fs.StringVar(&cfg.Cluster.NodePortRange, "service-node-port-range", "30000-32767", "port range of NodePort Services")
+	fs.Func("default-not-ready-toleration-seconds", "tolerationSeconds of the toleration for node.kubernetes.io/not-ready:NoExecute that DefaultTolerationSeconds admission gives every pod without one (default 300)", int64Flag(&cfg.DefaultNotReadyTolerationSeconds))
+	fs.Func("default-unreachable-toleration-seconds", "tolerationSeconds of the toleration for node.kubernetes.io/unreachable:NoExecute that DefaultTolerationSeconds admission gives every pod without one (default 300)", int64Flag(&cfg.DefaultUnreachableTolerationSeconds))
 	return etcd
 }
 
@@ -88,4 +91,16 @@ func runVersion(context.Context, []string) error {
 	v := apiserver.Version()
 	fmt.Printf("svcplane (Kubernetes API %s, %s, %s)\n", apiserver.KubernetesVersion, v.GoVersion, v.Platform)
 	return nil
+}
+
+// int64Flag parses a flag's value into *dst.
+func int64Flag(dst **int64) func(string) error {
+	return func(v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return err
+		}
+		*dst = &n
+		return nil
+	}
 }

@@ -53,6 +53,10 @@ type APIServerConfig struct {
 	// kube-apiserver's --disable-admission-plugins: "ServiceAccount"
 	// (tests of the API alone run no serviceaccount controller).
 	DisableAdmission []string
+	// DefaultNotReadyTolerationSeconds and
+	// DefaultUnreachableTolerationSeconds are what DefaultTolerationSeconds
+	// admission gives new pods (nil: 300, kube-apiserver's default).
+	DefaultNotReadyTolerationSeconds, DefaultUnreachableTolerationSeconds *int64
 	// nodeTLS reaches node agents (pods/log, exec, attach).
 	nodeTLS *tls.Config
 }
@@ -158,9 +162,7 @@ func newServer(ctx context.Context, cfg APIServerConfig, store storage.Store, to
 	var srv *apiserver.Server
 	bcfg := builtin.Config{Service: hooks.ServiceConfig(), ServiceHooks: hooks, Tokens: tokens,
 		RBACHooks: apiserver.EscalationHooks(func() *apiserver.Server { return srv })}
-	if !slices.Contains(cfg.DisableAdmission, "ServiceAccount") {
-		bcfg.PodHooks = serviceAccountAdmission(func() *apiserver.Server { return srv })
-	}
+	bcfg.PodHooks = podAdmission(cfg, func() *apiserver.Server { return srv })
 	resources := builtin.Resources(bcfg)
 	srv, err = apiserver.New(apiserver.Config{Storage: store, Resources: resources, Logger: cfg.Logger.With("component", "apiserver"),
 		NodeTLS: cfg.nodeTLS, ProxyDial: cfg.ProxyDial, Tokens: tokens, TokenIssuer: tokens, TokenObjects: tokens.Objects(), IssuerDiscovery: discovery,

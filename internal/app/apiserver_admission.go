@@ -2,13 +2,31 @@ package app
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/svcplane/svcplane/internal/apiserver"
+	"github.com/svcplane/svcplane/internal/apiserver/registry"
 	"github.com/svcplane/svcplane/internal/apiserver/registry/pod"
 )
+
+// podAdmission chains the pod admission plugins that are not disabled:
+// ServiceAccount, then DefaultTolerationSeconds.
+func podAdmission(cfg APIServerConfig, srv func() *apiserver.Server) registry.Hooks {
+	var chain registry.Chain
+	if !slices.Contains(cfg.DisableAdmission, "ServiceAccount") {
+		chain = append(chain, serviceAccountAdmission(srv))
+	}
+	if !slices.Contains(cfg.DisableAdmission, "DefaultTolerationSeconds") {
+		chain = append(chain, pod.DefaultTolerationSeconds{
+			NotReady:    ptr.Deref(cfg.DefaultNotReadyTolerationSeconds, 300),
+			Unreachable: ptr.Deref(cfg.DefaultUnreachableTolerationSeconds, 300)})
+	}
+	return chain
+}
 
 // serviceAccountAdmission is the pods' ServiceAccount admission, reading
 // ServiceAccounts from the server's storage; the default one is waited

@@ -15,6 +15,7 @@ import (
 	"github.com/svcplane/svcplane/internal/controller/replicaset"
 	"github.com/svcplane/svcplane/internal/controller/scheduler"
 	"github.com/svcplane/svcplane/internal/controller/serviceaccount"
+	"github.com/svcplane/svcplane/internal/controller/tainteviction"
 )
 
 // workloadControllers builds the Deployment, ReplicaSet,
@@ -31,6 +32,7 @@ func workloadControllers(d controllerDeps) ([]namedRun, error) {
 		replicaSetController, replicationController, deploymentController, schedulerController, gcController,
 		namespaceController, nodeIPAMController, nodeLifecycleController, serviceAccountController,
 		daemonSetController, statefulSetController, jobController, cronJobController,
+		taintEvictionController,
 	} {
 		r, err := build(d, dyn)
 		if err != nil {
@@ -147,6 +149,17 @@ func nodeLifecycleController(d controllerDeps, _ dynamic.Interface) (namedRun, e
 		return namedRun{}, err
 	}
 	return namedRun{name: nodelifecycle.Name, run: c.Run}, nil
+}
+
+func taintEvictionController(d controllerDeps, _ dynamic.Interface) (namedRun, error) {
+	c, err := tainteviction.New(tainteviction.Config{
+		Client: d.Client, Nodes: d.Informers.Core().V1().Nodes(), Pods: d.Informers.Core().V1().Pods(),
+		Recorder: d.Recorder(tainteviction.Name), Logger: d.Logger,
+	})
+	if err != nil {
+		return namedRun{}, err
+	}
+	return namedRun{name: tainteviction.Name, run: runWith(c.Run, d.Settings.Workers)}, nil
 }
 
 func lbController(d controllerDeps) (namedRun, error) {

@@ -20,7 +20,7 @@ import (
 // answers only where the endpoint is, with the client's own address.
 func TestMultiNode(t *testing.T) {
 	t.Parallel()
-	s := startSandbox(t, "--nodes", "3")
+	s := startSandbox(t, "--nodes", "3", "--node-monitor-grace-period", "8s", "--default-unreachable-toleration-seconds", "5")
 	nodes := []string{s.name, s.name + "-m02", s.name + "-m03"}
 	ips := []string{"10.240.0.2", "10.240.0.3", "10.240.0.4"}
 	s.waitFor(t, 60*time.Second, "3 nodes Ready", func() (bool, string) {
@@ -75,6 +75,74 @@ func TestMultiNode(t *testing.T) {
 			t.Errorf("a node without a local endpoint answered: %q", out)
 		}
 	})
+	t.Run("a lost node's pods move", func(t *testing.T) { s.checkNodeLoss(t, nodes) })
+}
+
+// checkNodeLoss freezes a node's agent: the node turns Unknown, and its
+// pod, which tolerates unreachable for 5 s (the flag given to up), is
+// evicted and made again on another node.
+func (s *sandbox) checkNodeLoss(t *testing.T, nodes []string) {
+	// Made now, it goes to the node with the fewest pods: the third.
+	node := nodes[2]
+	s.apply(t, fmt.Sprintf(`apiVersion: apps/v1
+kind: Deployment
+metadata: {name: mv}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: mv}}
+  template:
+    metadata: {labels: {app: mv}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      affinity:
+        nodeAffinity:
+          requiredDuringSchedulingIgnoredDuringExecution:
+            nodeSelectorTerms:
+            - matchExpressions: [{key: kubernetes.io/hostname, operator: In, values: [%[1]s, %[2]s]}]
+      containers:
+      - name: c
+        image: busybox
+        command: [sleep, "3600"]
+`, nodes[1], nodes[2]))
+	s.waitFor(t, 60*time.Second, "mv Ready", func() (bool, string) {
+		out, _ := s.kubectl("get", "pods", "-l", "app=mv", "-o", `jsonpath={.items[*].status.containerStatuses[0].ready}`)
+		return out == "true", out
+	})
+	if got := s.podsOn(t, "app=mv"); got != node {
+		t.Fatalf("mv runs on %q, want %s", got, node)
+	}
+	out, err := exec.Command("pgrep", "-f", "agent .*--node-name "+node+" ").CombinedOutput()
+	pids := strings.Fields(string(out))
+	if err != nil || len(pids) == 0 {
+		t.Fatalf("the agent of %s: %v %s", node, err, out)
+	}
+	signal := func(sig string) {
+		for _, pid := range pids {
+			_ = exec.Command("kill", "-"+sig, pid).Run()
+		}
+	}
+	signal("STOP")
+	t.Cleanup(func() { signal("CONT") })
+	s.waitFor(t, 60*time.Second, "node "+node+" Unknown", func() (bool, string) {
+		out, _ := s.kubectl("get", "node", node, "-o", `jsonpath={.status.conditions[?(@.type=="Ready")].status}`)
+		return out == "Unknown", out
+	})
+	s.waitFor(t, 60*time.Second, "mv made again elsewhere", func() (bool, string) {
+		// The evicted pod stays Terminating while its node is silent, as upstream's.
+		out, _ := s.kubectl("get", "pods", "-l", "app=mv", "--field-selector", "spec.nodeName="+nodes[1],
+			"-o", `jsonpath={.items[*].status.containerStatuses[0].ready}`)
+		return out == "true", out
+	})
+	events, _ := s.kubectl("get", "events", "--field-selector", "reason=TaintManagerEviction", "-o", "jsonpath={.items[*].message}")
+	if !strings.Contains(events, "Marking for deletion Pod default/mv-") {
+		t.Errorf("eviction events: %q", events)
+	}
+}
+
+// podsOn lists the nodes of the pods a selector picks.
+func (s *sandbox) podsOn(t *testing.T, selector string) string {
+	out := s.must(t, "get", "pods", "-l", selector, "-o", `jsonpath={range .items[*]}{.spec.nodeName} {end}`)
+	return strings.TrimSpace(out)
 }
 
 // fabricClient makes a namespace outside the cluster's nodes, on its

@@ -5,8 +5,9 @@
 // node that is not Ready get their Ready condition set to False, so that
 // their endpoints stop receiving traffic; and nodes carry the
 // node.kubernetes.io condition taints (not-ready, unreachable,
-// unschedulable, pressure) that the scheduler honours. No pods are
-// evicted.
+// unschedulable, pressure) that the scheduler honours. The
+// taint-eviction-controller (package tainteviction) evicts the pods that
+// do not tolerate the NoExecute ones.
 package nodelifecycle
 
 import (

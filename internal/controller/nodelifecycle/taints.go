@@ -31,7 +31,8 @@ func managed(t corev1.Taint) bool {
 
 // desiredTaints are the condition taints a node should carry: NoSchedule
 // for not-ready, unreachable, unschedulable and each pressure, and
-// NoExecute for not-ready and unreachable (no eviction acts on them here).
+// NoExecute for not-ready and unreachable (package tainteviction acts on
+// those).
 func desiredTaints(node *corev1.Node) []corev1.Taint {
 	var out []corev1.Taint
 	add := func(key string, effect corev1.TaintEffect) {
