@@ -37,7 +37,8 @@ done
 [ ${#targets[@]} -gt 0 ] || usage
 
 # version is the k8s.io/kubernetes release go.mod requires.
-version=$(awk '$1 == "require" && $2 == "k8s.io/kubernetes" { print $3 }' "$here/go.mod")
+version=$(awk '$1 == "require" && $2 == "k8s.io/kubernetes" { print $3 }
+  $1 == "k8s.io/kubernetes" && $2 ~ /^v/ { print $2 }' "$here/go.mod" | head -n1)
 [ -n "$version" ] || { echo "$here/go.mod requires no k8s.io/kubernetes" >&2; exit 1; }
 out=${out:-${SVCPLANE_CACHE:-/var/cache/svcplane}/upstream/$version}
 mkdir -p "$out"
