@@ -17,25 +17,26 @@
 #   CONFORMANCE_JOBS     sets run at once (default 3)
 #   CONFORMANCE_TIMEOUT  per-set ginkgo timeout (default 60m)
 #   E2E_TEST             a prebuilt e2e.test (skips the build)
+#   CONFORMANCE_SKIP_DEPS=1  do not run hack/deps.sh (hack/test.sh already did)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/local/go/bin"
 
-# name|focus: the sets, by their names in issue 19.
+# name::focus: the sets, by their names in issue 19.
 SETS=(
-  "[sig-network] Services|\[sig-network\] Services .*\[Conformance\]"
-  "DNS|\[sig-network\] DNS .*\[Conformance\]"
-  "EndpointSlice|\[sig-network\] EndpointSlice .*\[Conformance\]"
-  "Networking Granular Checks: Pods|\[sig-network\] Networking Granular Checks: Pods .*\[Conformance\]"
-  "[sig-apps] Deployment|ReplicaSet|\[sig-apps\] (Deployment|ReplicaSet) .*\[Conformance\]"
-  "EndpointSliceMirroring|\[sig-network\] EndpointSliceMirroring .*\[Conformance\]"
-  "ReplicationController|\[sig-apps\] ReplicationController .*\[Conformance\]"
+  "[sig-network] Services::\[sig-network\] Services .*\[Conformance\]"
+  "DNS::\[sig-network\] DNS .*\[Conformance\]"
+  "EndpointSlice::\[sig-network\] EndpointSlice .*\[Conformance\]"
+  "Networking Granular Checks: Pods::\[sig-network\] Networking Granular Checks: Pods .*\[Conformance\]"
+  "[sig-apps] Deployment|ReplicaSet::\[sig-apps\] (Deployment|ReplicaSet) .*\[Conformance\]"
+  "EndpointSliceMirroring::\[sig-network\] EndpointSliceMirroring .*\[Conformance\]"
+  "ReplicationController::\[sig-apps\] ReplicationController .*\[Conformance\]"
 )
 # SHORT is what hack/test.sh runs: a few minutes.
 SHORT=("EndpointSlice" "EndpointSliceMirroring")
 
-set_name() { echo "${1%|*}"; }
-set_focus() { echo "${1##*|}"; }
+set_name() { echo "${1%%::*}"; }
+set_focus() { echo "${1#*::}"; }
 
 # find_set prints the entry of a set named (or abbreviated, case-insensitive) $1.
 find_set() {
@@ -62,7 +63,7 @@ done
 [ ${#chosen[@]} -gt 0 ] || chosen=("${SETS[@]}")
 
 [ "$(id -u)" -eq 0 ] || { echo "hack/conformance.sh needs root (network namespaces)" >&2; exit 1; }
-hack/deps.sh
+[ -n "${CONFORMANCE_SKIP_DEPS:-}" ] || hack/deps.sh
 
 results=${CONFORMANCE_RESULTS:-_output/conformance}
 mkdir -p "$results"
