@@ -9,8 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-
-	"github.com/svcplane/svcplane/internal/agent/images/libcnslookup"
 )
 
 // DefaultBusybox is where hack/deps.sh installs Debian trixie's
@@ -57,19 +55,6 @@ func link(target, path string) error {
 		return fmt.Errorf("busybox applet: %w", err)
 	}
 	return nil
-}
-
-// Applet returns the program of a busybox applet svcplane runs itself
-// (when its binary is started under that name), taking the arguments
-// and returning the exit code.
-func Applet(name string) (func(args []string) int, bool) {
-	switch name {
-	case "nslookup":
-		return func(args []string) int {
-			return libcnslookup.Main(libcnslookup.Config{Stdout: os.Stdout, Stderr: os.Stderr}, args)
-		}, true
-	}
-	return nil, false
 }
 
 // libcBusybox reports whether a busybox image tag names 1.28 or older,

@@ -3,10 +3,13 @@
 // imagestore) or a built-in one. Each built-in image is a root filesystem
 // laid out once per node (PrepareTrees) whose programs are Go code inside
 // the svcplane binary, bound into the container at container.SelfPath
-// and run as `svcplane image <name> [args]`: nginx (a web server
-// answering like nginx's default page), agnhost (the Kubernetes e2e
-// helper: pause, serve-hostname, netexec) and pause. busybox runs the
-// applets of a static busybox 1.37 (Debian trixie's busybox-static, see
+// and run as `svcplane image <name> [args]` or through links to it in the
+// tree, which svcplane's main dispatches on their name (see Applet):
+// nginx (a web server answering like nginx's default page), pause, and
+// the Kubernetes e2e test images: agnhost (/agnhost with upstream's
+// subcommands and netcat-openbsd's nc), httpd (Apache's "It works!") and
+// jessie-dnsutils (the host's dig, host, nslookup and getent). busybox
+// runs the applets of a static busybox 1.37 (Debian trixie's busybox-static, see
 // hack/deps.sh); busybox:1.28 and older tags run svcplane's copy of 1.28's
 // libc nslookup instead of busybox's (package libcnslookup).
 package images
@@ -108,7 +111,7 @@ func (r *Resolver) Resolve(c *corev1.Container) (Resolved, error) {
 		}
 	case "agnhost":
 		res.Layers = []string{r.cfg.Trees.Agnhost}
-		res.Argv = r.entrypoint(c, "agnhost", []string{self, "image", "agnhost"}, c.Args)
+		res.Argv = imageArgv(c, []string{"/agnhost"}, []string{"pause"})
 	case "pause":
 		res.Layers = []string{r.cfg.Trees.Pause}
 		res.Argv = r.entrypoint(c, "pause", []string{self, "image", "pause"}, nil)
@@ -117,24 +120,53 @@ func (r *Resolver) Resolve(c *corev1.Container) (Resolved, error) {
 		if libcBusybox(imageTag(c.Image)) {
 			res.Layers = []string{r.cfg.Trees.BusyboxLibc}
 		}
-		res.Argv = noEntrypoint(c, []string{"sh"})
+		res.Argv = imageArgv(c, nil, []string{"sh"})
+	case "httpd":
+		res.Layers = []string{r.cfg.Trees.Httpd}
+		res.Argv = imageArgv(c, nil, []string{"httpd-foreground"})
+		res.Env = []string{"PATH=" + httpdPrefix + "/bin:" + standardPath, "HTTPD_PREFIX=" + httpdPrefix,
+			"HTTPD_VERSION=" + tagVersion(imageTag(c.Image), "2.4.38")}
+		res.WorkingDir = httpdPrefix
+	case "jessie-dnsutils":
+		res.Layers = []string{r.cfg.Trees.Dnsutils}
+		res.Argv = imageArgv(c, nil, []string{"bash"})
 	default:
 		return Resolved{}, fmt.Errorf("%w: %q; svcplane pulls from no registry: import it with "+
-			"`svcplane images import FILE` (built in: busybox, nginx, agnhost, pause)", ErrNotPresent, c.Image)
+			"`svcplane images import FILE` (built in: %s)", ErrNotPresent, c.Image, strings.Join(builtinNames, ", "))
 	}
 	return res, nil
+}
+
+// builtinNames are the built-in images' short names.
+var builtinNames = []string{"agnhost", "busybox", "httpd", "jessie-dnsutils", "nginx", "pause"}
+
+// tagVersion is the version a tag names ("2.4.39" for "2.4.39-4" or
+// "2.4.39-alpine"), def when the tag names none.
+func tagVersion(tag, def string) string {
+	v, _, _ := strings.Cut(tag, "-")
+	if v == "" || v[0] < '0' || v[0] > '9' {
+		return def
+	}
+	return v
+}
+
+// imageArgv runs a container as a runtime runs an image's config:
+// command replaces the entrypoint (and drops the image's cmd), args
+// replace cmd.
+func imageArgv(c *corev1.Container, entrypoint, cmd []string) []string {
+	switch {
+	case len(c.Command) > 0:
+		return append(append([]string(nil), c.Command...), c.Args...)
+	case len(c.Args) > 0:
+		return append(append([]string(nil), entrypoint...), c.Args...)
+	}
+	return append(append([]string(nil), entrypoint...), cmd...)
 }
 
 // imported runs an imported image's config as a runtime does: command
 // replaces the entrypoint (and drops the image's cmd), args replace cmd.
 func imported(c *corev1.Container, img StoredImage) Resolved {
-	argv := append(append([]string(nil), img.Entrypoint...), img.Cmd...)
-	switch {
-	case len(c.Command) > 0:
-		argv = append(append([]string(nil), c.Command...), c.Args...)
-	case len(c.Args) > 0:
-		argv = append(append([]string(nil), img.Entrypoint...), c.Args...)
-	}
+	argv := imageArgv(c, img.Entrypoint, img.Cmd)
 	env := img.Env
 	if len(env) == 0 {
 		env = []string{"PATH=" + standardPath}
@@ -163,19 +195,6 @@ func (r *Resolver) entrypoint(c *corev1.Container, program string, builtin, defa
 		return append(append(builtin, c.Command[1:]...), c.Args...)
 	}
 	return append(append([]string(nil), c.Command...), c.Args...)
-}
-
-// noEntrypoint is the argv of an image without an entrypoint: command
-// and args, else args alone (they replace the image's command), else the
-// image's command.
-func noEntrypoint(c *corev1.Container, cmd []string) []string {
-	switch {
-	case len(c.Command) > 0:
-		return append(append([]string(nil), c.Command...), c.Args...)
-	case len(c.Args) > 0:
-		return append([]string(nil), c.Args...)
-	}
-	return cmd
 }
 
 // portList is the container's TCP ports, "80" when it declares none.
@@ -218,9 +237,10 @@ func ShortName(ref string) string {
 	default:
 		return ""
 	}
-	switch name {
-	case "nginx", "busybox", "agnhost", "pause":
-		return name
+	for _, b := range builtinNames {
+		if name == b {
+			return name
+		}
 	}
 	return ""
 }

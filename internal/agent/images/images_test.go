@@ -3,11 +3,11 @@ package images
 import (
 	"errors"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -24,7 +24,8 @@ func (f fakeStore) Lookup(ref string) (StoredImage, bool, error) {
 }
 
 func TestResolve(t *testing.T) {
-	trees := Trees{Busybox: "/t/bb", BusyboxLibc: "/t/bb128", Nginx: "/t/nginx", Agnhost: "/t/agnhost", Pause: "/t/pause"}
+	trees := Trees{Busybox: "/t/bb", BusyboxLibc: "/t/bb128", Nginx: "/t/nginx", Agnhost: "/t/agnhost", Pause: "/t/pause",
+		Httpd: "/t/httpd", Dnsutils: "/t/dnsutils"}
 	store := fakeStore{"example.com/app:1": {ID: "sha256:abc", Layers: []string{"/l1", "/l2"}, Entrypoint: []string{"/app"},
 		Cmd: []string{"--serve"}, Env: []string{"PATH=/bin", "MODE=x"}, User: "1000", WorkingDir: "/work"}}
 	r := NewResolver(Config{Trees: trees, Store: store})
@@ -49,8 +50,16 @@ func TestResolve(t *testing.T) {
 		{"busybox 1.29", corev1.Container{Image: "busybox:1.29"}, "sh", nil, "/t/bb"},
 		{"busybox latest", corev1.Container{Image: "busybox:latest"}, "sh", nil, "/t/bb"},
 		{"busybox digest only", corev1.Container{Image: "busybox@sha256:abc"}, "sh", nil, "/t/bb"},
-		{"agnhost args", corev1.Container{Image: "registry.k8s.io/e2e-test-images/agnhost:2.53", Args: []string{"netexec", "--http-port=8080"}}, self + " image agnhost netexec --http-port=8080", nil, "/t/agnhost"},
-		{"agnhost command", corev1.Container{Image: "agnhost", Command: []string{"/agnhost", "serve-hostname"}}, self + " image agnhost serve-hostname", nil, "/t/agnhost"},
+		{"busybox e2e", corev1.Container{Image: "registry.k8s.io/e2e-test-images/busybox:1.36.1-1"}, "sh", nil, "/t/bb"},
+		{"agnhost default cmd is pause", corev1.Container{Image: "registry.k8s.io/e2e-test-images/agnhost:2.53"}, "/agnhost pause", nil, "/t/agnhost"},
+		{"agnhost args", corev1.Container{Image: "registry.k8s.io/e2e-test-images/agnhost:2.53", Args: []string{"netexec", "--http-port=8080"}}, "/agnhost netexec --http-port=8080", nil, "/t/agnhost"},
+		{"agnhost command", corev1.Container{Image: "agnhost", Command: []string{"/agnhost", "serve-hostname"}}, "/agnhost serve-hostname", nil, "/t/agnhost"},
+		{"agnhost shell", corev1.Container{Image: "registry.k8s.io/e2e-test-images/agnhost:2.55", Command: []string{"sh", "-c", "nc -l 80"}}, "sh -c nc -l 80", nil, "/t/agnhost"},
+		{"httpd", corev1.Container{Image: "registry.k8s.io/e2e-test-images/httpd:2.4.38-4"}, "httpd-foreground", nil, "/t/httpd"},
+		{"httpd 2.4.39", corev1.Container{Image: "registry.k8s.io/e2e-test-images/httpd:2.4.39-4", Args: []string{"httpd", "-D", "FOREGROUND"}}, "httpd -D FOREGROUND", nil, "/t/httpd"},
+		{"nginx e2e", corev1.Container{Image: "registry.k8s.io/e2e-test-images/nginx:1.14-4"}, self + " image nginx --ports 80", nil, "/t/nginx"},
+		{"nginx e2e 1.15", corev1.Container{Image: "registry.k8s.io/e2e-test-images/nginx:1.15-4"}, self + " image nginx --ports 80", nil, "/t/nginx"},
+		{"jessie-dnsutils", corev1.Container{Image: "registry.k8s.io/e2e-test-images/jessie-dnsutils:1.7", Command: []string{"sh", "-c", "dig +short a"}}, "sh -c dig +short a", nil, "/t/dnsutils"},
 		{"pause", corev1.Container{Image: "registry.k8s.io/pause:3.10"}, self + " image pause", nil, "/t/pause"},
 		{"imported: entrypoint and cmd", corev1.Container{Image: "example.com/app:1"}, "/app --serve", nil, "/l1"},
 		{"imported: args replace cmd", corev1.Container{Image: "example.com/app:1", Args: []string{"--once"}}, "/app --once", nil, "/l1"},
@@ -72,7 +81,11 @@ func TestResolve(t *testing.T) {
 			}
 		})
 	}
-	res, _ := r.Resolve(&corev1.Container{Image: "example.com/app:1"})
+	res, _ := r.Resolve(&corev1.Container{Image: "registry.k8s.io/e2e-test-images/httpd:2.4.39-4"})
+	if !res.Self || res.WorkingDir != "/usr/local/apache2" || !slices.Contains(res.Env, "HTTPD_VERSION=2.4.39") {
+		t.Errorf("httpd: %+v", res)
+	}
+	res, _ = r.Resolve(&corev1.Container{Image: "example.com/app:1"})
 	if res.Self || res.User != "1000" || res.WorkingDir != "/work" || res.ID != "sha256:abc" || strings.Join(res.Env, " ") != "PATH=/bin MODE=x" {
 		t.Errorf("imported image: %+v", res)
 	}
@@ -97,15 +110,6 @@ func TestNginxPages(t *testing.T) {
 	}
 }
 
-func TestNetexecUDP(t *testing.T) {
-	from := &net.UDPAddr{IP: net.IPv4(10, 244, 0, 3), Port: 4000}
-	for req, want := range map[string]string{"echo hello": "hello", "clientip": "10.244.0.3:4000", "bogus": "unknown command bogus"} {
-		if got := string(udpReply([]byte(req), from)); got != want {
-			t.Errorf("%q: %q, want %q", req, got, want)
-		}
-	}
-}
-
 func TestPrepareTrees(t *testing.T) {
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "busybox")
@@ -116,7 +120,12 @@ func TestPrepareTrees(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := TreeLayout{Dir: filepath.Join(dir, "trees"), Self: self, Busybox: bin, Shell: bin}
+	tool := filepath.Join(dir, "usr/bin/dig")
+	os.MkdirAll(filepath.Dir(tool), 0o755)
+	if err := os.WriteFile(tool, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	l := TreeLayout{Dir: filepath.Join(dir, "trees"), Self: self, Busybox: bin, Shell: bin, HostTools: []string{tool}}
 	for range 2 { // the second run finds everything in place
 		trees, err := PrepareTrees(l)
 		if err != nil {
@@ -137,8 +146,16 @@ func TestPrepareTrees(t *testing.T) {
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("links (-want +got):\n%s", diff)
 		}
+		for _, p := range []string{"agnhost/agnhost", "agnhost/agnhost-2", "agnhost/usr/bin/nc",
+			"httpd/usr/local/apache2/bin/httpd", "httpd/usr/local/bin/httpd-foreground"} {
+			if target, err := os.Readlink(filepath.Join(l.Dir, p)); err != nil || target != "/.svcplane/svcplane" {
+				t.Errorf("%s -> %q %v", p, target, err)
+			}
+		}
 		for _, f := range []string{"busybox/bin/busybox", "busybox/etc/passwd", "nginx/usr/share/nginx/html/index.html",
-			"nginx/etc/nginx/conf.d/default.conf", "pause/.svcplane/svcplane", "agnhost/bin/busybox"} {
+			"nginx/etc/nginx/conf.d/default.conf", "pause/.svcplane/svcplane", "agnhost/bin/busybox", "agnhost/uploads",
+			"agnhost/localhost.crt", "agnhost/localhost.key", "agnhost" + tool, "jessie-dnsutils" + tool,
+			"jessie-dnsutils/etc/nsswitch.conf", "httpd/usr/local/apache2/htdocs/index.html"} {
 			if _, err := os.Stat(filepath.Join(l.Dir, f)); err != nil {
 				t.Errorf("tree: %v", err)
 			}

@@ -9,13 +9,17 @@ import (
 // program until it exits or ctx ends (SIGTERM).
 func Run(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("usage: svcplane image nginx|agnhost|pause [args]")
+		return fmt.Errorf("usage: svcplane image nginx|agnhost|nc|httpd|pause [args]")
 	}
 	switch args[0] {
 	case "nginx":
 		return runNginx(ctx, args[1:])
 	case "agnhost":
-		return runAgnhost(ctx, args[1:])
+		return runAgnhost(ctx, osStdio(), args[1:])
+	case "nc":
+		return runNetcat(ctx, osStdio(), args[1:])
+	case "httpd":
+		return runHttpd(ctx, osStdio(), "httpd-foreground", args[1:])
 	case "pause":
 		<-ctx.Done()
 		return nil

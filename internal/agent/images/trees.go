@@ -21,6 +21,9 @@ type Trees struct {
 	// whose nslookup resolved through the C library.
 	Busybox, BusyboxLibc  string
 	Nginx, Agnhost, Pause string
+	// Httpd is the e2e httpd image (Apache on Alpine); Dnsutils is
+	// jessie-dnsutils (Debian with dig, host, nslookup and getent).
+	Httpd, Dnsutils string
 }
 
 // TreeLayout says what PrepareTrees lays out.
@@ -33,6 +36,10 @@ type TreeLayout struct {
 	// Busybox is the (static) busybox binary; Shell the busybox whose
 	// shell busybox:1.28 runs (see BusyboxLayout). Either may be empty.
 	Busybox, Shell string
+	// HostTools are the host's programs that the agnhost and
+	// jessie-dnsutils trees copy, with their libraries, to the same
+	// paths; nil means DefaultHostTools (those that exist).
+	HostTools []string
 }
 
 // PrepareTrees lays out (or brings up to date) every built-in image's
@@ -41,6 +48,10 @@ func PrepareTrees(l TreeLayout) (Trees, error) {
 	t := Trees{
 		Busybox: filepath.Join(l.Dir, "busybox"), BusyboxLibc: filepath.Join(l.Dir, "busybox-1.28"),
 		Nginx: filepath.Join(l.Dir, "nginx"), Agnhost: filepath.Join(l.Dir, "agnhost"), Pause: filepath.Join(l.Dir, "pause"),
+		Httpd: filepath.Join(l.Dir, "httpd"), Dnsutils: filepath.Join(l.Dir, "jessie-dnsutils"),
+	}
+	if l.HostTools == nil {
+		l.HostTools = DefaultHostTools()
 	}
 	applets, err := appletNames(l.Busybox)
 	if err != nil {
@@ -53,8 +64,10 @@ func PrepareTrees(l TreeLayout) (Trees, error) {
 		{t.Busybox, func(d string) error { return busyboxTree(d, l, applets, false) }},
 		{t.BusyboxLibc, func(d string) error { return busyboxTree(d, l, applets, true) }},
 		{t.Nginx, func(d string) error { return nginxTree(d, l, applets) }},
-		{t.Agnhost, func(d string) error { return busyboxTree(d, l, applets, false) }},
+		{t.Agnhost, func(d string) error { return agnhostTree(d, l, applets) }},
 		{t.Pause, func(d string) error { return baseTree(d, l.Self) }},
+		{t.Httpd, func(d string) error { return httpdTree(d, l, applets) }},
+		{t.Dnsutils, func(d string) error { return dnsutilsTree(d, l, applets) }},
 	}
 	for _, s := range steps {
 		if err := s.build(s.dir); err != nil {
@@ -102,6 +115,12 @@ func baseTree(dir, self string) error {
 // busyboxTree is a busybox image: the binary with its applet links, and
 // busybox's /etc/passwd and /etc/group.
 func busyboxTree(dir string, l TreeLayout, applets []string, libc bool) error {
+	return busyboxTreeExcept(dir, l, applets, libc, nil)
+}
+
+// busyboxTreeExcept is a busybox tree without the applets in skip (the
+// image has other programs of those names).
+func busyboxTreeExcept(dir string, l TreeLayout, applets []string, libc bool, skip map[string]bool) error {
 	if err := baseTree(dir, l.Self); err != nil {
 		return err
 	}
@@ -128,12 +147,12 @@ func busyboxTree(dir string, l TreeLayout, applets []string, libc bool) error {
 		}
 	}
 	for _, a := range applets {
-		if a == "busybox" {
+		if a == "busybox" || skip[a] {
 			continue
 		}
 		target := "busybox"
-		switch _, svcplane := Applet(a); {
-		case libc && svcplane:
+		switch {
+		case libc && libcApplet(a):
 			target = container.SelfPath
 		case libc && runsCommands(a):
 			target = shell
@@ -176,7 +195,7 @@ func copyLibraries(dir, bin string) error {
 		return err
 	}
 	for _, lib := range libs {
-		if err := copyFile(lib, filepath.Join(dir, lib)); err != nil {
+		if err := linkOrCopyFile(lib, filepath.Join(dir, lib)); err != nil {
 			return err
 		}
 	}
@@ -193,11 +212,10 @@ func sharedLibraries(bin string) ([]string, error) {
 	var out []string
 	queue := []string{bin}
 	for len(queue) > 0 {
-		f, err := elf.Open(queue[0])
-		var notELF *elf.FormatError
-		if errors.As(err, &notELF) && queue[0] == bin {
+		if queue[0] == bin && !isELF(bin) {
 			return nil, nil // a script: its interpreter is the tree's business
 		}
+		f, err := elf.Open(queue[0])
 		if err != nil {
 			return nil, fmt.Errorf("read %s: %w", queue[0], err)
 		}
@@ -222,6 +240,18 @@ func sharedLibraries(bin string) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// isELF reports whether the file starts with ELF's magic number.
+func isELF(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return true // elf.Open reports the error
+	}
+	defer f.Close()
+	magic := make([]byte, 4)
+	_, err = io.ReadFull(f, magic)
+	return err == nil && string(magic) == elf.ELFMAG
 }
 
 func interpreter(f *elf.File) string {
@@ -279,6 +309,32 @@ func copyFile(src, dst string) error {
 	if err != nil {
 		os.Remove(tmp)
 		return err
+	}
+	return os.Rename(tmp, dst)
+}
+
+// linkOrCopyFile makes dst a hard link to src (following links) when
+// both are on one filesystem, else a copy: the host's programs and
+// libraries take no space in the trees, which are read-only layers.
+func linkOrCopyFile(src, dst string) error {
+	real, err := filepath.EvalSymlinks(src)
+	if err != nil {
+		return err
+	}
+	st, err := os.Stat(real)
+	if err != nil {
+		return err
+	}
+	if d, err := os.Lstat(dst); err == nil && os.SameFile(st, d) {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	tmp := dst + ".new"
+	_ = os.Remove(tmp)
+	if err := os.Link(real, tmp); err != nil {
+		return copyFile(real, dst)
 	}
 	return os.Rename(tmp, dst)
 }
