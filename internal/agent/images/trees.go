@@ -115,12 +115,24 @@ func baseTree(dir, self string) error {
 // busyboxTree is a busybox image: the binary with its applet links, and
 // busybox's /etc/passwd and /etc/group.
 func busyboxTree(dir string, l TreeLayout, applets []string, libc bool) error {
-	return busyboxTreeExcept(dir, l, applets, libc, nil)
+	return busyboxTreeWith(dir, l, applets, busyboxOptions{libcNslookup: libc, pathShell: libc})
 }
 
-// busyboxTreeExcept is a busybox tree without the applets in skip (the
-// image has other programs of those names).
-func busyboxTreeExcept(dir string, l TreeLayout, applets []string, libc bool, skip map[string]bool) error {
+// busyboxOptions vary a busybox tree.
+type busyboxOptions struct {
+	// libcNslookup links nslookup to svcplane's copy of 1.28's.
+	libcNslookup bool
+	// pathShell makes sh and the applets that start programs the host's
+	// busybox (l.Shell), which looks commands up in PATH as the shells
+	// of busybox 1.28, Alpine and Debian images do, where the static
+	// busybox runs its own applets (nc, nslookup) first.
+	pathShell bool
+	// skip are applets the image has other programs for.
+	skip map[string]bool
+}
+
+// busyboxTreeWith is a busybox tree laid out as o says.
+func busyboxTreeWith(dir string, l TreeLayout, applets []string, o busyboxOptions) error {
 	if err := baseTree(dir, l.Self); err != nil {
 		return err
 	}
@@ -137,7 +149,7 @@ func busyboxTreeExcept(dir string, l TreeLayout, applets []string, libc bool, sk
 		return err
 	}
 	shell := "busybox"
-	if libc && l.Shell != "" {
+	if o.pathShell && l.Shell != "" {
 		shell = ".busybox-shell"
 		if err := copyFile(l.Shell, filepath.Join(dir, "bin", shell)); err != nil {
 			return err
@@ -147,14 +159,14 @@ func busyboxTreeExcept(dir string, l TreeLayout, applets []string, libc bool, sk
 		}
 	}
 	for _, a := range applets {
-		if a == "busybox" || skip[a] {
+		if a == "busybox" || o.skip[a] {
 			continue
 		}
 		target := "busybox"
 		switch {
-		case libc && libcApplet(a):
+		case o.libcNslookup && libcApplet(a):
 			target = container.SelfPath
-		case libc && runsCommands(a):
+		case o.pathShell && runsCommands(a):
 			target = shell
 		}
 		if err := link(target, filepath.Join(dir, "bin", a)); err != nil {

@@ -41,7 +41,7 @@ type imageFile struct {
 // svcplane's agnhost and netcat, /uploads for netexec, porter's
 // /localhost.crt and /localhost.key.
 func agnhostTree(dir string, l TreeLayout, applets []string) error {
-	if err := busyboxTreeExcept(dir, l, applets, false, map[string]bool{"nc": true, "netcat": true}); err != nil {
+	if err := busyboxTreeWith(dir, l, applets, busyboxOptions{pathShell: true, skip: map[string]bool{"nc": true, "netcat": true}}); err != nil {
 		return err
 	}
 	if err := copyHostTools(dir, l.HostTools); err != nil {
@@ -68,7 +68,7 @@ func agnhostTree(dir string, l TreeLayout, applets []string) error {
 // under /usr/local/apache2, its bin/httpd and /usr/local/bin/httpd-foreground
 // running svcplane's httpd.
 func httpdTree(dir string, l TreeLayout, applets []string) error {
-	if err := busyboxTreeExcept(dir, l, applets, false, map[string]bool{"httpd": true}); err != nil {
+	if err := busyboxTreeWith(dir, l, applets, busyboxOptions{pathShell: true, skip: map[string]bool{"httpd": true}}); err != nil {
 		return err
 	}
 	for _, p := range []string{"usr/local/apache2/bin/httpd", "usr/local/bin/httpd-foreground"} {
@@ -89,7 +89,7 @@ func httpdTree(dir string, l TreeLayout, applets []string) error {
 // dnsutilsTree is jessie-dnsutils (Debian with dnsutils): the host's
 // dig, host, nslookup, getent and bash, busybox for the rest.
 func dnsutilsTree(dir string, l TreeLayout, applets []string) error {
-	if err := busyboxTreeExcept(dir, l, applets, false, map[string]bool{"bash": true}); err != nil {
+	if err := busyboxTreeWith(dir, l, applets, busyboxOptions{pathShell: true, skip: map[string]bool{"bash": true}}); err != nil {
 		return err
 	}
 	if err := copyHostTools(dir, l.HostTools); err != nil {
