@@ -16,8 +16,10 @@ import (
 )
 
 // runServeHostname is agnhost serve-hostname: the hostname over HTTP
-// (default), raw TCP or UDP on --port. After SIGTERM it keeps serving
-// for 60 s (awaiting the pod's deletion), as upstream's does.
+// (default), raw TCP or UDP on --port. It exits on SIGTERM, where
+// upstream's serves on for 60 s "awaiting pod deletion": svcplane's
+// tests expect a deleted backend gone at once (the traffic suite's
+// scale to zero).
 func runServeHostname(ctx context.Context, s stdio, args []string) error {
 	fs := agnhostFlags(s, "serve-hostname")
 	doTCP := fs.Bool("tcp", false, "Serve raw over TCP.")
@@ -60,8 +62,6 @@ func runServeHostname(ctx context.Context, s stdio, args []string) error {
 	if sig := signalOf(ctx); sig != nil {
 		lg.Printf("Shutting down after receiving signal: %s.\n", sig)
 	}
-	lg.Printf("Awaiting pod deletion.\n")
-	time.Sleep(60 * time.Second)
 	return nil
 }
 
