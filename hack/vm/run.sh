@@ -119,7 +119,7 @@ unpack_kernel() {
 # Modules in the initramfs, with what they depend on: IPVS and its
 # schedulers, conntrack and NAT, ipset, iptables (legacy and nft) with the
 # matches and targets kube-proxy's and svcplane's rules use, nftables,
-# and what a node's pods need (dummy, veth, bridge, overlay).
+# and what a node's pods need (dummy, veth, bridge, overlay, xfrm_user).
 modules=(
   crc32c_generic libcrc32c
   ip_vs ip_vs_rr ip_vs_wrr ip_vs_lc ip_vs_wlc ip_vs_lblc ip_vs_lblcr ip_vs_sh ip_vs_dh ip_vs_sed ip_vs_nq ip_vs_mh
@@ -132,13 +132,16 @@ modules=(
   xt_statistic xt_recent xt_physdev xt_ipvs xt_REDIRECT ipt_REJECT ip6t_REJECT
   nf_tables nft_compat nft_chain_nat nft_ct nft_masq nft_nat nft_reject_inet nft_reject_ipv4
   nft_numgen nft_hash nft_fib_inet nft_fib_ipv4 nft_limit nft_redir
-  dummy veth bridge br_netfilter overlay
+  dummy veth bridge br_netfilter overlay xfrm_user
 )
 # Loaded at boot (crc32c_generic before libcrc32c, which nf_conntrack
-# needs; the modules kube-proxy checks for); the kernel loads the others
-# when first used, through the guest's modprobe. Each costs ~50-100 ms of
-# emulated CPU.
-preload=(crc32c_generic ip_vs ip_vs_rr ip_vs_wrr ip_vs_sh nf_conntrack)
+# needs; the modules kube-proxy checks for; what a node's agent uses at
+# once: xfrm_user, whose socket every netlink handle of the agent opens,
+# and veth and bridge, which three pods starting together asked the
+# kernel to load at the same time, and one of them failed); the kernel
+# loads the others when first used, through the guest's modprobe. Each
+# costs ~50-100 ms of emulated CPU.
+preload=(crc32c_generic ip_vs ip_vs_rr ip_vs_wrr ip_vs_sh nf_conntrack xfrm_user veth bridge br_netfilter overlay)
 
 # copy_bin copies a host program and the shared libraries it loads into
 # the staging root (under the name it is called by).

@@ -46,7 +46,9 @@ func TestIPVSKernel(t *testing.T) {
 		{name: "ipvs", pkg: "./internal/proxy/ipvs", run: "^TestKernel"},
 	}
 	bin := t.TempDir()
-	suites, adds := buildSuites(t, root, bin, suites)
+	adds := buildPrograms(t, root, bin, []string{"./cmd/svcplane", "./cmd/svcplane-init"})
+	suites, suiteAdds := buildSuites(t, root, bin, suites)
+	adds = append(adds, suiteAdds...)
 	out, code := runVM(t, root, 10*time.Minute, adds, guestScript(suites))
 	if code == unavailable {
 		t.Skipf("no VM here: %s", unavailableReason(out))
@@ -91,6 +93,25 @@ func skipUnlessPossible(t *testing.T, root string) {
 	if testing.Short() {
 		t.Skip("the VM test boots a kernel under emulation (a minute or more); skipped with -short")
 	}
+}
+
+// buildPrograms builds the commands (static, without symbols: the guest
+// unpacks them into its memory) into dir and returns run.sh's --add
+// arguments, which put them on the guest's PATH.
+func buildPrograms(t *testing.T, root, dir string, pkgs []string) []string {
+	t.Helper()
+	var adds []string
+	for _, pkg := range pkgs {
+		out := filepath.Join(dir, filepath.Base(pkg))
+		cmd := exec.Command("go", "build", "-ldflags=-s -w", "-o", out, pkg)
+		cmd.Dir = root
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("build %s: %v\n%s", pkg, err, b)
+		}
+		adds = append(adds, "--add", out)
+	}
+	return adds
 }
 
 // buildSuites builds each suite's test binary, static, into dir and
@@ -145,7 +166,7 @@ func runVM(t *testing.T, root string, timeout time.Duration, adds []string, scri
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout+time.Minute)
 	defer cancel()
-	args := append([]string{"--timeout", fmt.Sprint(int(timeout.Seconds()))}, adds...)
+	args := append([]string{"--timeout", fmt.Sprint(int(timeout.Seconds())), "--mem", "2048"}, adds...)
 	args = append(args, "--", script)
 	cmd := exec.CommandContext(ctx, filepath.Join(root, "hack/vm/run.sh"), args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
