@@ -49,7 +49,7 @@ func TestIPVSKernel(t *testing.T) {
 	adds := buildPrograms(t, root, bin, []string{"./cmd/svcplane", "./cmd/svcplane-init"})
 	suites, suiteAdds := buildSuites(t, root, bin, suites)
 	adds = append(adds, suiteAdds...)
-	out, code := runVM(t, root, 10*time.Minute, adds, guestScript(suites))
+	out, code := runVM(t, root, 12*time.Minute, adds, guestScript(suites))
 	if code == unavailable {
 		t.Skipf("no VM here: %s", unavailableReason(out))
 	}
@@ -151,7 +151,7 @@ func guestScript(suites []guestSuite) string {
 	for _, s := range suites {
 		fmt.Fprintf(&b, "if [ -x /usr/local/bin/%[1]s.test ]; then\n", s.name)
 		fmt.Fprintf(&b, "  echo '== suite %s'\n", s.name)
-		fmt.Fprintf(&b, "  /usr/local/bin/%s.test -test.v -test.timeout 8m -test.run '%s' 2>&1; rc=$?\n", s.name, s.run)
+		fmt.Fprintf(&b, "  /usr/local/bin/%s.test -test.v -test.timeout 10m -test.run '%s' 2>&1; rc=$?\n", s.name, s.run)
 		fmt.Fprintf(&b, "  echo \"== end %s exit=$rc\"; [ $rc -eq 0 ] || failed=1\n", s.name)
 		b.WriteString("fi\n")
 	}

@@ -280,9 +280,13 @@ func ipvsService(out string, vs netip.AddrPort) (string, []realServer) {
 }
 
 // waitIPVS waits for `ipvsadm -ln` to list vs with scheduler sched and
-// want real servers of weight 1, and returns that listing.
+// want real servers of weight 1, then for vs to answer (the sync that
+// made the virtual service adds its ipset entries, without which
+// KUBE-IPVS-FILTER rejects new connections, after it), and returns the
+// listing.
 func (n *node) waitIPVS(t *testing.T, vs netip.AddrPort, sched string, want int) string {
 	t.Helper()
+	defer n.waitAnswer(t, vs)
 	var out string
 	poll(t, time.Minute, fmt.Sprintf("ipvsadm -ln to list %s %s with %d real servers", vs, sched, want), func(context.Context) (bool, error) {
 		b, err := exec.Command("ipvsadm", "-ln").CombinedOutput()
@@ -302,6 +306,20 @@ func (n *node) waitIPVS(t *testing.T, vs netip.AddrPort, sched string, want int)
 		return true, nil
 	})
 	return out
+}
+
+// waitAnswer waits for an HTTP answer from vs.
+func (n *node) waitAnswer(t *testing.T, vs netip.AddrPort) {
+	t.Helper()
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	poll(t, time.Minute, "an answer from "+vs.String(), func(context.Context) (bool, error) {
+		resp, err := client.Get("http://" + vs.String() + "/")
+		if err != nil {
+			return false, nil
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK, nil
+	})
 }
 
 // requests makes count HTTP requests to vs, each on a new connection

@@ -102,7 +102,6 @@ func (n *node) ipvsSettings(t *testing.T, vs netip.AddrPort) {
 		kp.IPVS.UDPTimeout = metav1.Duration{Duration: 200 * time.Second}
 		kp.IPVS.StrictARP = true
 		kp.IPVS.ExcludeCIDRs = []string{"10.0.3.0/24"}
-		kp.IPVS.SyncPeriod = metav1.Duration{Duration: 5 * time.Second}
 	})
 	poll(t, 2*time.Minute, "IPVS timeouts 1000 60 200", func(context.Context) (bool, error) {
 		out, _ := exec.Command("ipvsadm", "-ln", "--timeout").CombinedOutput()
@@ -115,21 +114,30 @@ func (n *node) ipvsSettings(t *testing.T, vs netip.AddrPort) {
 		}
 	}
 	n.waitIPVS(t, vs, "rr", 3)
-	n.wantEach(t, n.requests(t, vs, netip.Addr{}, 3), 1)
 
-	// Virtual services on kube-ipvs0 addresses that no Service has:
-	// the mode's to remove, unless in excludeCIDRs.
+	// Virtual services on kube-ipvs0 addresses that no Service has: the
+	// mode's to remove at its next full sync, unless in excludeCIDRs.
+	// Syncs without changes are partial; a configuration change starts
+	// the proxy over with a full one.
 	for _, a := range []string{"10.0.3.1", "10.0.4.1"} {
 		run(t, "ip", "addr", "add", a+"/32", "dev", "kube-ipvs0")
 		run(t, "ipvsadm", "-A", "-t", a+":80", "-s", "rr")
 	}
-	poll(t, time.Minute, "a full sync to remove 10.0.4.1:80", func(context.Context) (bool, error) {
-		out, _ := exec.Command("ipvsadm", "-ln").CombinedOutput()
+	n.editKubeProxy(t, func(kp *kpv1.KubeProxyConfiguration) {
+		kp.IPVS.TCPTimeout = metav1.Duration{Duration: 1001 * time.Second}
+	})
+	poll(t, 2*time.Minute, "a full sync to remove 10.0.4.1:80", func(context.Context) (bool, error) {
+		out, _ := exec.Command("ipvsadm", "-ln", "--timeout").CombinedOutput()
+		if !strings.Contains(string(out), "Timeout (tcp tcpfin udp): 1001 60 200") {
+			return false, nil
+		}
+		out, _ = exec.Command("ipvsadm", "-ln").CombinedOutput()
 		return !strings.Contains(string(out), "10.0.4.1:80"), nil
 	})
 	if out := run(t, "ipvsadm", "-ln"); !strings.Contains(out, "TCP  10.0.3.1:80 rr") {
 		t.Errorf("the virtual service in excludeCIDRs was removed:\n%s", out)
 	}
+	n.wantEach(t, n.requests(t, vs, netip.Addr{}, 3), 1)
 }
 
 // editKubeProxy changes the kube-system/kube-proxy ConfigMap's
