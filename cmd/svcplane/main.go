@@ -31,6 +31,7 @@ func commands() []command {
 		{"proxy", "run the node proxy (kube-proxy's flags); proxy rules prints its rules", runProxy},
 		{"dns", "run the cluster DNS server against an API server", runDNS},
 		{"down", "remove a sandbox's namespaces, processes and agent state", runDown},
+		{"token", "token create [--ttl]: a bootstrap token and the join command for a new node", runToken},
 		{"kubeconfig", "print the path of the admin kubeconfig", runKubeconfig},
 		{"images", "import, list and remove the node's images (docker save or OCI archives)", runImages},
 		{"version", "print the version", runVersion},

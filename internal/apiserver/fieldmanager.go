@@ -22,6 +22,9 @@ func (s *Server) fieldManagers(def *registry.Resource, tc managedfields.TypeConv
 		subs[""] = map[fieldpath.APIVersion]fieldpath.Filter{apiVersion: fieldpath.NewExcludeSetFilter(status)}
 		subs["status"] = map[fieldpath.APIVersion]fieldpath.Filter{apiVersion: fieldpath.NewExcludeSetFilter(spec)}
 	}
+	for sub := range def.SubresourceUpdates {
+		subs[sub] = map[fieldpath.APIVersion]fieldpath.Filter{apiVersion: fieldpath.NewExcludeSetFilter(spec)}
+	}
 	for sub, reset := range subs {
 		fm, err := managedfields.NewDefaultFieldManager(tc, s.codec.Scheme, defaulter{def.Strategy}, s.codec.Scheme, gvk, gvk.GroupVersion(), sub, reset)
 		if err != nil {

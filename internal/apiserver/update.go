@@ -111,6 +111,10 @@ func (h *resource) prepareUpdate(ctx context.Context, obj, old runtime.Object, s
 	case "finalize":
 		keepAllButFinalizers(obj, old)
 	default:
+		if su, ok := h.def.SubresourceUpdates[sub]; ok {
+			su.Prepare(ctx, obj, old)
+			return
+		}
 		h.def.Strategy.PrepareForUpdate(ctx, obj, old)
 	}
 }
@@ -120,7 +124,9 @@ func (h *resource) validateUpdate(ctx context.Context, obj, old runtime.Object, 
 	path := field.NewPath("metadata")
 	errs := apivalidation.ValidateObjectMetaAccessor(m, h.def.Namespaced, h.nameFunc(), path)
 	errs = append(errs, apivalidation.ValidateObjectMetaAccessorUpdate(m, om, path)...)
-	if sub == "status" {
+	if su, ok := h.def.SubresourceUpdates[sub]; ok {
+		errs = append(errs, su.Validate(ctx, obj, old)...)
+	} else if sub == "status" {
 		errs = append(errs, h.def.Strategy.ValidateStatusUpdate(ctx, obj, old)...)
 	} else {
 		errs = append(errs, h.def.Strategy.ValidateUpdate(ctx, obj, old)...)

@@ -17,10 +17,12 @@ import (
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/svcplane/svcplane/internal/apiserver"
 	"github.com/svcplane/svcplane/internal/apiserver/builtin"
 	"github.com/svcplane/svcplane/internal/apiserver/servicealloc"
+	"github.com/svcplane/svcplane/internal/bootstraptoken"
 	"github.com/svcplane/svcplane/internal/pki"
 	"github.com/svcplane/svcplane/internal/satoken"
 	"github.com/svcplane/svcplane/internal/storage"
@@ -160,12 +162,15 @@ func newServer(ctx context.Context, cfg APIServerConfig, store storage.Store, to
 		return nil, nil, err
 	}
 	var srv *apiserver.Server
-	bcfg := builtin.Config{Service: hooks.ServiceConfig(), ServiceHooks: hooks, Tokens: tokens,
+	bearer := &bootstraptoken.Authenticator{Next: tokens, Secrets: func(ctx context.Context, ns, name string) (*corev1.Secret, error) {
+		return tokens.Objects().Secret(ctx, ns, name)
+	}}
+	bcfg := builtin.Config{Service: hooks.ServiceConfig(), ServiceHooks: hooks, Tokens: bearer,
 		RBACHooks: apiserver.EscalationHooks(func() *apiserver.Server { return srv })}
 	bcfg.PodHooks = podAdmission(cfg, func() *apiserver.Server { return srv })
 	resources := builtin.Resources(bcfg)
 	srv, err = apiserver.New(apiserver.Config{Storage: store, Resources: resources, Logger: cfg.Logger.With("component", "apiserver"),
-		NodeTLS: cfg.nodeTLS, ProxyDial: cfg.ProxyDial, Tokens: tokens, TokenIssuer: tokens, TokenObjects: tokens.Objects(), IssuerDiscovery: discovery,
+		NodeTLS: cfg.nodeTLS, ProxyDial: cfg.ProxyDial, Tokens: bearer, TokenIssuer: tokens, TokenObjects: tokens.Objects(), IssuerDiscovery: discovery,
 		Authorization: true})
 	if err != nil {
 		return nil, nil, err

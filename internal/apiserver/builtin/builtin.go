@@ -50,6 +50,7 @@ func Resources(cfg Config) []*registry.Resource {
 	out := append(append(coreResources(cfg), otherResources()...), authenticationResources(cfg)...)
 	out = append(out, rbacResources(cfg.RBACHooks)...)
 	out = append(out, workloadResources()...)
+	out = append(out, certificateResources()...)
 	return append(out, reviewResources()...)
 }
 

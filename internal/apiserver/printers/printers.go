@@ -83,6 +83,8 @@ func For(gr schema.GroupResource) (Printer, bool) {
 		return roleBindingPrinter(), true
 	case "clusterrolebindings.rbac.authorization.k8s.io":
 		return clusterRoleBindingPrinter(), true
+	case "certificatesigningrequests.certificates.k8s.io":
+		return csrPrinter(), true
 	}
 	return Printer{}, false
 }

@@ -47,6 +47,10 @@ type Resource struct {
 	Stored *StoredAs
 	// Hooks, when set, act around storage writes.
 	Hooks Hooks
+	// SubresourceUpdates are subresources (also listed in Subresources)
+	// written like status but with their own rules, e.g. a
+	// CertificateSigningRequest's "approval".
+	SubresourceUpdates map[string]SubresourceUpdate
 	// Verbs, when set, are the only verbs the resource serves and discovery
 	// lists, e.g. ["create"] for the review resources, which are answered
 	// and never stored; nil serves every verb.
@@ -61,6 +65,13 @@ type Resource struct {
 	// request's user with authn.UserFrom(ctx)) and sent back with 201.
 	// Discovery lists the verb create only.
 	Review func(ctx context.Context, obj runtime.Object) (runtime.Object, error)
+}
+
+// SubresourceUpdate is what an update of one subresource may change
+// (Prepare resets the rest from old) and how it is checked.
+type SubresourceUpdate struct {
+	Prepare  func(ctx context.Context, obj, old runtime.Object)
+	Validate func(ctx context.Context, obj, old runtime.Object) field.ErrorList
 }
 
 // StoredAs is the stored form of a resource kept as another type.

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/svcplane/svcplane/internal/bootstraptoken"
+)
+
+// runToken is `svcplane token create [--ttl 24h]`: a bootstrap token for
+// a node to join with, printed as the join command.
+func runToken(ctx context.Context, args []string) error {
+	if len(args) == 0 || args[0] != "create" {
+		return errors.New("usage: svcplane token create [--ttl 24h] [--data-dir dir | --kubeconfig file]")
+	}
+	fs := flag.NewFlagSet("token create", flag.ContinueOnError)
+	dir := fs.String("data-dir", "/var/lib/svcplane", "data directory of the cluster (its admin.kubeconfig is used)")
+	kubeconfig := fs.String("kubeconfig", "", "admin kubeconfig (default: admin.kubeconfig in --data-dir)")
+	ttl := fs.Duration("ttl", bootstraptoken.DefaultTTL, "how long the token authenticates; 0 never expires")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if *kubeconfig == "" {
+		*kubeconfig = filepath.Join(*dir, "admin.kubeconfig")
+	}
+	rc, err := clientcmd.BuildConfigFromFlags("", *kubeconfig)
+	if err != nil {
+		return err
+	}
+	ca := rc.CAData
+	if len(ca) == 0 && rc.CAFile != "" {
+		if ca, err = os.ReadFile(rc.CAFile); err != nil {
+			return err
+		}
+	}
+	client, err := kubernetes.NewForConfig(rc)
+	if err != nil {
+		return err
+	}
+	tok, err := bootstraptoken.Create(ctx, client, *ttl)
+	if err != nil {
+		return err
+	}
+	line, err := bootstraptoken.JoinCommand(rc.Host, tok, ca)
+	if err != nil {
+		return err
+	}
+	fmt.Println(line)
+	return nil
+}
