@@ -1,7 +1,6 @@
 package apiserver
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -9,7 +8,6 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -23,7 +21,7 @@ func (h *resource) get(w http.ResponseWriter, r *http.Request, info requestInfo)
 		writeError(w, err)
 		return
 	}
-	obj, err := h.readObject(r.Context(), info, r.URL.Query().Get("resourceVersion"))
+	obj, err := h.getObject(r.Context(), info)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -49,12 +47,12 @@ func (h *resource) list(w http.ResponseWriter, r *http.Request, info requestInfo
 		return
 	}
 	q := r.URL.Query()
-	opts, rd, err := h.listOptions(q, info.Namespace)
+	opts, err := h.listOptions(q, info.Namespace)
 	if err != nil {
 		writeError(w, err)
 		return
 	}
-	res, err := h.readList(r.Context(), opts, rd)
+	res, err := h.store.List(r.Context(), opts)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -76,22 +74,6 @@ func (h *resource) list(w http.ResponseWriter, r *http.Request, info requestInfo
 	h.srv.writeObject(w, f, http.StatusOK, list)
 }
 
-// readObject reads one object: with resourceVersion=0 from the watch
-// cache (any state is good enough, as upstream), else from storage.
-func (h *resource) readObject(ctx context.Context, info requestInfo, rv string) (runtime.Object, error) {
-	if rv != "0" || h.cache == nil {
-		return h.getObject(ctx, info)
-	}
-	obj, _, ok, err := h.cache.Get(ctx, h.store.Key(info.Namespace, info.Name))
-	if err != nil {
-		return nil, apierrors.NewTimeoutError(err.Error(), 1)
-	}
-	if !ok {
-		return nil, apierrors.NewNotFound(h.def.GroupResource(), info.Name)
-	}
-	return obj, nil
-}
-
 func (h *resource) listObject(items []runtime.Object, rv, cont string) (runtime.Object, error) {
 	list := h.def.NewList()
 	if err := meta.SetList(list, items); err != nil {
@@ -107,37 +89,31 @@ func (h *resource) listObject(items []runtime.Object, rv, cont string) (runtime.
 	return list, nil
 }
 
-// listOptions reads the list query: selectors, paging and
-// resourceVersion, and how fresh the answer must be.
-func (h *resource) listOptions(q url.Values, ns string) (objstore.ListOptions, listRead, error) {
+// listOptions reads the list query: selectors, paging and resourceVersion.
+func (h *resource) listOptions(q url.Values, ns string) (objstore.ListOptions, error) {
 	match, err := h.matcher(q)
 	if err != nil {
-		return objstore.ListOptions{}, listRead{}, err
+		return objstore.ListOptions{}, err
 	}
 	opts := objstore.ListOptions{Namespace: ns, Match: match, Continue: q.Get("continue")}
 	if s := q.Get("limit"); s != "" {
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || n < 0 {
-			return opts, listRead{}, apierrors.NewBadRequest(fmt.Sprintf("invalid limit %q", s))
+			return opts, apierrors.NewBadRequest(fmt.Sprintf("invalid limit %q", s))
 		}
 		opts.Limit = n
 	}
-	rvText, rvMatch := q.Get("resourceVersion"), q.Get("resourceVersionMatch")
-	rv, err := objstore.ParseResourceVersion(rvText)
+	rv, err := objstore.ParseResourceVersion(q.Get("resourceVersion"))
 	if err != nil {
-		return opts, listRead{}, err
+		return opts, err
 	}
 	if opts.Continue != "" && rv != 0 {
-		return opts, listRead{}, apierrors.NewBadRequest("specifying resource version is not allowed when using continue")
+		return opts, apierrors.NewBadRequest("specifying resource version is not allowed when using continue")
 	}
-	if err := checkResourceVersionMatch(rvText, rvMatch, opts.Continue); err != nil {
-		return opts, listRead{}, err
+	if q.Get("resourceVersionMatch") == "Exact" || (opts.Limit > 0 && rv > 0 && q.Get("resourceVersionMatch") == "") {
+		opts.Revision = rv
 	}
-	rd := listRead{consistent: rvText == "", notOlderThan: rv}
-	if rvMatch == string(metav1.ResourceVersionMatchExact) || (opts.Limit > 0 && rv > 0 && rvMatch == "") {
-		opts.Revision, rd.exact = rv, true
-	}
-	return opts, rd, nil
+	return opts, nil
 }
 
 // matcher builds the filter of a label and a field selector.
