@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -211,8 +212,12 @@ func superviseNodeProcess(ctx context.Context, n sandboxNode, args []string, log
 	}
 }
 
+// errStopTimeout says a process had to be killed: it did not stop within
+// 30 s of SIGTERM.
+var errStopTimeout = errors.New("did not stop within 30s of SIGTERM")
+
 // waitOrStop waits for cmd; when ctx ends first it sends SIGTERM and
-// waits up to 30 s more before killing it.
+// waits up to 30 s more before killing it (errStopTimeout).
 func waitOrStop(ctx context.Context, cmd *exec.Cmd) error {
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
@@ -227,7 +232,8 @@ func waitOrStop(ctx context.Context, cmd *exec.Cmd) error {
 		return err
 	case <-time.After(30 * time.Second):
 		_ = cmd.Process.Kill()
-		return <-done
+		<-done
+		return errStopTimeout
 	}
 }
 

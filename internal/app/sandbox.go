@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/svcplane/svcplane/internal/netns"
 )
@@ -74,24 +73,13 @@ func runChild(ctx context.Context, cfg UpConfig, netnsPath, port string, listene
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start the sandboxed node: %w", err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		return childErr(err)
-	case <-ctx.Done():
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-	}
-	select {
-	case err := <-done:
-		return childErr(err)
-	case <-time.After(30 * time.Second):
-		_ = cmd.Process.Kill()
-		return errors.New("the sandboxed node did not stop within 30s")
-	}
+	return childErr(waitOrStop(ctx, cmd))
 }
 
 func childErr(err error) error {
+	if errors.Is(err, errStopTimeout) {
+		return errors.New("the sandboxed node did not stop within 30s")
+	}
 	if err != nil {
 		return fmt.Errorf("sandboxed node: %w", err)
 	}
