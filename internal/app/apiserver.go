@@ -168,6 +168,7 @@ func newServer(ctx context.Context, cfg APIServerConfig, store storage.Store, to
 	bcfg := builtin.Config{Service: hooks.ServiceConfig(), ServiceHooks: hooks, Tokens: bearer,
 		RBACHooks: apiserver.EscalationHooks(func() *apiserver.Server { return srv })}
 	bcfg.PodHooks = podAdmission(cfg, func() *apiserver.Server { return srv })
+	bcfg.ClaimHooks, bcfg.VolumeHooks = claimAdmission(cfg, func() *apiserver.Server { return srv }), volumeAdmission(cfg)
 	resources := builtin.Resources(bcfg)
 	srv, err = apiserver.New(apiserver.Config{Storage: store, Resources: resources, Logger: cfg.Logger.With("component", "apiserver"),
 		NodeTLS: cfg.nodeTLS, ProxyDial: cfg.ProxyDial, Tokens: bearer, TokenIssuer: tokens, TokenObjects: tokens.Objects(), IssuerDiscovery: discovery,

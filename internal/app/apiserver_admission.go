@@ -6,10 +6,12 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	storagev1 "k8s.io/api/storage/v1"
 	"k8s.io/utils/ptr"
 
 	"github.com/svcplane/svcplane/internal/apiserver"
 	"github.com/svcplane/svcplane/internal/apiserver/registry"
+	"github.com/svcplane/svcplane/internal/apiserver/registry/persistentvolume"
 	"github.com/svcplane/svcplane/internal/apiserver/registry/pod"
 )
 
@@ -42,4 +44,29 @@ func serviceAccountAdmission(srv func() *apiserver.Server) pod.Admission {
 			}
 			return obj.(*corev1.ServiceAccount), nil
 		}}
+}
+
+// claimAdmission chains the claim admission plugins that are not
+// disabled: DefaultStorageClass, then StorageObjectInUseProtection.
+func claimAdmission(cfg APIServerConfig, srv func() *apiserver.Server) registry.Hooks {
+	var chain registry.Chain
+	if !slices.Contains(cfg.DisableAdmission, "DefaultStorageClass") {
+		chain = append(chain, persistentvolume.DefaultStorageClass{Classes: func(ctx context.Context) ([]*storagev1.StorageClass, error) {
+			objs, err := srv().Objects(ctx, storagev1.SchemeGroupVersion.WithResource("storageclasses"))
+			out := make([]*storagev1.StorageClass, 0, len(objs))
+			for _, o := range objs {
+				out = append(out, o.(*storagev1.StorageClass))
+			}
+			return out, err
+		}})
+	}
+	return append(chain, volumeAdmission(cfg)...)
+}
+
+// volumeAdmission is StorageObjectInUseProtection unless disabled.
+func volumeAdmission(cfg APIServerConfig) registry.Chain {
+	if slices.Contains(cfg.DisableAdmission, "StorageObjectInUseProtection") {
+		return nil
+	}
+	return registry.Chain{persistentvolume.InUseProtection{}}
 }

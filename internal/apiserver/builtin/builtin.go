@@ -43,6 +43,10 @@ type Config struct {
 	// RBACHooks check Roles, ClusterRoles and their bindings against
 	// their author's permissions; nil checks nothing.
 	RBACHooks registry.Hooks
+	// ClaimHooks and VolumeHooks admit new PersistentVolumeClaims
+	// (DefaultStorageClass, StorageObjectInUseProtection) and
+	// PersistentVolumes; nil for none.
+	ClaimHooks, VolumeHooks registry.Hooks
 }
 
 // Resources returns every served resource.
@@ -51,6 +55,7 @@ func Resources(cfg Config) []*registry.Resource {
 	out = append(out, rbacResources(cfg.RBACHooks)...)
 	out = append(out, workloadResources()...)
 	out = append(out, certificateResources()...)
+	out = append(out, storageResources(cfg)...)
 	return append(out, reviewResources()...)
 }
 

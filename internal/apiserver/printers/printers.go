@@ -85,6 +85,12 @@ func For(gr schema.GroupResource) (Printer, bool) {
 		return clusterRoleBindingPrinter(), true
 	case "certificatesigningrequests.certificates.k8s.io":
 		return csrPrinter(), true
+	case "persistentvolumes":
+		return persistentVolumePrinter(), true
+	case "persistentvolumeclaims":
+		return persistentVolumeClaimPrinter(), true
+	case "storageclasses.storage.k8s.io":
+		return storageClassPrinter(), true
 	}
 	return Printer{}, false
 }
