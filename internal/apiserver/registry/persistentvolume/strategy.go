@@ -37,8 +37,10 @@ func Strategy(now func() metav1.Time) registry.Strategy {
 				pv.Status.LastPhaseTransitionTime = &t
 			}
 		},
-		ValidateFunc:             func(_ context.Context, pv *corev1.PersistentVolume) field.ErrorList { return Validate(pv) },
-		ValidateUpdateFunc:       func(_ context.Context, pv, old *corev1.PersistentVolume) field.ErrorList { return ValidateUpdate(pv, old) },
+		ValidateFunc: func(_ context.Context, pv *corev1.PersistentVolume) field.ErrorList { return Validate(pv) },
+		ValidateUpdateFunc: func(_ context.Context, pv, old *corev1.PersistentVolume) field.ErrorList {
+			return ValidateUpdate(pv, old)
+		},
 		ValidateStatusUpdateFunc: func(_ context.Context, pv, _ *corev1.PersistentVolume) field.ErrorList { return nil },
 	}
 }

@@ -279,4 +279,3 @@ func validateClaimStatus(c *corev1.PersistentVolumeClaim) field.ErrorList {
 	}
 	return errs
 }
-
