@@ -59,6 +59,9 @@ func (h *resource) storeNew(ctx context.Context, obj runtime.Object, opts writeO
 	if err := h.validateCreate(ctx, obj); err != nil {
 		return nil, nil, err
 	}
+	if err := h.admitQuota(ctx, obj, opts.DryRun); err != nil {
+		return nil, nil, err
+	}
 	warnings := h.def.Strategy.Warnings(ctx, obj, nil)
 	obj = h.fieldManager("").UpdateNoErrors(h.def.New(), obj, opts.FieldManager)
 	if opts.DryRun {

@@ -73,7 +73,8 @@ type namedRun struct {
 // controllerSets lists the constructors of every controller group; each
 // returns the controllers of its group.
 func controllerSets() []func(controllerDeps) ([]namedRun, error) {
-	return []func(controllerDeps) ([]namedRun, error){endpointControllers, workloadControllers, rootCAControllers, authControllers}
+	return []func(controllerDeps) ([]namedRun, error){endpointControllers, workloadControllers, rootCAControllers, authControllers,
+		quotaControllers}
 }
 
 // RunControllers runs every controller until ctx ends.

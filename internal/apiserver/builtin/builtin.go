@@ -26,6 +26,7 @@ import (
 	"github.com/svcplane/svcplane/internal/apiserver/registry/pod"
 	"github.com/svcplane/svcplane/internal/apiserver/registry/replicaset"
 	"github.com/svcplane/svcplane/internal/apiserver/registry/replicationcontroller"
+	"github.com/svcplane/svcplane/internal/apiserver/registry/resourcequota"
 	"github.com/svcplane/svcplane/internal/apiserver/registry/secret"
 	"github.com/svcplane/svcplane/internal/apiserver/registry/service"
 	"github.com/svcplane/svcplane/internal/apiserver/registry/serviceaccount"
@@ -85,6 +86,9 @@ func coreResources(cfg Config) []*registry.Resource {
 			ListKind: "ReplicationControllerList", Namespaced: true,
 			ShortNames: []string{"rc"}, Categories: []string{"all"}, Subresources: []string{"status", "scale"}, OrphanByDefault: true,
 			New: newOf[corev1.ReplicationController], NewList: newOf[corev1.ReplicationControllerList], Strategy: replicationcontroller.Strategy()},
+		{GroupVersion: v1, Name: "resourcequotas", Singular: "resourcequota", Kind: "ResourceQuota", ListKind: "ResourceQuotaList",
+			Namespaced: true, ShortNames: []string{"quota"}, Subresources: []string{"status"},
+			New: newOf[corev1.ResourceQuota], NewList: newOf[corev1.ResourceQuotaList], Strategy: resourcequota.Strategy()},
 		{GroupVersion: v1, Name: "secrets", Singular: "secret", Kind: "Secret", ListKind: "SecretList", Namespaced: true,
 			New: newOf[corev1.Secret], NewList: newOf[corev1.SecretList], Strategy: secret.Strategy()},
 		{GroupVersion: v1, Name: "serviceaccounts", Singular: "serviceaccount", Kind: "ServiceAccount", ListKind: "ServiceAccountList", Namespaced: true,

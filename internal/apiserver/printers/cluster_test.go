@@ -6,6 +6,7 @@ import (
 
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
@@ -161,5 +162,18 @@ func TestEventsV1Rows(t *testing.T) {
 			"2m | Warning | BackOff | pod/web-0 | spec.containers{app} | kubelet, node-1 | Back-off restarting failed container app | 10m | 5 | web-0.182f4c1a2b3c4d5e"},
 		{"series", series,
 			"20s | Warning | BackOff | pod/web-0 | spec.containers{app} | kubelet, node-1 | Back-off restarting failed container app | 10m | 7 | web-0.182f4c1a2b3c4d5e"},
+	})
+}
+
+func TestResourceQuotaRows(t *testing.T) {
+	q := &corev1.ResourceQuota{ObjectMeta: objMeta("compute", time.Hour), Status: corev1.ResourceQuotaStatus{
+		Hard: corev1.ResourceList{"pods": resource.MustParse("10"), "requests.cpu": resource.MustParse("2"),
+			"limits.memory": resource.MustParse("2Gi"), "limits.cpu": resource.MustParse("4")},
+		Used: corev1.ResourceList{"pods": resource.MustParse("3"), "requests.cpu": resource.MustParse("500m"),
+			"limits.cpu": resource.MustParse("1")},
+	}}
+	testRows(t, schema.GroupResource{Resource: "resourcequotas"}, []rowCase{
+		{"requests and limits", q, "compute | 60m | pods: 3/10, requests.cpu: 500m/2 | limits.cpu: 1/4, limits.memory: 0/2Gi"},
+		{"no status yet", &corev1.ResourceQuota{ObjectMeta: objMeta("new", time.Minute)}, "new | 60s |  | "},
 	})
 }

@@ -1,6 +1,10 @@
 package printers
 
 import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
@@ -79,6 +83,32 @@ func serviceAccountPrinter() Printer {
 		},
 		Row: typed(func(sa *corev1.ServiceAccount, now time.Time) []interface{} {
 			return []interface{}{sa.Name, int64(len(sa.Secrets)), age(sa.CreationTimestamp, now)}
+		}),
+	}
+}
+
+// resourceQuotaPrinter shows used/hard of each resource, the limits.*
+// ones in Limit and the others in Request, as kube-apiserver does.
+func resourceQuotaPrinter() Printer {
+	return Printer{
+		Columns: []metav1.TableColumnDefinition{
+			nameColumn(),
+			ageColumn(),
+			column("Request", "string", "Request represents a minimum amount of cpu/memory that a container may consume."),
+			column("Limit", "string", "Limits control the maximum amount of cpu/memory that a container may use independent of contention on the node."),
+		},
+		Row: typed(func(q *corev1.ResourceQuota, now time.Time) []interface{} {
+			var request, limit []string
+			for _, name := range slices.Sorted(maps.Keys(q.Status.Hard)) {
+				used, hard := q.Status.Used[name], q.Status.Hard[name]
+				cell := fmt.Sprintf("%s: %s/%s", name, used.String(), hard.String())
+				if first, _, ok := strings.Cut(string(name), "."); ok && first == "limits" {
+					limit = append(limit, cell)
+				} else {
+					request = append(request, cell)
+				}
+			}
+			return []interface{}{q.Name, age(q.CreationTimestamp, now), strings.Join(request, ", "), strings.Join(limit, ", ")}
 		}),
 	}
 }

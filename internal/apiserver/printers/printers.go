@@ -57,6 +57,8 @@ func For(gr schema.GroupResource) (Printer, bool) {
 		return replicationControllerPrinter(), true
 	case "secrets":
 		return secretPrinter(), true
+	case "resourcequotas":
+		return resourceQuotaPrinter(), true
 	case "serviceaccounts":
 		return serviceAccountPrinter(), true
 	case "events":
