@@ -3,7 +3,8 @@
 # prints a table (set, specs, passed, failed, first failure line of each
 # failed spec); JUnit files and logs stay in the results directory.
 #
-#   hack/conformance.sh [SET...]     # default: every set below; "short" is CI's
+#   hack/conformance.sh [SET...]     # default: every set in SETS; "short" is CI's;
+#                                    # sig-network, sig-apps, "sig-node Pods": wider
 #   hack/conformance.sh --list       # the sets and their focus
 #
 # e2e.test is built from k8s.io/kubernetes at the version svcplane reports
@@ -32,6 +33,14 @@ SETS=(
   "EndpointSliceMirroring::\[sig-network\] EndpointSliceMirroring .*\[Conformance\]"
   "ReplicationController::\[sig-apps\] ReplicationController .*\[Conformance\]"
 )
+# WIDE are the wider sets, run only when named: every [Conformance] spec of
+# sig-network and of sig-apps, and sig-node's Pods specs.
+WIDE=(
+  "sig-network::\[sig-network\] .*\[Conformance\]"
+  "sig-apps::\[sig-apps\] .*\[Conformance\]"
+  "sig-node Pods::\[sig-node\] Pods .*\[Conformance\]"
+)
+ALL=("${SETS[@]}" "${WIDE[@]}")
 # SHORT is what hack/test.sh runs: a few minutes.
 SHORT=("EndpointSlice" "EndpointSliceMirroring")
 
@@ -42,7 +51,7 @@ set_focus() { echo "${1#*::}"; }
 find_set() {
   local s want
   want=$(tr '[:upper:]' '[:lower:]' <<<"$1")
-  for s in "${SETS[@]}"; do
+  for s in "${ALL[@]}"; do
     [ "$(set_name "$s" | tr '[:upper:]' '[:lower:]')" = "$want" ] && { echo "$s"; return; }
   done
   for s in "${SETS[@]}"; do
@@ -55,7 +64,7 @@ find_set() {
 chosen=()
 for a in "$@"; do
   case "$a" in
-    --list) for s in "${SETS[@]}"; do printf '%-36s %s\n' "$(set_name "$s")" "$(set_focus "$s")"; done; exit 0 ;;
+    --list) for s in "${ALL[@]}"; do printf '%-36s %s\n' "$(set_name "$s")" "$(set_focus "$s")"; done; exit 0 ;;
     short) for n in "${SHORT[@]}"; do chosen+=("$(find_set "$n")"); done ;;
     *) chosen+=("$(find_set "$a")") ;;
   esac
