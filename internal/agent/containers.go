@@ -96,7 +96,12 @@ func (w *podWorker) maybeStart(ctx context.Context, pod *corev1.Pod, sb runtime.
 			return wait
 		}
 	}
-	spec, err := w.containerSpec(ctx, pod, sb, c, attempt)
+	res, err := w.pullImage(pod, c)
+	if err != nil {
+		w.waitWith(pod, c, t, err)
+		return backoffInitial
+	}
+	spec, err := w.containerSpec(ctx, pod, sb, c, res, attempt)
 	if err != nil {
 		w.waitWith(pod, c, t, err)
 		return backoffInitial
@@ -120,9 +125,29 @@ func (w *podWorker) started(pod *corev1.Pod, c *corev1.Container, t *track, rest
 	if w.a.cfg.QuietStarts {
 		return
 	}
-	w.a.recorder.Eventf(pod, corev1.EventTypeNormal, reasonPulled, "Container image %q already present on machine", c.Image)
-	w.a.recorder.Eventf(pod, corev1.EventTypeNormal, reasonCreated, "Created container %s", c.Name)
+	w.a.recorder.Eventf(pod, corev1.EventTypeNormal, reasonCreated, "Created container: %s", c.Name)
 	w.a.recorder.Eventf(pod, corev1.EventTypeNormal, reasonStarted, "Started container %s", c.Name)
+}
+
+// pullImage finds the container's image on the node, with the kubelet's
+// events: Pulling and Pulled for pull policy Always (svcplane pulls from
+// no registry: the image the node holds is the one "pulled"), "already
+// present" for the others. A missing image is waitForImage's.
+func (w *podWorker) pullImage(pod *corev1.Pod, c *corev1.Container) (images.Resolved, error) {
+	start := time.Now()
+	res, err := w.a.cfg.Images.Resolve(c)
+	if err != nil || w.a.cfg.QuietStarts {
+		return res, err
+	}
+	if c.ImagePullPolicy != corev1.PullAlways {
+		w.a.recorder.Eventf(pod, corev1.EventTypeNormal, reasonPulled, "Container image %q already present on machine", c.Image)
+		return res, nil
+	}
+	took := time.Since(start).Truncate(time.Millisecond)
+	w.a.recorder.Eventf(pod, corev1.EventTypeNormal, reasonPulling, "Pulling image %q", c.Image)
+	w.a.recorder.Eventf(pod, corev1.EventTypeNormal, reasonPulled, "Successfully pulled image %q in %v (%v including waiting). Image size: %d bytes.",
+		c.Image, took, took, res.Size)
+	return res, nil
 }
 
 func (w *podWorker) enterBackoff(pod *corev1.Pod, c *corev1.Container, t *track) {
@@ -167,6 +192,9 @@ func (w *podWorker) waitForImage(pod *corev1.Pod, c *corev1.Container, t *track,
 	switch {
 	case c.ImagePullPolicy == corev1.PullNever:
 		reason, msg = reasonNeverPull, fmt.Sprintf("Container image %q is not present with pull policy of Never", c.Image)
+		if t.reason != reason {
+			w.a.recorder.Eventf(pod, corev1.EventTypeWarning, reasonNeverPull, "%s", msg)
+		}
 	case t.reason == reasonErrImagePull:
 		reason, msg = reasonImageBackOff, fmt.Sprintf("Back-off pulling image %q", c.Image)
 		w.a.recorder.Eventf(pod, corev1.EventTypeNormal, reasonBackOff, "%s", msg)

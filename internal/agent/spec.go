@@ -14,13 +14,9 @@ import (
 	"github.com/svcplane/svcplane/internal/agent/runtime"
 )
 
-// containerSpec resolves a container into the process to run: image,
-// environment, expanded command, and the pod's /etc files.
-func (w *podWorker) containerSpec(ctx context.Context, pod *corev1.Pod, sb runtime.Sandbox, c *corev1.Container, attempt int) (runtime.ContainerSpec, error) {
-	res, err := w.a.cfg.Images.Resolve(c)
-	if err != nil {
-		return runtime.ContainerSpec{}, err
-	}
+// containerSpec resolves a container of image res into the process to
+// run: environment, expanded command, and the pod's /etc files.
+func (w *podWorker) containerSpec(ctx context.Context, pod *corev1.Pod, sb runtime.Sandbox, c *corev1.Container, res images.Resolved, attempt int) (runtime.ContainerSpec, error) {
 	if err := verifyRunAsNonRoot(pod, c, res.User); err != nil {
 		return runtime.ContainerSpec{}, fmt.Errorf("%w: %v", errConfig, err)
 	}
@@ -52,7 +48,7 @@ func (w *podWorker) containerSpec(ctx context.Context, pod *corev1.Pod, sb runti
 		self = w.a.cfg.Self
 	}
 	return runtime.ContainerSpec{
-		Pod: pod, Name: c.Name, Attempt: attempt, Layers: res.Layers, ImageUser: res.User, ImageID: imported(res, c.Image), Self: self,
+		Pod: pod, Name: c.Name, Attempt: attempt, Layers: res.Layers, ImageUser: res.User, ImageID: runtimeImageID(res, c.Image), Self: self,
 		Argv: argv, Env: env, Dir: orString(c.WorkingDir, orString(res.WorkingDir, "/")),
 		Hostname: podHostname(pod), Hosts: hostsFile(pod, sb.IP.String(), w.a.cfg.ClusterDomain),
 		ResolvConf: resolvConf(pod, dnsSettings{Servers: w.a.cfg.ClusterDNS, Domain: w.a.cfg.ClusterDomain}),
@@ -163,10 +159,13 @@ func (w *podWorker) releaseImages(pod *corev1.Pod) {
 	}
 }
 
-// imported is the image ID of an imported image as a runtime reports it
-// ("" for built-in images, whose IDs status makes up).
-func imported(res images.Resolved, ref string) string {
-	if res.Image != "" || res.ID == "" {
+// runtimeImageID is the image ID a runtime reports: <repo>@<image ID>
+// for an imported image, the node's listing of a built-in one.
+func runtimeImageID(res images.Resolved, ref string) string {
+	if res.Image != "" {
+		return res.RepoDigest
+	}
+	if res.ID == "" {
 		return ""
 	}
 	name, _, _ := strings.Cut(ref, "@")

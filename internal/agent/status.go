@@ -72,11 +72,12 @@ func containerStatuses(pod *corev1.Pod, views []containerView) []corev1.Containe
 
 func containerStatus(pod *corev1.Pod, v containerView) corev1.ContainerStatus {
 	cs := corev1.ContainerStatus{
-		Name: v.Spec.Name, Image: v.Spec.Image, ImageID: orString(v.State.ImageID, imageID(v.Spec.Image)),
+		Name: v.Spec.Name, Image: v.Spec.Image,
 		RestartCount: int32(v.State.Attempt), Ready: v.Ready, Started: &v.Started,
 	}
 	if v.Has {
 		cs.ContainerID = containerID(pod, v.State)
+		cs.ImageID = orString(v.State.ImageID, legacyImageID(v.Spec.Image))
 	}
 	if v.Last != nil {
 		cs.LastTerminationState.Terminated = terminated(pod, *v.Last)
@@ -111,7 +112,9 @@ func containerID(pod *corev1.Pod, s runtime.ContainerState) string {
 	return "svcplane://" + hex.EncodeToString(sum[:])
 }
 
-func imageID(image string) string {
+// legacyImageID is the imageID of a container started by an svcplane
+// that recorded none.
+func legacyImageID(image string) string {
 	sum := sha256.Sum256([]byte("svcplane-builtin/" + image))
 	return image + "@sha256:" + hex.EncodeToString(sum[:])
 }

@@ -166,13 +166,7 @@ func newAgent(cfg AgentConfig, client kubernetes.Interface, nodeIP netip.Addr, p
 		RuntimeName: s.Runtime, ProbesEnabled: s.Runtime != "simulated", QuietStarts: s.Runtime == "simulated",
 		Images: images.NewResolver(images.Config{Trees: trees, Store: storeLookup{store}}), Self: self,
 		Leases: storeLeases{store}, VolumeRoot: volumeRoot(s, root),
-		NodeImages: func() []corev1.ContainerImage {
-			imgs, err := store.NodeImages()
-			if err != nil {
-				cfg.Logger.Warn("list images", "err", err)
-			}
-			return imgs
-		},
+		NodeImages: func() []corev1.ContainerImage { return nodeImages(store, trees, cfg.Logger) },
 		ClusterDNS: []string{s.ClusterDNS}, ClusterDomain: s.ClusterDomain, MaxPods: s.MaxPods,
 		Logger: cfg.Logger,
 	}), nil
@@ -196,7 +190,7 @@ func (l storeLookup) Lookup(ref string) (images.StoredImage, bool, error) {
 		return images.StoredImage{}, false, err
 	}
 	c := img.Config
-	return images.StoredImage{ID: img.ID, Layers: img.Layers, Entrypoint: c.Entrypoint, Cmd: c.Cmd, Env: c.Env,
+	return images.StoredImage{ID: img.ID, Size: img.Size, Layers: img.Layers, Entrypoint: c.Entrypoint, Cmd: c.Cmd, Env: c.Env,
 		WorkingDir: c.WorkingDir, User: c.User}, true, nil
 }
 

@@ -104,6 +104,7 @@ func TestPodIsolation(t *testing.T) {
 	t.Run("privileged gets the node's devices", func(t *testing.T) { s.checkPrivilegedDevices(t) })
 	t.Run("memory limit ends in OOMKilled", func(t *testing.T) { s.checkOOMKilled(t) })
 	t.Run("runAsNonRoot refuses root", func(t *testing.T) { s.checkRunAsNonRoot(t) })
+	t.Run("built-in image pulled and listed", func(t *testing.T) { s.checkBuiltinImage(t) })
 	t.Run("imported image", func(t *testing.T) { s.checkImportedImage(t) })
 	t.Run("volumes", func(t *testing.T) { s.checkVolumes(t) })
 }
@@ -196,6 +197,25 @@ spec:
 	s.waitFor(t, 30*time.Second, "nonroot CreateContainerConfigError", func() (bool, string) {
 		out := s.podField("nonroot", "{.status.containerStatuses[0].state.waiting.reason}: {.status.containerStatuses[0].state.waiting.message}")
 		return strings.HasPrefix(out, "CreateContainerConfigError: container has runAsNonRoot and image will run as root (pod: "), out
+	})
+}
+
+// checkBuiltinImage: busybox without a tag is pulled (policy Always) with
+// kubelet's events, its imageID is the digest the Node lists, and the
+// Node's status.images holds the built-in images with their tags.
+func (s *sandbox) checkBuiltinImage(t *testing.T) {
+	out := s.must(t, "get", "events", "--field-selector", "involvedObject.name=fs", "-o", "jsonpath={range .items[*]}{.reason}: {.message}{\"\\n\"}{end}")
+	if !strings.Contains(out, "Pulling: Pulling image \"busybox\"") || !strings.Contains(out, "Pulled: Successfully pulled image \"busybox\" in ") {
+		t.Errorf("fs's events:\n%s", out)
+	}
+	id := s.podField("fs", "{.status.containerStatuses[0].imageID}")
+	if !strings.HasPrefix(id, "docker.io/library/busybox@sha256:") {
+		t.Errorf("imageID %q", id)
+	}
+	s.waitFor(t, 30*time.Second, "the node lists the built-in images", func() (bool, string) {
+		out := s.must(t, "get", "node", s.name, "-o", "jsonpath={.status.images[*].names}")
+		return strings.Contains(out, id) && strings.Contains(out, "docker.io/library/busybox:latest") &&
+			strings.Contains(out, "registry.k8s.io/pause:3.10"), out
 	})
 }
 

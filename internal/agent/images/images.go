@@ -47,6 +47,8 @@ type Store interface {
 type StoredImage struct {
 	// ID is the image's config digest ("sha256:...").
 	ID string
+	// Size is the image's bytes as imported.
+	Size int64
 	// Layers are unpacked layer directories, lowest first.
 	Layers               []string
 	Entrypoint, Cmd, Env []string
@@ -83,6 +85,10 @@ type Resolved struct {
 	// Self is set when the container needs the svcplane binary bound at
 	// container.SelfPath (built-in images).
 	Self bool
+	// RepoDigest is a built-in image's imageID (<repo>@sha256:<id>), as
+	// the node lists it; Size the image's bytes.
+	RepoDigest string
+	Size       int64
 }
 
 const standardPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -134,6 +140,7 @@ func (r *Resolver) Resolve(c *corev1.Container) (Resolved, error) {
 		return Resolved{}, fmt.Errorf("%w: %q; svcplane pulls from no registry: import it with "+
 			"`svcplane images import FILE` (built in: %s)", ErrNotPresent, c.Image, strings.Join(builtinNames, ", "))
 	}
+	res.RepoDigest, res.Size = r.cfg.Trees.repoDigest(res.Layers[0], c.Image), r.cfg.Trees.size(res.Layers[0])
 	return res, nil
 }
 
@@ -171,7 +178,7 @@ func imported(c *corev1.Container, img StoredImage) Resolved {
 	if len(env) == 0 {
 		env = []string{"PATH=" + standardPath}
 	}
-	return Resolved{ID: img.ID, Argv: argv, Env: env, Layers: img.Layers, User: img.User, WorkingDir: img.WorkingDir}
+	return Resolved{ID: img.ID, Argv: argv, Env: env, Layers: img.Layers, User: img.User, WorkingDir: img.WorkingDir, Size: img.Size}
 }
 
 // builtinID is the image ID a built-in image reports.

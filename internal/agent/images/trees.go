@@ -24,6 +24,9 @@ type Trees struct {
 	// Httpd is the e2e httpd image (Apache on Alpine); Dnsutils is
 	// jessie-dnsutils (Debian with dig, host, nslookup and getent).
 	Httpd, Dnsutils string
+	// Sizes are the trees' bytes by directory, for the node's
+	// status.images and the Pulled events.
+	Sizes map[string]int64
 }
 
 // TreeLayout says what PrepareTrees lays out.
@@ -74,6 +77,7 @@ func PrepareTrees(l TreeLayout) (Trees, error) {
 			return t, fmt.Errorf("lay out image %s: %w", filepath.Base(s.dir), err)
 		}
 	}
+	t.Sizes = treeSizes(t.Busybox, t.BusyboxLibc, t.Nginx, t.Agnhost, t.Pause, t.Httpd, t.Dnsutils)
 	return t, nil
 }
 

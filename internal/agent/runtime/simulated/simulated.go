@@ -86,7 +86,7 @@ func (r *Runtime) Start(_ context.Context, spec runtime.ContainerSpec) error {
 	if !ok {
 		return fmt.Errorf("start %s: pod %s has no sandbox", spec.Name, spec.Pod.UID)
 	}
-	c := runtime.ContainerState{Name: spec.Name, Attempt: spec.Attempt, Running: true, StartedAt: r.cfg.Now()}
+	c := runtime.ContainerState{Name: spec.Name, Attempt: spec.Attempt, ImageID: spec.ImageID, Running: true, StartedAt: r.cfg.Now()}
 	p.Containers = replace(p.Containers, c)
 	return nil
 }
