@@ -16,9 +16,11 @@ import (
 // `svcplane internal-container --join`), so that it is born in them, and
 // waited for on that thread. The thread never returns to the pool.
 type joined struct {
-	cmd    *exec.Cmd
-	pid    int
-	plan   container.Plan
+	cmd  *exec.Cmd
+	pid  int
+	plan container.Plan
+	// byPath joins the plan's namespaces that have a path by it.
+	byPath bool
 	waited chan error
 }
 
@@ -28,7 +30,7 @@ func (j *joined) Start() error {
 	j.waited = make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
-		if err := joinNamespaces(j.pid, j.plan); err != nil {
+		if err := joinNamespaces(j.pid, j.plan, j.byPath); err != nil {
 			started <- err
 			return
 		}
@@ -47,8 +49,9 @@ func (j *joined) Wait() error { return <-j.waited }
 
 // joinNamespaces switches the calling (locked) thread into the
 // namespaces of process pid that the plan gives the container, but the
-// mount namespace: all are opened before the first switch.
-func joinNamespaces(pid int, plan container.Plan) error {
+// mount namespace: all are opened before the first switch. With byPath a
+// namespace that has a path in the plan is joined by it.
+func joinNamespaces(pid int, plan container.Plan, byPath bool) error {
 	names := map[specs.LinuxNamespaceType]string{
 		specs.IPCNamespace: "ipc", specs.UTSNamespace: "uts", specs.NetworkNamespace: "net", specs.PIDNamespace: "pid",
 	}
@@ -68,6 +71,9 @@ func joinNamespaces(pid int, plan container.Plan) error {
 			continue
 		}
 		path := fmt.Sprintf("/proc/%d/ns/%s", pid, name)
+		if byPath && ns.Path != "" {
+			path = ns.Path
+		}
 		fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 		if err != nil {
 			return fmt.Errorf("open %s: %w", path, err)

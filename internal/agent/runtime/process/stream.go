@@ -69,31 +69,77 @@ func (r *Runtime) Exec(ctx context.Context, req runtime.ExecRequest) (int, error
 	if in == nil {
 		return -1, fmt.Errorf("exec in %s: %w", req.Container, ErrNotRunning)
 	}
-	var spec InitSpec
-	if _, err := readJSON(filepath.Join(in.dir, "init.json"), &spec); err != nil {
-		return -1, err
-	}
-	plan, err := container.ReadPlan(spec.Plan)
-	if err != nil {
-		return -1, err
-	}
-	pid, err := readPID(spec.PIDFile)
+	target, err := execTargetOf(in)
 	if err != nil {
 		return -1, fmt.Errorf("exec in %s: %w", req.Container, err)
 	}
-	mnt, err := os.Open(fmt.Sprintf("/proc/%d/ns/mnt", pid))
+	mnt, err := os.Open(fmt.Sprintf("/proc/%d/ns/mnt", target.pid))
 	if err != nil {
 		return -1, fmt.Errorf("exec in %s: %w", req.Container, err)
 	}
 	defer mnt.Close()
-	argv := append(append([]string(nil), r.cfg.ContainerArgv...), "--join", spec.Plan, "--")
+	argv := append(append([]string(nil), r.cfg.ContainerArgv...), "--join", target.planPath, "--")
 	cmd := exec.Command(argv[0], append(argv[1:], req.Command...)...)
-	cmd.Env, cmd.ExtraFiles = plan.Process.Env, []*os.File{mnt}
-	j := &joined{cmd: cmd, pid: pid, plan: plan}
+	cmd.Env, cmd.ExtraFiles = target.plan.Process.Env, []*os.File{mnt}
+	j := &joined{cmd: cmd, pid: target.pid, plan: target.plan, byPath: target.byPath}
 	if req.TTY {
 		return runWithTTY(ctx, j, req)
 	}
 	return runPiped(ctx, j, req)
+}
+
+// execTarget is what an exec follows: the plan (and its file) and the
+// process whose namespaces it joins; byPath joins the plan's namespaces
+// that have a path by that path.
+type execTarget struct {
+	planPath string
+	plan     container.Plan
+	pid      int
+	byPath   bool
+}
+
+// execTargetOf reads an instance's plan and its container process.
+func execTargetOf(in *instance) (execTarget, error) {
+	var spec InitSpec
+	if _, err := readJSON(filepath.Join(in.dir, "init.json"), &spec); err != nil {
+		return execTarget{}, err
+	}
+	if spec.Plan == "" {
+		return legacyTarget(in)
+	}
+	plan, err := container.ReadPlan(spec.Plan)
+	if err != nil {
+		return execTarget{}, err
+	}
+	pid, err := readPID(spec.PIDFile)
+	if err != nil {
+		return execTarget{}, err
+	}
+	return execTarget{planPath: spec.Plan, plan: plan, pid: pid}, nil
+}
+
+// legacyInitSpec is what init.json held before plans: the fields an exec
+// needs.
+type legacyInitSpec struct {
+	NetnsPath string   `json:"netnsPath,omitempty"`
+	Env       []string `json:"env"`
+	Dir       string   `json:"dir,omitempty"`
+}
+
+// legacyTarget is the exec into a container an older svcplane started,
+// still running after an upgrade: it joins its init's mount and UTS
+// namespaces and the pod's network namespace, as the old exec did.
+func legacyTarget(in *instance) (execTarget, error) {
+	var old legacyInitSpec
+	if _, err := readJSON(filepath.Join(in.dir, "init.json"), &old); err != nil {
+		return execTarget{}, err
+	}
+	plan := container.LegacyExec(old.NetnsPath, old.Dir, old.Env)
+	path := filepath.Join(in.dir, "exec-plan.json")
+	if err := container.WritePlan(path, plan); err != nil {
+		return execTarget{}, err
+	}
+	return execTarget{planPath: path, plan: plan, pid: in.proc.PID, byPath: true}, nil
 }
 
 func runPiped(ctx context.Context, j *joined, req runtime.ExecRequest) (int, error) {
