@@ -52,6 +52,8 @@ type ProxierConfig struct {
 	Conntrack Conntrack
 	Hooks     Hooks
 	Logger    *slog.Logger
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
 }
 
 // Proxier runs the sync loop: trackers feed per-family maps, each sync
@@ -61,6 +63,8 @@ type Proxier struct {
 	families []*family
 	runner   *runner
 	log      *slog.Logger
+
+	now func() time.Time
 
 	mu     sync.Mutex
 	node   Node // labels; IPs are per family
@@ -75,7 +79,13 @@ type family struct {
 	endpoints EndpointsMap
 	last      *State // the last state programmed
 	full      bool   // the next sync of this family must be full
+	lastFull  time.Time
 }
+
+// FullSyncPeriod is how often a sync is full even when nothing asks for
+// it, so rules changed behind the proxier's back are rewritten
+// (kube-proxy's proxyutil.FullSyncPeriod).
+const FullSyncPeriod = time.Hour
 
 // NewProxier returns a proxier; trackers are created for each family.
 func NewProxier(cfg ProxierConfig, triggerTime TriggerTimeFunc) *Proxier {
@@ -88,7 +98,10 @@ func NewProxier(cfg ProxierConfig, triggerTime TriggerTimeFunc) *Proxier {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	p := &Proxier{cfg: cfg, log: cfg.Logger, node: Node{Name: cfg.NodeName}, full: true}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	p := &Proxier{cfg: cfg, log: cfg.Logger, node: Node{Name: cfg.NodeName}, full: true, now: cfg.Now}
 	for _, fc := range cfg.Families {
 		p.families = append(p.families, &family{
 			FamilyConfig: fc,
@@ -170,9 +183,9 @@ func (p *Proxier) sync(ctx context.Context) error {
 }
 
 func (p *Proxier) syncFamily(ctx context.Context, f *family, node Node, full bool) error {
-	start := time.Now()
+	start := p.now()
 	changes := f.tracker.Apply(f.services, f.endpoints)
-	full = full || f.full || f.Backend.NeedsFullSync(ctx)
+	full = full || f.full || start.Sub(f.lastFull) > FullSyncPeriod || f.Backend.NeedsFullSync(ctx)
 	node.IPs = f.NodeIPs
 	st := Build(Input{
 		Family: f.Family, Node: node, Options: f.Options,
@@ -182,13 +195,16 @@ func (p *Proxier) syncFamily(ctx context.Context, f *family, node Node, full boo
 	err := f.Backend.Sync(ctx, st)
 	f.full = err != nil
 	if err == nil {
+		if full {
+			f.lastFull = start
+		}
 		if p.cfg.Conntrack != nil {
 			clearStale(ctx, p.cfg.Conntrack, f.last, st, p.log)
 		}
 		f.last = st
 	}
 	if h := p.cfg.Hooks.Synced; h != nil {
-		h(SyncInfo{Family: f.Family, Mode: f.Backend.Mode(), Full: full, Duration: time.Since(start), Err: err, Changes: changes, State: st})
+		h(SyncInfo{Family: f.Family, Mode: f.Backend.Mode(), Full: full, Duration: p.now().Sub(start), Err: err, Changes: changes, State: st})
 	}
 	return err
 }

@@ -148,6 +148,41 @@ func TestProxierRetriesFailedSyncInFull(t *testing.T) {
 	}
 }
 
+// TestProxierFullSyncEveryHour: an hour after the last full sync the
+// next sync is full again, although nothing asked for it.
+func TestProxierFullSyncEveryHour(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	client := fake.NewSimpleClientset()
+	rec := &recorder{}
+	var mu sync.Mutex
+	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	p := proxy.NewProxier(proxy.ProxierConfig{
+		NodeName:      "n1",
+		Families:      []proxy.FamilyConfig{{Family: corev1.IPv4Protocol, Backend: rec}},
+		MinSyncPeriod: 10 * time.Millisecond,
+		SyncPeriod:    time.Hour,
+		Now:           clock,
+	}, nil)
+	go p.Run(ctx)
+	if err := proxy.Watch(ctx, client, p, 0); err != nil {
+		t.Fatal(err)
+	}
+	rec.waitState(t, "the first, full, sync", func(st *proxy.State) bool { return st.Full })
+	advance(59 * time.Minute)
+	create(t, client, svc("web", "10.96.0.20"))
+	if st := rec.waitState(t, "web", func(st *proxy.State) bool { return st.Service(portName("web")) != nil }); st.Full {
+		t.Errorf("59 minutes after a full sync, a change is a partial sync: %s", describe(st))
+	}
+	advance(2 * time.Minute)
+	create(t, client, svc("api", "10.96.0.21"))
+	if st := rec.waitState(t, "api", func(st *proxy.State) bool { return st.Service(portName("api")) != nil }); !st.Full {
+		t.Errorf("61 minutes after a full sync, the next sync must be full: %s", describe(st))
+	}
+}
+
 func portName(svc string) proxy.ServicePortName {
 	n := proxy.ServicePortName{Port: "http", Protocol: corev1.ProtocolTCP}
 	n.Namespace, n.Name = "default", svc
