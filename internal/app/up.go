@@ -94,7 +94,7 @@ func RunUp(ctx context.Context, cfg UpConfig) error {
 		}
 	}
 	if cfg.Example {
-		if err := applyExample(ctx, s); err != nil {
+		if err := applyExample(ctx, s, cfg.Nodes, cfg.Logger); err != nil {
 			cfg.Logger.Warn("example workload not applied", "err", err)
 		}
 	}
