@@ -372,12 +372,9 @@ func startAgent(ctx context.Context, s *APIServer, cfg UpConfig) error {
 	st := cfg.Agent
 	st.DataDir = orString(st.DataDir, cfg.APIServer.DataDir)
 	st.ClusterDomain = orString(st.ClusterDomain, cfg.APIServer.Cluster.ClusterDomain)
-	if st.PodCIDR == "" && st.PodCIDRFallback == "" {
-		st.PodCIDRFallback = firstSubnet(cfg.Controllers.PodCIDR)
-	}
-	if st.PodCIDRWait == 0 {
-		st.PodCIDRWait = 5 * time.Second
-	}
+	// No pod-CIDR fallback: up runs the node IPAM controller, and a
+	// fallback claimed while it is slow could take a CIDR it has just
+	// given another node.
 	st = st.withDefaults()
 	cert, key, err := s.PKI.NodeCert(st.NodeName)
 	if err != nil {
@@ -392,16 +389,4 @@ func startAgent(ctx context.Context, s *APIServer, cfg UpConfig) error {
 		}
 	}()
 	return nil
-}
-
-// firstSubnet is the first /24 of the cluster's pod network.
-func firstSubnet(cidr string) string {
-	if cidr == "" {
-		cidr = "10.244.0.0/16"
-	}
-	p, err := netip.ParsePrefix(cidr)
-	if err != nil || p.Bits() > 24 {
-		return cidr
-	}
-	return netip.PrefixFrom(p.Masked().Addr(), 24).String()
 }
