@@ -21,6 +21,7 @@ func agentFlags(fs *flag.FlagSet, s *app.AgentSettings) {
 	fs.StringVar(&s.ClusterDomain, "cluster-domain", "cluster.local", "the cluster's DNS domain")
 	fs.StringVar(&s.NetnsDir, "netns-dir", "/run/netns", "where network namespaces are mounted")
 	fs.IntVar(&s.MaxPods, "max-pods", 0, "pods the node reports it can hold (default 110; 100000 when simulated)")
+	fs.IntVar(&s.NodeLeaseDurationSeconds, "node-lease-duration-seconds", 40, "duration of the node's Lease in kube-node-lease; the agent renews it every quarter of that (kubelet's nodeLeaseDurationSeconds)")
 	fs.StringVar(&s.Busybox, "busybox", envOr("SVCPLANE_BUSYBOX", images.DefaultBusybox),
 		"busybox binary whose applets busybox images run ($SVCPLANE_BUSYBOX; hack/deps.sh installs it; the host's busybox if missing)")
 	fs.IntVar(&s.Port, "agent-port", 10250, "port of the agent's HTTPS server (logs, exec, attach)")

@@ -71,10 +71,13 @@ type Config struct {
 	ClusterDomain string
 	MaxPods       int
 	Labels        map[string]string
-	// LeaseRenew spaces lease renewals (10s); Resync the periodic sync of
-	// every pod (10s).
-	LeaseRenew time.Duration
-	Resync     time.Duration
+	// LeaseDuration is what the node's Lease says it is good for (40s,
+	// kubelet's nodeLeaseDurationSeconds); LeaseRenew spaces renewals (a
+	// quarter of it, as kubelet's). Resync is the periodic sync of every
+	// pod (10s).
+	LeaseDuration time.Duration
+	LeaseRenew    time.Duration
+	Resync        time.Duration
 	// Recorder records events; one writing to the API if nil.
 	Recorder record.EventRecorder
 	Logger   *slog.Logger
@@ -82,8 +85,11 @@ type Config struct {
 }
 
 func (c Config) withDefaults() Config {
+	if c.LeaseDuration <= 0 {
+		c.LeaseDuration = 40 * time.Second
+	}
 	if c.LeaseRenew == 0 {
-		c.LeaseRenew = 10 * time.Second
+		c.LeaseRenew = c.LeaseDuration / 4
 	}
 	if c.Resync == 0 {
 		c.Resync = 10 * time.Second

@@ -82,8 +82,12 @@ func TestAgentRegistersNodeAndLease(t *testing.T) {
 	if node.Status.Addresses[0].Address != "10.240.0.2" || node.Status.DaemonEndpoints.KubeletEndpoint.Port != 10250 {
 		t.Errorf("node status: %+v", node.Status)
 	}
-	if _, err := client.CoordinationV1().Leases(corev1.NamespaceNodeLease).Get(context.Background(), "n1", metav1.GetOptions{}); err != nil {
-		t.Errorf("lease: %v", err)
+	lease, err := client.CoordinationV1().Leases(corev1.NamespaceNodeLease).Get(context.Background(), "n1", metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("lease: %v", err)
+	}
+	if d := lease.Spec.LeaseDurationSeconds; d == nil || *d != 40 {
+		t.Errorf("lease duration %v, want kubelet's 40", d)
 	}
 }
 

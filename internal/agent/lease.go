@@ -12,10 +12,6 @@ import (
 	"k8s.io/utils/ptr"
 )
 
-// leaseDuration is what the node's lease says it is good for; the agent
-// renews it every LeaseRenew (10s).
-const leaseDuration = 40
-
 // renewLease creates or renews the node's Lease in kube-node-lease, owned
 // by the node so that it goes with it.
 func (a *Agent) renewLease(ctx context.Context, node *corev1.Node) error {
@@ -26,7 +22,7 @@ func (a *Agent) renewLease(ctx context.Context, node *corev1.Node) error {
 		l = &coordinationv1.Lease{
 			ObjectMeta: metav1.ObjectMeta{Name: a.cfg.NodeName, Namespace: corev1.NamespaceNodeLease,
 				OwnerReferences: []metav1.OwnerReference{{APIVersion: "v1", Kind: "Node", Name: node.Name, UID: node.UID}}},
-			Spec: coordinationv1.LeaseSpec{HolderIdentity: ptr.To(a.cfg.NodeName), LeaseDurationSeconds: ptr.To[int32](leaseDuration), RenewTime: &now},
+			Spec: coordinationv1.LeaseSpec{HolderIdentity: ptr.To(a.cfg.NodeName), LeaseDurationSeconds: ptr.To(int32(a.cfg.LeaseDuration / time.Second)), RenewTime: &now},
 		}
 		if _, err := leases.Create(ctx, l, metav1.CreateOptions{}); err != nil {
 			return fmt.Errorf("create lease: %w", err)
@@ -36,7 +32,7 @@ func (a *Agent) renewLease(ctx context.Context, node *corev1.Node) error {
 	if err != nil {
 		return fmt.Errorf("get lease: %w", err)
 	}
-	l.Spec.HolderIdentity, l.Spec.LeaseDurationSeconds, l.Spec.RenewTime = ptr.To(a.cfg.NodeName), ptr.To[int32](leaseDuration), &now
+	l.Spec.HolderIdentity, l.Spec.LeaseDurationSeconds, l.Spec.RenewTime = ptr.To(a.cfg.NodeName), ptr.To(int32(a.cfg.LeaseDuration/time.Second)), &now
 	if _, err := leases.Update(ctx, l, metav1.UpdateOptions{}); err != nil {
 		return fmt.Errorf("renew lease: %w", err)
 	}

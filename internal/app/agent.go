@@ -70,6 +70,9 @@ type AgentSettings struct {
 	ClusterDNS      string
 	ClusterDomain   string
 	MaxPods         int
+	// NodeLeaseDurationSeconds is the node Lease's duration (40); the
+	// agent renews it every quarter of that.
+	NodeLeaseDurationSeconds int
 	// Busybox is the busybox binary busybox images run (default
 	// images.DefaultBusybox, else the host's busybox).
 	Busybox string
@@ -168,7 +171,8 @@ func newAgent(cfg AgentConfig, client kubernetes.Interface, nodeIP netip.Addr, p
 		Leases: storeLeases{store}, VolumeRoot: volumeRoot(s, root),
 		NodeImages: func() []corev1.ContainerImage { return nodeImages(store, trees, cfg.Logger) },
 		ClusterDNS: []string{s.ClusterDNS}, ClusterDomain: s.ClusterDomain, MaxPods: s.MaxPods,
-		Logger: cfg.Logger,
+		LeaseDuration: time.Duration(s.NodeLeaseDurationSeconds) * time.Second,
+		Logger:        cfg.Logger,
 	}), nil
 }
 

@@ -156,6 +156,9 @@ func startWorker(ctx context.Context, s *APIServer, cfg UpConfig, n sandboxNode,
 		"--node-ip", n.IP.Addr().String(), "--cluster-name", cfg.Sandbox, "--netns-dir", orString(st.NetnsDir, netns.DefaultDir),
 		"--cluster-dns", st.ClusterDNS, "--cluster-domain", orString(st.ClusterDomain, cfg.APIServer.Cluster.ClusterDomain),
 		"--runtime", st.Runtime, "--max-pods", strconv.Itoa(st.MaxPods)}
+	if st.NodeLeaseDurationSeconds > 0 {
+		agentArgs = append(agentArgs, "--node-lease-duration-seconds", strconv.Itoa(st.NodeLeaseDurationSeconds))
+	}
 	if st.Busybox != "" {
 		agentArgs = append(agentArgs, "--busybox", st.Busybox)
 	}

@@ -20,7 +20,7 @@ import (
 // answers only where the endpoint is, with the client's own address.
 func TestMultiNode(t *testing.T) {
 	t.Parallel()
-	s := startSandbox(t, "--nodes", "3", "--node-monitor-grace-period", "8s", "--default-unreachable-toleration-seconds", "5")
+	s := startSandbox(t, "--nodes", "3", "--node-monitor-grace-period", "8s", "--node-lease-duration-seconds", "8", "--default-unreachable-toleration-seconds", "5")
 	nodes := []string{s.name, s.name + "-m02", s.name + "-m03"}
 	ips := []string{"10.240.0.2", "10.240.0.3", "10.240.0.4"}
 	s.waitFor(t, 60*time.Second, "3 nodes Ready", func() (bool, string) {
@@ -169,6 +169,9 @@ func curlIn(ns, url string) (string, error) {
 	return strings.TrimSpace(string(out)), err
 }
 
+// multiNodeManifest: its pods tolerate an unreachable or not-ready node
+// for ever, so a late lease under load (the grace period is 8 s) does
+// not evict them; only checkNodeLoss's pod is meant to move.
 func multiNodeManifest(nodes []string) string {
 	return fmt.Sprintf(`apiVersion: apps/v1
 kind: Deployment
@@ -180,6 +183,9 @@ spec:
     metadata: {labels: {app: hn}}
     spec:
       terminationGracePeriodSeconds: 1
+      tolerations:
+      - {key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute}
+      - {key: node.kubernetes.io/not-ready, operator: Exists, effect: NoExecute}
       topologySpreadConstraints:
       - {maxSkew: 1, topologyKey: kubernetes.io/hostname, whenUnsatisfiable: DoNotSchedule, labelSelector: {matchLabels: {app: hn}}}
       containers:
@@ -209,6 +215,9 @@ metadata: {name: loc, labels: {app: loc}}
 spec:
   nodeName: %[2]s
   terminationGracePeriodSeconds: 1
+  tolerations:
+  - {key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute}
+  - {key: node.kubernetes.io/not-ready, operator: Exists, effect: NoExecute}
   containers:
   - name: c
     image: registry.k8s.io/e2e-test-images/agnhost:2.53
@@ -230,6 +239,9 @@ metadata: {name: cl}
 spec:
   nodeName: %[1]s
   terminationGracePeriodSeconds: 1
+  tolerations:
+  - {key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute}
+  - {key: node.kubernetes.io/not-ready, operator: Exists, effect: NoExecute}
   containers:
   - name: c
     image: busybox
