@@ -57,6 +57,13 @@ type pkt struct {
 	masq     bool
 	// sets answers `-m set --match-set` (IPVS mode); nil matches nothing.
 	sets *ipsets
+	// trail and prob are the way so far and its chance (Explain).
+	trail *trail
+	prob  float64
+}
+
+func newPkt(in Packet, sets *ipsets) pkt {
+	return pkt{src: in.Src, dst: in.Dst, port: in.Port, proto: strings.ToLower(string(in.Protocol)), sets: sets, prob: 1}
 }
 
 // outcome is where one branch ends: verdict "" means it fell through.
@@ -65,16 +72,15 @@ type outcome struct {
 	p       pkt
 }
 
-// Trace follows p.
-func (t *IPTables) Trace(in Packet) Result {
-	p := pkt{src: in.Src, dst: in.Dst, port: in.Port, proto: strings.ToLower(string(in.Protocol))}
+// ends are where every branch of p ends, in the order the tables are
+// crossed: a filter verdict, or (after nat POSTROUTING) an endpoint.
+func (t *IPTables) ends(p pkt) []outcome {
 	fromNode := t.local(p.src)
 	pre := "PREROUTING"
 	if fromNode {
 		pre = "OUTPUT"
 	}
-	var eps []string
-	verdict := None
+	var out []outcome
 	for _, o := range t.walk("nat", pre, p, 0) {
 		filterChain := "FORWARD"
 		switch {
@@ -84,25 +90,35 @@ func (t *IPTables) Trace(in Packet) Result {
 			filterChain = "INPUT"
 		}
 		for _, f := range t.walk("filter", filterChain, o.p, 0) {
-			if f.verdict == "DROP" || f.verdict == "REJECT" {
-				if verdict == None {
-					verdict = f.verdict
-				}
-				continue
-			}
-			if !f.p.dnat {
-				if f.verdict == "ACCEPT" && verdict == None {
-					verdict = "ACCEPT"
-				}
+			if f.verdict == "DROP" || f.verdict == "REJECT" || !f.p.dnat {
+				out = append(out, f)
 				continue
 			}
 			for _, post := range t.walk("nat", "POSTROUTING", f.p, 0) {
-				ep := netip.AddrPortFrom(post.p.dst, uint16(post.p.port)).String()
-				eps = append(eps, ep)
-				if post.p.masq {
-					verdict = "masq"
-				}
+				out = append(out, outcome{verdict: "endpoint", p: post.p})
 			}
+		}
+	}
+	return out
+}
+
+// Trace follows p.
+func (t *IPTables) Trace(in Packet) Result {
+	var eps []string
+	verdict := None
+	for _, o := range t.ends(newPkt(in, nil)) {
+		switch {
+		case o.verdict == "endpoint":
+			eps = append(eps, netip.AddrPortFrom(o.p.dst, uint16(o.p.port)).String())
+			if o.p.masq {
+				verdict = "masq"
+			}
+		case o.verdict == "DROP" || o.verdict == "REJECT":
+			if verdict == None {
+				verdict = o.verdict
+			}
+		case o.verdict == "ACCEPT" && verdict == None:
+			verdict = "ACCEPT"
 		}
 	}
 	if len(eps) == 0 {
@@ -112,6 +128,27 @@ func (t *IPTables) Trace(in Packet) Result {
 		return Result{Output: verdict}
 	}
 	return Result{Output: joinSorted(eps), Masq: verdict == "masq"}
+}
+
+// Explain lists the ways p may go.
+func (t *IPTables) Explain(in Packet) []Path {
+	var out []Path
+	for _, o := range t.ends(newPkt(in, nil)) {
+		out = append(out, o.path())
+	}
+	return out
+}
+
+// path is the Path an end makes.
+func (o outcome) path() Path {
+	to := None
+	switch o.verdict {
+	case "endpoint":
+		to = netip.AddrPortFrom(o.p.dst, uint16(o.p.port)).String()
+	case "DROP", "REJECT":
+		to = o.verdict
+	}
+	return Path{Rules: o.p.trail.lines(), To: to, Masq: o.p.masq, Prob: o.p.prob}
 }
 
 func joinSorted(eps []string) string {
@@ -152,11 +189,20 @@ func (t *IPTables) from(table string, rules []*iptRule, p pkt, depth int) []outc
 		if m == noMatch {
 			continue
 		}
-		var out []outcome
-		if m == maybe {
-			out = t.from(table, rules[i+1:], p, depth)
+		if m == match {
+			p.trail = p.trail.add(table + ": " + r.text)
+			return t.apply(table, r, rules[i+1:], p, depth)
 		}
-		return append(out, t.apply(table, r, rules[i+1:], p, depth)...)
+		// A branch: the rule's way first, then the rest of the chain's.
+		taken, passed := p, p
+		taken.trail = p.trail.add(table + ": " + r.text)
+		taken.prob *= r.prob
+		if r.affinity {
+			taken.prob, passed.prob = 0, p.prob
+		} else {
+			passed.prob *= 1 - r.prob
+		}
+		return append(t.apply(table, r, rules[i+1:], taken, depth), t.from(table, rules[i+1:], passed, depth)...)
 	}
 	return []outcome{{p: p}}
 }

@@ -12,13 +12,18 @@ import (
 // iptRule is one parsed rule; only the matches kube-proxy writes are
 // understood, and a rule with any other match never matches.
 type iptRule struct {
-	conds   []cond
-	branch  bool // statistic or recent --rcheck: may or may not match
-	target  string
-	goTo    bool
-	toDest  string
-	markOp  string
-	markArg string
+	conds  []cond
+	branch bool // statistic or recent --rcheck: may or may not match
+	// prob is a statistic match's --probability; affinity marks a recent
+	// --rcheck, which a new client never matches.
+	prob     float64
+	affinity bool
+	text     string // the rule as read
+	target   string
+	goTo     bool
+	toDest   string
+	markOp   string
+	markArg  string
 }
 
 // cond is one condition of a rule.
@@ -67,7 +72,7 @@ func parseRule(line string) (*iptRule, string, error) {
 	if len(w) < 2 {
 		return nil, "", fmt.Errorf("short rule %q", line)
 	}
-	r := &iptRule{}
+	r := &iptRule{text: line}
 	neg := false
 	for i := 2; i < len(w); i++ {
 		arg := func() string {
@@ -82,13 +87,15 @@ func parseRule(line string) (*iptRule, string, error) {
 		case "!":
 			neg = true
 			continue
-		case "-m", "--comment", "--mode", "--probability", "--name", "--seconds", "--reject-with", "--nfacct-name":
+		case "-m", "--comment", "--mode", "--name", "--seconds", "--reject-with", "--nfacct-name":
 			arg()
+		case "--probability":
+			r.prob, _ = strconv.ParseFloat(arg(), 64)
 		case "--mask":
 			arg()
 		case "--reap", "--set", "--random-fully", "--random", "--rsource", "--rdest":
 		case "--rcheck", "--update":
-			r.branch = true
+			r.branch, r.affinity = true, true
 		case "-s", "--source", "-d", "--destination":
 			r.conds = append(r.conds, addrCond(opt == "-s" || opt == "--source", arg(), neg))
 		case "-p", "--protocol":

@@ -48,9 +48,12 @@ func ipvsKey(proto string, a netip.Addr, port int32) string {
 	return proto + "/" + netip.AddrPortFrom(a, uint16(port)).String()
 }
 
-// Trace follows p.
-func (t *IPVS) Trace(in Packet) Result {
-	p := pkt{src: in.Src, dst: in.Dst, port: in.Port, proto: strings.ToLower(string(in.Protocol)), sets: t.sets}
+// ends are where every branch of in ends: a verdict of the nat or filter
+// table, none (no virtual service), a REJECT (one without real servers),
+// or a real server after nat POSTROUTING. Every real server has an
+// equal share (rr, the default scheduler).
+func (t *IPVS) ends(in Packet) []outcome {
+	p := newPkt(in, t.sets)
 	fromNode := t.ipt.local(p.src)
 	pre, filterChain := "PREROUTING", "FORWARD"
 	switch {
@@ -59,34 +62,67 @@ func (t *IPVS) Trace(in Packet) Result {
 	case t.ipt.local(p.dst):
 		filterChain = "INPUT"
 	}
-	var eps []string
-	verdict, masq := None, false
+	var out []outcome
 	for _, o := range t.ipt.walk("nat", pre, p, 0) {
 		if o.verdict == "DROP" || o.verdict == "REJECT" {
-			verdict = firstVerdict(verdict, o.verdict)
+			out = append(out, o)
 			continue
 		}
 		for _, f := range t.ipt.walk("filter", filterChain, o.p, 0) {
 			if f.verdict == "DROP" || f.verdict == "REJECT" {
-				verdict = firstVerdict(verdict, f.verdict)
+				out = append(out, f)
 				continue
 			}
-			svc, ok := t.services[ipvsKey(f.p.proto, f.p.dst, f.p.port)]
-			if !ok {
-				continue
-			}
-			if len(svc.Dests) == 0 {
-				verdict = firstVerdict(verdict, "REJECT")
-				continue
-			}
-			for _, d := range svc.Dests {
-				q := f.p
-				q.dst, q.port, q.dnat = d.Addr(), int32(d.Port()), true
-				for _, post := range t.ipt.walk("nat", "POSTROUTING", q, 0) {
-					eps = append(eps, d.String())
-					masq = masq || post.p.masq
-				}
-			}
+			out = append(out, t.schedule(f.p)...)
+		}
+	}
+	return out
+}
+
+// schedule sends p through the virtual service it is addressed to.
+func (t *IPVS) schedule(p pkt) []outcome {
+	key := ipvsKey(p.proto, p.dst, p.port)
+	svc, ok := t.services[key]
+	if !ok {
+		return []outcome{{p: p}}
+	}
+	if len(svc.Dests) == 0 {
+		p.trail = p.trail.add("ipvs: " + key + ": no real server")
+		return []outcome{{verdict: "REJECT", p: p}}
+	}
+	var out []outcome
+	for _, d := range svc.Dests {
+		q := p
+		q.dst, q.port, q.dnat = d.Addr(), int32(d.Port()), true
+		q.prob /= float64(len(svc.Dests))
+		q.trail = q.trail.add("ipvs: " + key + " -> " + d.String())
+		for _, post := range t.ipt.walk("nat", "POSTROUTING", q, 0) {
+			out = append(out, outcome{verdict: "endpoint", p: post.p})
+		}
+	}
+	return out
+}
+
+// Explain lists the ways p may go.
+func (t *IPVS) Explain(in Packet) []Path {
+	var out []Path
+	for _, o := range t.ends(in) {
+		out = append(out, o.path())
+	}
+	return out
+}
+
+// Trace follows p.
+func (t *IPVS) Trace(in Packet) Result {
+	var eps []string
+	verdict, masq := None, false
+	for _, o := range t.ends(in) {
+		switch o.verdict {
+		case "endpoint":
+			eps = append(eps, netip.AddrPortFrom(o.p.dst, uint16(o.p.port)).String())
+			masq = masq || o.p.masq
+		case "DROP", "REJECT":
+			verdict = firstVerdict(verdict, o.verdict)
 		}
 	}
 	if len(eps) == 0 {

@@ -52,6 +52,9 @@ type nftPkt struct {
 	proto             uint64
 	mark              uint64
 	dnat, masq        bool
+	// trail and prob are the way so far and its chance (Explain).
+	trail *trail
+	prob  float64
 }
 
 // NewNFTables reads listing, the output of `nft list table` (as the
@@ -77,17 +80,35 @@ func NewNFTablesFromDump(dump string, nodeIPs []netip.Addr) (*NFTables, error) {
 
 var _ Tracer = (*NFTables)(nil)
 
-// Trace follows p.
-func (t *NFTables) Trace(in Packet) Result {
+// ends are where every branch of in ends; none when the table does not
+// see packets of its family.
+func (t *NFTables) ends(in Packet) []step {
 	if !t.carries(in.Src) || in.Src.BitLen() != in.Dst.BitLen() {
-		return Result{Output: None}
+		return nil
 	}
 	proto, _ := protoNumber(strings.ToLower(string(in.Protocol)))
 	port := uint64(uint16(in.Port))
-	p := nftPkt{src: in.Src, dst: in.Dst, origDst: in.Dst, dport: port, origPort: port, proto: proto}
+	return t.paths(nftPkt{src: in.Src, dst: in.Dst, origDst: in.Dst, dport: port, origPort: port, proto: proto, prob: 1})
+}
+
+// Explain lists the ways p may go.
+func (t *NFTables) Explain(in Packet) []Path {
+	var out []Path
+	for _, s := range t.ends(in) {
+		to := s.f.verdict()
+		if to == None && s.p.dnat {
+			to = netip.AddrPortFrom(s.p.dst, uint16(s.p.dport)).String()
+		}
+		out = append(out, Path{Rules: s.p.trail.lines(), To: to, Masq: s.p.masq, Prob: s.p.prob})
+	}
+	return out
+}
+
+// Trace follows p.
+func (t *NFTables) Trace(in Packet) Result {
 	var eps []string
 	verdict, masq := None, false
-	for _, s := range t.paths(p) {
+	for _, s := range t.ends(in) {
 		switch {
 		case s.f == flowDrop || s.f == flowReject:
 			if verdict == None {

@@ -1,6 +1,9 @@
 package tracer
 
-import "net/netip"
+import (
+	"net/netip"
+	"strings"
+)
 
 // flow is where a packet goes after a statement.
 type flow int
@@ -45,7 +48,7 @@ func (t *NFTables) run(c *nftChain, i int, p nftPkt, depth int) []step {
 		return []step{{flowReturn, p}}
 	}
 	var out []step
-	for _, s := range t.rule(c.rules[i], p, depth) {
+	for _, s := range t.rule(c, i, 0, p, depth) {
 		if s.f == flowBreak {
 			out = append(out, t.run(c, i+1, s.p, depth)...)
 			continue
@@ -55,20 +58,41 @@ func (t *NFTables) run(c *nftChain, i int, p nftPkt, depth int) []step {
 	return out
 }
 
-// rule runs the statements of one rule; no step is flowNext.
-func (t *NFTables) rule(stmts []stmt, p nftPkt, depth int) []step {
-	if len(stmts) == 0 {
+// rule runs the statements of rule i of c from statement k; no step is
+// flowNext. A packet that passes the rule's matches has the rule added
+// to its trail, unless its action then did nothing.
+func (t *NFTables) rule(c *nftChain, i, k int, p nftPkt, depth int) []step {
+	stmts := c.rules[i]
+	if k == len(stmts) {
 		return []step{{flowBreak, p}}
 	}
+	before, noted := p.trail, k == firstAction(stmts)
+	if noted {
+		p.trail = p.trail.add(c.name + ": " + strings.Join(c.words[i], " "))
+	}
 	var out []step
-	for _, s := range stmts[0].exec(t, p, depth) {
+	for _, s := range stmts[k].exec(t, p, depth) {
+		if noted && s.f == flowBreak && s.p.trail == p.trail {
+			s.p.trail = before // the action did nothing (a map miss): not on the way
+		}
 		if s.f == flowNext {
-			out = append(out, t.rule(stmts[1:], s.p, depth)...)
+			out = append(out, t.rule(c, i, k+1, s.p, depth)...)
 			continue
 		}
 		out = append(out, s)
 	}
 	return out
+}
+
+// firstAction is the index of a rule's first statement that is not a
+// match.
+func firstAction(stmts []stmt) int {
+	for i, s := range stmts {
+		if _, ok := s.(matchStmt); !ok {
+			return i
+		}
+	}
+	return len(stmts)
 }
 
 // call runs a jump's or goto's chain: after a jump the caller goes on
@@ -203,15 +227,19 @@ func (e *nftElem) holds(key []val) bool {
 	return true
 }
 
-// each runs fn on every key e takes for p; no key breaks the rule.
-func each(t *NFTables, e expr, p nftPkt, fn func(key []val) []step) []step {
+// each runs fn on every key e takes for p; no key breaks the rule. Keys
+// are equally likely (numgen, jhash), so each has its share of p's
+// chance.
+func each(t *NFTables, e expr, p nftPkt, fn func(key []val, p nftPkt) []step) []step {
 	keys := e.eval(t, &p)
 	if len(keys) == 0 {
 		return []step{{flowBreak, p}}
 	}
+	q := p
+	q.prob /= float64(len(keys))
 	var out []step
 	for _, k := range keys {
-		out = append(out, fn(k)...)
+		out = append(out, fn(k, q)...)
 	}
 	return out
 }
@@ -224,7 +252,7 @@ type matchStmt struct {
 }
 
 func (m matchStmt) exec(t *NFTables, p nftPkt, _ int) []step {
-	return each(t, m.lhs, p, func(k []val) []step {
+	return each(t, m.lhs, p, func(k []val, p nftPkt) []step {
 		if m.test(k) != m.neg {
 			return []step{{flowNext, p}}
 		}
@@ -239,7 +267,7 @@ type vmapStmt struct {
 }
 
 func (v vmapStmt) exec(t *NFTables, p nftPkt, depth int) []step {
-	return each(t, v.key, p, func(k []val) []step {
+	return each(t, v.key, p, func(k []val, p nftPkt) []step {
 		e := v.m.lookup(k)
 		if e == nil {
 			return []step{{flowBreak, p}}
@@ -282,7 +310,7 @@ func (d dnatStmt) exec(t *NFTables, p nftPkt, _ int) []step {
 	if d.to == nil {
 		return []step{{flowAccept, dnatTo(p, d.fixed)}}
 	}
-	return each(t, d.to, p, func(k []val) []step {
+	return each(t, d.to, p, func(k []val, p nftPkt) []step {
 		if d.m != nil {
 			e := d.m.lookup(k)
 			if e == nil {
@@ -315,7 +343,7 @@ func (snatStmt) exec(_ *NFTables, p nftPkt, _ int) []step {
 type markStmt struct{ value expr }
 
 func (m markStmt) exec(t *NFTables, p nftPkt, _ int) []step {
-	return each(t, m.value, p, func(k []val) []step {
+	return each(t, m.value, p, func(k []val, p nftPkt) []step {
 		q := p
 		q.mark = k[0].num & 0xffffffff
 		return []step{{flowNext, q}}

@@ -69,3 +69,45 @@ func Run(t *testing.T, tr Tracer, cases []Case) {
 		})
 	}
 }
+
+// Path is one way the first packet of a connection may take.
+type Path struct {
+	// Rules are the rules it matched, in order, each prefixed with its
+	// table (iptables), chain (nftables) or "ipvs".
+	Rules []string
+	// To is the endpoint ("ip:port") it is sent to, or Drop, Reject or
+	// None.
+	To string
+	// Masq says it is masqueraded (source NAT).
+	Masq bool
+	// Prob is the chance a new connection takes it: the product of the
+	// random choices on its way. A path that needs state a new client
+	// lacks (a session-affinity entry) has 0.
+	Prob float64
+}
+
+// Explainer lists every path a packet may take, for `svcplane trace`.
+type Explainer interface {
+	Explain(p Packet) []Path
+}
+
+// trail is the rules a packet matched, newest first. Branches share
+// their common part, so a trail is never changed once made.
+type trail struct {
+	prev *trail
+	text string
+}
+
+func (t *trail) add(text string) *trail { return &trail{prev: t, text: text} }
+
+// lines are the rules oldest first.
+func (t *trail) lines() []string {
+	var out []string
+	for ; t != nil; t = t.prev {
+		out = append(out, t.text)
+	}
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	return out
+}
