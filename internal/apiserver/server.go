@@ -155,6 +155,10 @@ func (s *Server) Run(ctx context.Context) {
 		}()
 	}
 	s.started.Do(func() { close(s.ready) })
+	// Build the OpenAPI documents now, not on kubectl's first apply:
+	// building them takes seconds, longer than kubectl waits on a busy
+	// machine.
+	go s.openapi.Warm()
 	wg.Wait()
 }
 

@@ -90,6 +90,16 @@ func (o *OpenAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	o.mux.ServeHTTP(w, r)
 }
 
+// Warm builds the documents kubectl fetches first (v2 as protobuf, the
+// v3 ones as JSON), as later requests would; errors are logged when they
+// happen.
+func (o *OpenAPI) Warm() {
+	if d, err := o.v2Document(); err == nil {
+		_, _ = d.protobuf()
+	}
+	_, _ = o.v3Documents() // kubectl reads these as JSON
+}
+
 // V2 returns the encoded /openapi/v2 document, building it on first use.
 func (o *OpenAPI) V2() ([]byte, error) {
 	d, err := o.v2Document()

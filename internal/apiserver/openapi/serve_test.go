@@ -13,6 +13,9 @@ import (
 	clientdiscovery "k8s.io/client-go/discovery"
 	"k8s.io/client-go/openapi3"
 	"k8s.io/client-go/rest"
+
+	"github.com/svcplane/svcplane/internal/apiserver/builtin"
+	"github.com/svcplane/svcplane/internal/apiserver/codec"
 )
 
 const (
@@ -179,5 +182,18 @@ func TestNegotiate(t *testing.T) {
 		if got != tt.want || ok != tt.ok {
 			t.Errorf("negotiate(%q) = %q %v, want %q %v", tt.accept, got, ok, tt.want, tt.ok)
 		}
+	}
+}
+
+// TestWarm: after Warm the v2 protobuf and the v3 documents are built, so
+// kubectl's first request does not wait for them.
+func TestWarm(t *testing.T) {
+	o := New(Config{Resources: builtin.Resources(builtin.Config{}), Scheme: codec.New().Scheme, Version: "v1.32.4"})
+	if o.v2 != nil || o.v3 != nil {
+		t.Fatal("New built documents")
+	}
+	o.Warm()
+	if o.v2 == nil || o.v2.proto == nil || o.v3 == nil || len(o.v3.docs) == 0 {
+		t.Fatalf("not built: v2 %v, v3 %v", o.v2 != nil, o.v3 != nil)
 	}
 }
