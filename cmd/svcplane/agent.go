@@ -65,6 +65,7 @@ func upAgentFlags(fs *flag.FlagSet, cfg *app.UpConfig, args []string) {
 	fs.StringVar(&cfg.Proxy.IPTablesBackend, "iptables-backend", "auto", "iptables backend of the proxy: legacy, nft or auto")
 	fs.BoolVar(&cfg.Proxy.NoProxy, "no-proxy", false, "run no proxy on the node")
 	fs.BoolVar(&cfg.DNS.NoDNS, "no-dns", false, "run no cluster DNS server on the node")
+	fs.BoolVar(&cfg.NoAddons, "no-addons", false, "run the proxy and the DNS server inside svcplane rather than as kube-system pods (the kube-proxy DaemonSet and coredns Deployment, which it then removes)")
 	fs.Func("dns-upstream", "DNS server for names outside the cluster (repeatable or comma-separated; default: the node's resolv.conf)", func(v string) error {
 		cfg.DNS.Upstreams = append(cfg.DNS.Upstreams, splitList(v)...)
 		return nil

@@ -46,6 +46,13 @@ func main() {
 	if applet, ok := images.Applet(filepath.Base(os.Args[0])); ok {
 		os.Exit(applet(os.Args[1:]))
 	}
+	// The kube-proxy and coredns images link their programs to it.
+	switch filepath.Base(os.Args[0]) {
+	case "kube-proxy":
+		os.Args = append([]string{os.Args[0], "proxy"}, os.Args[1:]...)
+	case "coredns":
+		os.Args = append([]string{os.Args[0], "dns"}, os.Args[1:]...)
+	}
 	if len(os.Args) < 2 {
 		usage()
 		os.Exit(2)

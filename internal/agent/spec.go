@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 
@@ -51,9 +52,17 @@ func (w *podWorker) containerSpec(ctx context.Context, pod *corev1.Pod, sb runti
 		Pod: pod, Name: c.Name, Attempt: attempt, Layers: res.Layers, ImageUser: res.User, ImageID: runtimeImageID(res, c.Image), Self: self,
 		Argv: argv, Env: env, Dir: orString(c.WorkingDir, orString(res.WorkingDir, "/")),
 		Hostname: podHostname(pod), Hosts: hostsFile(pod, sb.IP.String(), w.a.cfg.ClusterDomain),
-		ResolvConf: resolvConf(pod, dnsSettings{Servers: w.a.cfg.ClusterDNS, Domain: w.a.cfg.ClusterDomain}),
+		ResolvConf: orString(resolvConf(pod, dnsSettings{Servers: w.a.cfg.ClusterDNS, Domain: w.a.cfg.ClusterDomain}), nodeResolvConf()),
 		Stdin:      c.Stdin, StdinOnce: c.StdinOnce, TTY: c.TTY, Mounts: mounts,
 	}, nil
+}
+
+// nodeResolvConf is the node's /etc/resolv.conf, which pods of dnsPolicy
+// Default (the coredns pods) get as the kubelet gives it; "" when the
+// node has none.
+func nodeResolvConf() string {
+	data, _ := os.ReadFile("/etc/resolv.conf")
+	return string(data)
 }
 
 // mergeEnv joins KEY=value lists, later ones overriding earlier ones and

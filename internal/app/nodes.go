@@ -167,7 +167,7 @@ func startWorker(ctx context.Context, s *APIServer, cfg UpConfig, n sandboxNode,
 		"--follow-configmap", "kube-system/" + kubeProxyConfigMap, "--iptables-backend", orString(cfg.Proxy.IPTablesBackend, "auto")}
 	log := cfg.Logger.With("node", n.Name)
 	go superviseNodeProcess(ctx, n, agentArgs, log.With("component", "agent"))
-	if !cfg.Proxy.NoProxy {
+	if !cfg.Proxy.NoProxy && !addonsOn(cfg) {
 		go superviseNodeProcess(ctx, n, proxyArgs, log.With("component", "proxy"))
 	}
 	return nil

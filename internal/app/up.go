@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"time"
 
 	"github.com/svcplane/svcplane/internal/clusterdir"
 	"github.com/svcplane/svcplane/internal/netns"
@@ -24,6 +25,9 @@ type UpConfig struct {
 	Proxy ProxySettings
 	// DNS settings; the DNS server runs with the agent, on its node.
 	DNS DNSSettings
+	// NoAddons runs the proxy and the DNS server inside up rather than as
+	// kube-system pods (see addons.go).
+	NoAddons bool
 	// Sandbox, when set, runs the node in a network namespace of that
 	// name (see sandbox.go); Args are the command line to run again inside
 	// and SandboxNodeIP the node's address there.
@@ -64,6 +68,7 @@ func RunUp(ctx context.Context, cfg UpConfig) error {
 			return err
 		}
 	}
+	start := time.Now()
 	cfg.APIServer.Logger = cfg.Logger
 	cfg.APIServer.Cluster.ClusterDomain = orString(cfg.APIServer.Cluster.ClusterDomain, cfg.Agent.ClusterDomain)
 	s, err := StartAPIServer(ctx, cfg.APIServer)
@@ -77,15 +82,8 @@ func RunUp(ctx context.Context, cfg UpConfig) error {
 		if err := startAgent(ctx, s, cfg); err != nil {
 			return err
 		}
-		if !cfg.Proxy.NoProxy {
-			if err := startProxy(ctx, s, cfg); err != nil {
-				return err
-			}
-		}
-		if !cfg.DNS.NoDNS {
-			if err := startDNS(ctx, s, cfg); err != nil {
-				return err
-			}
+		if err := startNodeComponents(ctx, s, cfg); err != nil {
+			return err
 		}
 		if cfg.Sandbox != "" {
 			if err := startWorkerNodes(ctx, s, cfg); err != nil {
@@ -99,10 +97,48 @@ func RunUp(ctx context.Context, cfg UpConfig) error {
 		}
 	}
 	if cfg.Out != nil {
+		if addonsOn(cfg) {
+			waitSystemReady(ctx, s, cfg, start)
+		}
 		printUsage(cfg.Out, s)
 	}
 	<-s.Done
 	return s.Err()
+}
+
+// startNodeComponents starts the proxy and the DNS server: as
+// kube-system pods (the addons), or inside up with --no-addons.
+func startNodeComponents(ctx context.Context, s *APIServer, cfg UpConfig) error {
+	if addonsOn(cfg) {
+		return startAddons(ctx, s, cfg)
+	}
+	if err := stopAddons(ctx, s); err != nil {
+		return err
+	}
+	if !cfg.Proxy.NoProxy {
+		if err := startProxy(ctx, s, cfg); err != nil {
+			return err
+		}
+	}
+	if !cfg.DNS.NoDNS {
+		return startDNS(ctx, s, cfg)
+	}
+	return nil
+}
+
+// waitSystemReady prints a line per system component as it becomes
+// ready (every kube-system pod Ready and DNS answering), for at most a
+// minute.
+func waitSystemReady(ctx context.Context, s *APIServer, cfg UpConfig, start time.Time) {
+	client, err := addonsClient(s)
+	if err != nil {
+		cfg.Logger.Warn("no readiness report", "err", err)
+		return
+	}
+	fmt.Fprintln(cfg.Out, "svcplane: starting the system components (kube-system)")
+	if waitSystem(ctx, cfg.Out, systemChecks(client, cfg), start, time.Minute) {
+		fmt.Fprintf(cfg.Out, "svcplane: every system component ready in %.1fs\n", time.Since(start).Seconds())
+	}
 }
 
 // claimDataDir locks the data directory for as long as up runs and

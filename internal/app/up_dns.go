@@ -39,7 +39,7 @@ func startDNS(ctx context.Context, s *APIServer, cfg UpConfig) error {
 	if err != nil {
 		return err
 	}
-	if err := ensureKubeDNSService(ctx, client, agent.ClusterDNS); err != nil {
+	if err := ensureKubeDNSService(ctx, client, agent.ClusterDNS, false); err != nil {
 		return err
 	}
 	log := cfg.Logger.With("component", "dns")

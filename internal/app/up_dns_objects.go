@@ -32,18 +32,31 @@ func kubeDNSPorts() []corev1.ServicePort {
 }
 
 // ensureKubeDNSService creates kube-system/kube-dns at clusterIP when it
-// is missing. It has no selector: the DNS server runs inside up, and its
-// Endpoints are written by writeKubeDNSEndpoints.
-func ensureKubeDNSService(ctx context.Context, client kubernetes.Interface, clusterIP string) error {
+// is missing, and keeps its selector as up runs DNS: k8s-app=kube-dns for
+// the coredns pods (pods true), none when the DNS server runs inside up
+// and writeKubeDNSEndpoints writes its Endpoints.
+func ensureKubeDNSService(ctx context.Context, client kubernetes.Interface, clusterIP string, pods bool) error {
+	var selector map[string]string
+	if pods {
+		selector = map[string]string{"k8s-app": kubeDNSName}
+	}
 	svcs := client.CoreV1().Services("kube-system")
-	_, err := svcs.Get(ctx, kubeDNSName, metav1.GetOptions{})
-	if err == nil || !apierrors.IsNotFound(err) {
+	cur, err := svcs.Get(ctx, kubeDNSName, metav1.GetOptions{})
+	if err == nil {
+		if len(cur.Spec.Selector) == len(selector) {
+			return nil
+		}
+		cur.Spec.Selector = selector
+		_, err = svcs.Update(ctx, cur, metav1.UpdateOptions{})
+		return err
+	}
+	if !apierrors.IsNotFound(err) {
 		return err
 	}
 	svc := &corev1.Service{
 		ObjectMeta: metav1.ObjectMeta{Name: kubeDNSName, Namespace: "kube-system", Labels: kubeDNSLabels(),
 			Annotations: map[string]string{"prometheus.io/port": "9153", "prometheus.io/scrape": "true"}},
-		Spec: corev1.ServiceSpec{ClusterIP: clusterIP, Ports: kubeDNSPorts()},
+		Spec: corev1.ServiceSpec{ClusterIP: clusterIP, Ports: kubeDNSPorts(), Selector: selector},
 	}
 	if _, err := svcs.Create(ctx, svc, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("create kube-system/%s: %w", kubeDNSName, err)

@@ -44,7 +44,7 @@ func startProxy(ctx context.Context, s *APIServer, cfg UpConfig) error {
 	if err != nil {
 		return err
 	}
-	kp, err := ensureKubeProxyConfig(ctx, client, cfg)
+	kp, err := ensureKubeProxyConfig(ctx, client, cfg, upProxyOverride(cfg), nil)
 	if err != nil {
 		return err
 	}
@@ -60,9 +60,10 @@ func startProxy(ctx context.Context, s *APIServer, cfg UpConfig) error {
 }
 
 // ensureKubeProxyConfig reads the kube-proxy ConfigMap, creating it from
-// up's settings when it is missing; the node name, cluster CIDR and an
-// explicit --proxy-mode always come from up.
-func ensureKubeProxyConfig(ctx context.Context, client kubernetes.Interface, cfg UpConfig) (*kpv1.KubeProxyConfiguration, error) {
+// up's settings when it is missing; what override sets and an explicit
+// --proxy-mode always come from up, as do the extra keys.
+func ensureKubeProxyConfig(ctx context.Context, client kubernetes.Interface, cfg UpConfig,
+	override func(*kpv1.KubeProxyConfiguration), extra map[string]string) (*kpv1.KubeProxyConfiguration, error) {
 	cms := client.CoreV1().ConfigMaps("kube-system")
 	kp := proxyconfig.Default()
 	existing, err := cms.Get(ctx, kubeProxyConfigMap, metav1.GetOptions{})
@@ -80,7 +81,7 @@ func ensureKubeProxyConfig(ctx context.Context, client kubernetes.Interface, cfg
 	if !found || cfg.Proxy.ModeSet {
 		kp.Mode = kpv1.ProxyMode(orString(cfg.Proxy.Mode, "iptables"))
 	}
-	upProxyOverride(cfg)(kp)
+	override(kp)
 	data, err := proxyconfig.Marshal(kp)
 	if err != nil {
 		return nil, err
@@ -89,16 +90,34 @@ func ensureKubeProxyConfig(ctx context.Context, client kubernetes.Interface, cfg
 		ObjectMeta: metav1.ObjectMeta{Name: kubeProxyConfigMap, Namespace: "kube-system", Labels: map[string]string{"app": "kube-proxy"}},
 		Data:       map[string]string{kubeProxyConfigKey: string(data)},
 	}
+	for k, v := range extra {
+		cm.Data[k] = v
+	}
 	if !found {
 		_, err = cms.Create(ctx, cm, metav1.CreateOptions{})
-	} else if existing.Data[kubeProxyConfigKey] != string(data) {
-		existing.Data = cm.Data
+	} else if !sameData(existing.Data, cm.Data) {
+		if existing.Data == nil {
+			existing.Data = map[string]string{}
+		}
+		for k, v := range cm.Data {
+			existing.Data[k] = v
+		}
 		_, err = cms.Update(ctx, existing, metav1.UpdateOptions{})
 	}
 	if err != nil {
 		return nil, fmt.Errorf("write kube-system/%s: %w", kubeProxyConfigMap, err)
 	}
 	return kp, nil
+}
+
+// sameData reports whether have holds every key of want with its value.
+func sameData(have, want map[string]string) bool {
+	for k, v := range want {
+		if w, ok := have[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
 }
 
 // upProxyOverride sets what up decides in every kube-proxy configuration:

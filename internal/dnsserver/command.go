@@ -41,8 +41,18 @@ func parseFlags(name string, args []string) (Config, error) {
 	fs.StringVar(&cfg.ReadyAddr, "ready-addr", ":8181", "address of /ready (empty: none)")
 	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", ":9153", "address of /metrics (empty: none)")
 	level := fs.String("log-level", "info", "log level: debug (one line per query), info, warn, error")
+	conf := fs.String("conf", "", "a CoreDNS Corefile to read the settings from, as the coredns image's -conf (its supported subset; the other flags are then ignored)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
+	}
+	if *conf != "" {
+		cf, err := readCorefile(*conf)
+		if err != nil {
+			return cfg, err
+		}
+		applyCorefile(&cfg, cf)
+		*listen, *upstream, *recursion = ":"+cf.Port, strings.Join(cf.Upstreams, ","), ""
+		*ttl = uint(cf.TTL)
 	}
 	if *ttl < 1 || *ttl > uint(cluster.MaxTTL) {
 		return cfg, fmt.Errorf("--ttl %d: must be 1 to %d", *ttl, cluster.MaxTTL)
@@ -71,6 +81,30 @@ func parseFlags(name string, args []string) (Config, error) {
 	cfg.RESTConfig = rc
 	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
 	return cfg, nil
+}
+
+// readCorefile reads and parses a Corefile.
+func readCorefile(path string) (Corefile, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Corefile{}, fmt.Errorf("-conf: %w", err)
+	}
+	cf, err := ParseCorefile(string(data))
+	if err != nil {
+		return cf, fmt.Errorf("%s: %w", path, err)
+	}
+	return cf, nil
+}
+
+// applyCorefile sets what a Corefile says (its port and upstreams go
+// through the flags they replace).
+func applyCorefile(cfg *Config, cf Corefile) {
+	cfg.Zone, cfg.Pods, cfg.Autopath, cfg.CacheTTL = cf.Zone, cf.Pods, cf.Autopath, cf.CacheTTL
+	cfg.HealthAddr, cfg.ReadyAddr, cfg.MetricsAddr = cf.HealthAddr, cf.ReadyAddr, cf.MetricsAddr
+	if cf.ResolvConf != "" {
+		cfg.ResolvConf = cf.ResolvConf
+	}
+	cfg.Refused, cfg.NoKubeDNSConfigMap = cf.Refused, true
 }
 
 // stubDomainFlag collects --stub-domain zone=server[,server].

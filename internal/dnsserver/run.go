@@ -52,6 +52,14 @@ type Config struct {
 	// HealthAddr, ReadyAddr and MetricsAddr serve /health, /ready and
 	// /metrics ("" serves none).
 	HealthAddr, ReadyAddr, MetricsAddr string
+	// NoKubeDNSConfigMap leaves the kube-dns ConfigMap alone (CoreDNS,
+	// configured from a Corefile, does not read it).
+	NoKubeDNSConfigMap bool
+	// CacheTTL caps how long forwarded answers are cached (0: an hour).
+	CacheTTL time.Duration
+	// Refused are the Corefile lines not served; Run logs each and
+	// records a Warning event on the server's pod.
+	Refused []Refusal
 	// OnReady, if set, is called once the caches have synced and every
 	// listener serves.
 	OnReady func()
@@ -67,8 +75,9 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
+	reportRefused(ctx, client, cfg)
 	reg := prometheus.NewRegistry()
-	c, err := cache.New(cache.Config{Registry: reg})
+	c, err := cache.New(cache.Config{Registry: reg, SuccessTTL: cfg.CacheTTL, DenialTTL: cfg.CacheTTL})
 	if err != nil {
 		return err
 	}
@@ -91,7 +100,9 @@ func Run(ctx context.Context, cfg Config) error {
 	errc := make(chan error, 4)
 	go func() { errc <- cl.Run(ctx) }()
 	go func() { errc <- srv.Run(ctx) }()
-	go watchKubeDNSConfigMap(ctx, client, fwd, cfg)
+	if !cfg.NoKubeDNSConfigMap {
+		go watchKubeDNSConfigMap(ctx, client, fwd, cfg)
+	}
 	if err := serveDNSHTTP(ctx, cfg, cl, reg, errc); err != nil {
 		return err
 	}

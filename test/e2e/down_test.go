@@ -199,7 +199,7 @@ func startSandboxUnder(t *testing.T, outer string) *sandbox {
 			_ = syscall.Kill(p.PID, syscall.SIGKILL)
 		}
 	})
-	args := []string{"--sandbox", name, "--example=false"}
+	args := []string{"--sandbox", name, "--example=false", "--no-addons"}
 	p := &upProcess{t: t, dataDir: dir, port: port, done: make(chan struct{})}
 	p.cmd = exec.Command("ip", append([]string{"netns", "exec", outer, binary, "up", "--data-dir", dir, "--secure-port", strconv.Itoa(port)}, args...)...)
 	p.cmd.Stdout, p.cmd.Stderr = p, p

@@ -57,6 +57,11 @@ func startUp(t *testing.T, dataDir string, port int, args ...string) *upProcess 
 	t.Helper()
 	p := &upProcess{t: t, dataDir: dataDir, port: port, done: make(chan struct{})}
 	all := append([]string{"up", "--data-dir", dataDir, "--secure-port", strconv.Itoa(port)}, args...)
+	if !slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(a, "--no-addons") }) {
+		// The proxy and DNS run inside up unless a test asks for the
+		// kube-system pods (--no-addons=false, see addons_test.go).
+		all = append(all, "--no-addons")
+	}
 	if !slices.Contains(args, "--sandbox") {
 		// Outside a sandbox an agent would plumb pods into the machine's
 		// own network namespace, which tests never touch.

@@ -8,7 +8,9 @@
 // nginx (a web server answering like nginx's default page), pause, and
 // the Kubernetes e2e test images: agnhost (/agnhost with upstream's
 // subcommands and netcat-openbsd's nc), httpd (Apache's "It works!") and
-// jessie-dnsutils (the host's dig, host, nslookup and getent). busybox
+// jessie-dnsutils (the host's dig, host, nslookup and getent); the system
+// components kube-proxy (`svcplane proxy`, with the host's iptables, nft
+// and ipset) and coredns (`svcplane dns -conf Corefile`). busybox
 // runs the applets of a static busybox 1.37 (Debian trixie's busybox-static, see
 // hack/deps.sh); busybox:1.28 and older tags run svcplane's copy of 1.28's
 // libc nslookup instead of busybox's (package libcnslookup).
@@ -136,6 +138,12 @@ func (r *Resolver) Resolve(c *corev1.Container) (Resolved, error) {
 	case "jessie-dnsutils":
 		res.Layers = []string{r.cfg.Trees.Dnsutils}
 		res.Argv = imageArgv(c, nil, []string{"bash"})
+	case "kube-proxy":
+		res.Layers = []string{r.cfg.Trees.KubeProxy}
+		res.Argv = programArgv(c, "kube-proxy", []string{self, "proxy"})
+	case "coredns":
+		res.Layers = []string{r.cfg.Trees.CoreDNS}
+		res.Argv = programArgv(c, "coredns", []string{self, "dns"})
 	default:
 		return Resolved{}, fmt.Errorf("%w: %q; svcplane pulls from no registry: import it with "+
 			"`svcplane images import FILE` (built in: %s)", ErrNotPresent, c.Image, strings.Join(builtinNames, ", "))
@@ -145,7 +153,21 @@ func (r *Resolver) Resolve(c *corev1.Container) (Resolved, error) {
 }
 
 // builtinNames are the built-in images' short names.
-var builtinNames = []string{"agnhost", "busybox", "httpd", "jessie-dnsutils", "nginx", "pause"}
+var builtinNames = []string{"agnhost", "busybox", "coredns", "httpd", "jessie-dnsutils", "kube-proxy", "nginx", "pause"}
+
+// programArgv runs an image whose entrypoint is one of svcplane's
+// commands (kube-proxy's /usr/local/bin/kube-proxy, coredns' /coredns):
+// the command when the container names no other program, with the
+// container's args.
+func programArgv(c *corev1.Container, program string, builtin []string) []string {
+	switch {
+	case len(c.Command) == 0:
+		return append(append([]string(nil), builtin...), c.Args...)
+	case path.Base(c.Command[0]) == program:
+		return append(append(append([]string(nil), builtin...), c.Command[1:]...), c.Args...)
+	}
+	return append(append([]string(nil), c.Command...), c.Args...)
+}
 
 // tagVersion is the version a tag names ("2.4.39" for "2.4.39-4" or
 // "2.4.39-alpine"), def when the tag names none.
@@ -240,6 +262,7 @@ func ShortName(ref string) string {
 	dir, name := path.Split(ref)
 	switch strings.TrimSuffix(dir, "/") {
 	case "", "library", "docker.io", "docker.io/library", "registry.k8s.io", "k8s.gcr.io",
+		"registry.k8s.io/coredns", "k8s.gcr.io/coredns", "coredns", "docker.io/coredns",
 		"registry.k8s.io/e2e-test-images", "k8s.gcr.io/e2e-test-images", "gcr.io/kubernetes-e2e-test-images":
 	default:
 		return ""

@@ -25,7 +25,7 @@ func (f fakeStore) Lookup(ref string) (StoredImage, bool, error) {
 
 func TestResolve(t *testing.T) {
 	trees := Trees{Busybox: "/t/bb", BusyboxLibc: "/t/bb128", Nginx: "/t/nginx", Agnhost: "/t/agnhost", Pause: "/t/pause",
-		Httpd: "/t/httpd", Dnsutils: "/t/dnsutils"}
+		Httpd: "/t/httpd", Dnsutils: "/t/dnsutils", KubeProxy: "/t/kp", CoreDNS: "/t/coredns"}
 	store := fakeStore{"example.com/app:1": {ID: "sha256:abc", Layers: []string{"/l1", "/l2"}, Entrypoint: []string{"/app"},
 		Cmd: []string{"--serve"}, Env: []string{"PATH=/bin", "MODE=x"}, User: "1000", WorkingDir: "/work"}}
 	r := NewResolver(Config{Trees: trees, Store: store})
@@ -61,6 +61,12 @@ func TestResolve(t *testing.T) {
 		{"nginx e2e 1.15", corev1.Container{Image: "registry.k8s.io/e2e-test-images/nginx:1.15-4"}, self + " image nginx --ports 80", nil, "/t/nginx"},
 		{"jessie-dnsutils", corev1.Container{Image: "registry.k8s.io/e2e-test-images/jessie-dnsutils:1.7", Command: []string{"sh", "-c", "dig +short a"}}, "sh -c dig +short a", nil, "/t/dnsutils"},
 		{"pause", corev1.Container{Image: "registry.k8s.io/pause:3.10"}, self + " image pause", nil, "/t/pause"},
+		{"kube-proxy as kubeadm", corev1.Container{Image: "registry.k8s.io/kube-proxy:v1.32.2", Command: []string{"/usr/local/bin/kube-proxy",
+			"--config=/var/lib/kube-proxy/config.conf", "--hostname-override=n1"}}, self + " proxy --config=/var/lib/kube-proxy/config.conf --hostname-override=n1", nil, "/t/kp"},
+		{"kube-proxy shell", corev1.Container{Image: "registry.k8s.io/kube-proxy:v1.32.2", Command: []string{"sh"}}, "sh", nil, "/t/kp"},
+		{"coredns as kubeadm", corev1.Container{Image: "registry.k8s.io/coredns/coredns:v1.11.3", Args: []string{"-conf", "/etc/coredns/Corefile"}},
+			self + " dns -conf /etc/coredns/Corefile", nil, "/t/coredns"},
+		{"coredns command", corev1.Container{Image: "coredns/coredns:1.11.1", Command: []string{"/coredns"}, Args: []string{"-conf", "/c"}}, self + " dns -conf /c", nil, "/t/coredns"},
 		{"imported: entrypoint and cmd", corev1.Container{Image: "example.com/app:1"}, "/app --serve", nil, "/l1"},
 		{"imported: args replace cmd", corev1.Container{Image: "example.com/app:1", Args: []string{"--once"}}, "/app --once", nil, "/l1"},
 		{"imported: command drops cmd", corev1.Container{Image: "example.com/app:1", Command: []string{"/bin/sh"}}, "/bin/sh", nil, "/l1"},

@@ -39,6 +39,8 @@ func (t Trees) listing() []struct {
 		{t.Pause, []string{"registry.k8s.io/pause:3.10"}},
 		{t.Httpd, []string{e2e + "httpd:2.4.38-4", e2e + "httpd:2.4.39-4"}},
 		{t.Dnsutils, []string{e2e + "jessie-dnsutils:1.7"}},
+		{t.KubeProxy, []string{"registry.k8s.io/kube-proxy:v1.32.0"}},
+		{t.CoreDNS, []string{"registry.k8s.io/coredns/coredns:v1.11.3"}},
 	}
 }
 

@@ -27,6 +27,8 @@ type Trees struct {
 	// Sizes are the trees' bytes by directory, for the node's
 	// status.images and the Pulled events.
 	Sizes map[string]int64
+	// KubeProxy and CoreDNS are the system components' images.
+	KubeProxy, CoreDNS string
 }
 
 // TreeLayout says what PrepareTrees lays out.
@@ -52,6 +54,7 @@ func PrepareTrees(l TreeLayout) (Trees, error) {
 		Busybox: filepath.Join(l.Dir, "busybox"), BusyboxLibc: filepath.Join(l.Dir, "busybox-1.28"),
 		Nginx: filepath.Join(l.Dir, "nginx"), Agnhost: filepath.Join(l.Dir, "agnhost"), Pause: filepath.Join(l.Dir, "pause"),
 		Httpd: filepath.Join(l.Dir, "httpd"), Dnsutils: filepath.Join(l.Dir, "jessie-dnsutils"),
+		KubeProxy: filepath.Join(l.Dir, "kube-proxy"), CoreDNS: filepath.Join(l.Dir, "coredns"),
 	}
 	if l.HostTools == nil {
 		l.HostTools = DefaultHostTools()
@@ -71,13 +74,15 @@ func PrepareTrees(l TreeLayout) (Trees, error) {
 		{t.Pause, func(d string) error { return baseTree(d, l.Self) }},
 		{t.Httpd, func(d string) error { return httpdTree(d, l, applets) }},
 		{t.Dnsutils, func(d string) error { return dnsutilsTree(d, l, applets) }},
+		{t.KubeProxy, func(d string) error { return kubeProxyTree(d, l, applets) }},
+		{t.CoreDNS, func(d string) error { return corednsTree(d, l) }},
 	}
 	for _, s := range steps {
 		if err := s.build(s.dir); err != nil {
 			return t, fmt.Errorf("lay out image %s: %w", filepath.Base(s.dir), err)
 		}
 	}
-	t.Sizes = treeSizes(t.Busybox, t.BusyboxLibc, t.Nginx, t.Agnhost, t.Pause, t.Httpd, t.Dnsutils)
+	t.Sizes = treeSizes(t.Busybox, t.BusyboxLibc, t.Nginx, t.Agnhost, t.Pause, t.Httpd, t.Dnsutils, t.KubeProxy, t.CoreDNS)
 	return t, nil
 }
 
