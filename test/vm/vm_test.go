@@ -44,6 +44,7 @@ func TestIPVSKernel(t *testing.T) {
 	suites := []guestSuite{
 		{name: "guest", pkg: "./test/vm/guest", run: "."},
 		{name: "ipvs", pkg: "./internal/proxy/ipvs", run: "^TestKernel"},
+		{name: "cgroups", pkg: "./internal/agent/cgroups", run: "^TestKernel"},
 	}
 	bin := t.TempDir()
 	adds := buildPrograms(t, root, bin, []string{"./cmd/svcplane", "./cmd/svcplane-init"})
@@ -148,6 +149,9 @@ func buildSuites(t *testing.T, root, dir string, suites []guestSuite) ([]guestSu
 func guestScript(suites []guestSuite) string {
 	var b strings.Builder
 	b.WriteString("export SVCPLANE_VM_GUEST=1; failed=0\n")
+	if os.Getenv("SVCPLANE_VM_LIMITS") == "1" { // the guest's TestPodLimitsCgroupV2 (a second node start)
+		b.WriteString("export SVCPLANE_VM_LIMITS=1\n")
+	}
 	for _, s := range suites {
 		fmt.Fprintf(&b, "if [ -x /usr/local/bin/%[1]s.test ]; then\n", s.name)
 		fmt.Fprintf(&b, "  echo '== suite %s'\n", s.name)
