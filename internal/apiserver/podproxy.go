@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/gorilla/websocket"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 )
@@ -160,6 +161,10 @@ func (s *Server) proxyLogs(w http.ResponseWriter, r *http.Request, target *url.U
 		} else {
 			writeError(w, apierrors.NewInternalError(fmt.Errorf("node agent: %s", msg)))
 		}
+		return
+	}
+	if websocket.IsWebSocketUpgrade(r) {
+		serveLogsWebsocket(w, r, resp.Body)
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain")

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gorilla/websocket"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -147,5 +148,43 @@ func TestLogsTail(t *testing.T) {
 	resp, _ := srv.Client().Get(srv.URL + "/containerLogs/ns/missing/c")
 	if resp.StatusCode != 404 {
 		t.Errorf("missing pod: %d", resp.StatusCode)
+	}
+}
+
+// TestExecChannelV1: under channel.k8s.io (what upstream's conformance
+// spec "remote command execution over websockets" asks for) the error
+// channel carries nothing on success and the failure's message otherwise,
+// as the kubelet's pre-v4 protocol.
+func TestExecChannelV1(t *testing.T) {
+	srv := newTestServer(t)
+	for _, tt := range []struct{ cmd, wantErr string }{
+		{"echo", ""},
+		{"fail", "command terminated with non-zero exit code: exit status 3"},
+	} {
+		d := websocket.Dialer{Subprotocols: []string{"channel.k8s.io"}}
+		ws, _, err := d.Dial("ws"+strings.TrimPrefix(srv.URL, "http")+"/exec/ns/p/c?command="+tt.cmd+"&command=x&stdout=true", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ws.Subprotocol() != "channel.k8s.io" {
+			t.Errorf("subprotocol %q", ws.Subprotocol())
+		}
+		var out, errCh bytes.Buffer
+		for {
+			_, msg, err := ws.ReadMessage()
+			if err != nil {
+				break
+			}
+			switch {
+			case len(msg) > 0 && msg[0] == chanStdout:
+				out.Write(msg[1:])
+			case len(msg) > 0 && msg[0] == chanError:
+				errCh.Write(msg[1:])
+			}
+		}
+		ws.Close()
+		if out.String() != "ran "+tt.cmd+" x\n" || errCh.String() != tt.wantErr {
+			t.Errorf("%s: stdout %q, error channel %q, want %q", tt.cmd, out.String(), errCh.String(), tt.wantErr)
+		}
 	}
 }

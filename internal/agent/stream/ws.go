@@ -8,16 +8,19 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/svcplane/svcplane/internal/agent/runtime"
 )
 
 // The websocket channel protocols: every binary message starts with the
 // channel it belongs to. v5 adds a close signal (255, channel) for
-// half-closing stdin.
+// half-closing stdin; before v4 (channel.k8s.io, or no subprotocol) the
+// error channel carries only a failure's message, not a Status.
 const (
 	protocolV5 = "v5.channel.k8s.io"
 	protocolV4 = "v4.channel.k8s.io"
+	protocolV1 = "channel.k8s.io"
 
 	chanStdin  = 0
 	chanStdout = 1
@@ -35,10 +38,12 @@ type channelConn struct {
 	stdinW *io.PipeWriter
 	resize chan runtime.TermSize
 	done   chan struct{}
+	// preV4 is set under channel.k8s.io or no subprotocol.
+	preV4 bool
 }
 
 var upgrader = websocket.Upgrader{
-	Subprotocols:    []string{protocolV5, protocolV4},
+	Subprotocols:    []string{protocolV5, protocolV4, protocolV1},
 	CheckOrigin:     func(*http.Request) bool { return true },
 	ReadBufferSize:  32 << 10,
 	WriteBufferSize: 32 << 10,
@@ -51,7 +56,8 @@ func upgrade(w http.ResponseWriter, r *http.Request) (*channelConn, error) {
 		return nil, err
 	}
 	pr, pw := io.Pipe()
-	c := &channelConn{ws: ws, stdin: pr, stdinW: pw, resize: make(chan runtime.TermSize, 4), done: make(chan struct{})}
+	c := &channelConn{ws: ws, stdin: pr, stdinW: pw, resize: make(chan runtime.TermSize, 4), done: make(chan struct{}),
+		preV4: ws.Subprotocol() != protocolV5 && ws.Subprotocol() != protocolV4}
 	go c.readLoop()
 	return c, nil
 }
@@ -110,9 +116,12 @@ func (w chanWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// finish sends the status on the error channel and closes the session.
+// finish sends the status on the error channel (before v4: a failure's
+// message only, as the kubelet does) and closes the session.
 func (c *channelConn) finish(status []byte) {
-	_, _ = c.writer(chanError).Write(status)
+	if msg, send := c.errorMessage(status); send {
+		_, _ = c.writer(chanError).Write(msg)
+	}
 	c.wmu.Lock()
 	_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
 	c.wmu.Unlock()
@@ -121,4 +130,20 @@ func (c *channelConn) finish(status []byte) {
 	case <-time.After(2 * time.Second):
 	}
 	_ = c.ws.Close()
+}
+
+// errorMessage is what the error channel carries for status, and whether
+// anything is sent.
+func (c *channelConn) errorMessage(status []byte) ([]byte, bool) {
+	if !c.preV4 {
+		return status, true
+	}
+	var st metav1.Status
+	if json.Unmarshal(status, &st) != nil {
+		return status, true
+	}
+	if st.Status == metav1.StatusSuccess {
+		return nil, false
+	}
+	return []byte(st.Message), true
 }
