@@ -17,6 +17,7 @@ func controllerFlags(fs *flag.FlagSet, s *app.ControllerSettings) {
 	fs.IntVar(&s.Workers, "workers", 5, "workers per controller")
 	fs.DurationVar(&s.NodeMonitorGracePeriod, "node-monitor-grace-period", 40*time.Second, "how long a node may stay silent before it is marked NotReady")
 	fs.DurationVar(&s.NodeMonitorPeriod, "node-monitor-period", 5*time.Second, "how often node health is checked")
+	fs.StringVar(&s.LocalPathDir, "local-path-dir", "", "where the local-path provisioner makes volumes on the nodes (default <data-dir>/storage under up, else /var/lib/svcplane/storage)")
 }
 
 func runControllers(ctx context.Context, args []string) error {

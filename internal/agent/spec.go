@@ -122,6 +122,16 @@ func (a *Agent) Secret(ctx context.Context, namespace, name string) (*corev1.Sec
 	return a.cfg.Client.CoreV1().Secrets(namespace).Get(ctx, name, metav1.GetOptions{})
 }
 
+// PersistentVolumeClaim reads a claim for a volume.
+func (a *Agent) PersistentVolumeClaim(ctx context.Context, namespace, name string) (*corev1.PersistentVolumeClaim, error) {
+	return a.cfg.Client.CoreV1().PersistentVolumeClaims(namespace).Get(ctx, name, metav1.GetOptions{})
+}
+
+// PersistentVolume reads a claim's volume.
+func (a *Agent) PersistentVolume(ctx context.Context, name string) (*corev1.PersistentVolume, error) {
+	return a.cfg.Client.CoreV1().PersistentVolumes().Get(ctx, name, metav1.GetOptions{})
+}
+
 func orString(s, def string) string {
 	if s == "" {
 		return def

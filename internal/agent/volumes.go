@@ -50,7 +50,7 @@ func newVolumes(cfg Config, a *Agent) *volumes.Manager {
 	if cfg.VolumeRoot == "" {
 		return nil
 	}
-	return volumes.New(volumes.Config{Root: cfg.VolumeRoot, Objects: a, Tokens: clientTokens{cfg.Client},
+	return volumes.New(volumes.Config{Root: cfg.VolumeRoot, Objects: a, Tokens: clientTokens{cfg.Client}, Claims: a,
 		NodeCPUs: nodeCPUs, Now: cfg.Now, Logger: cfg.Logger.With("part", "volumes")})
 }
 

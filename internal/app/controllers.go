@@ -46,6 +46,10 @@ type ControllerSettings struct {
 	NodeMonitorGracePeriod time.Duration
 	// NodeMonitorPeriod is how often node health is checked (default 5s).
 	NodeMonitorPeriod time.Duration
+	// LocalPathDir is where the local-path provisioner makes volumes on
+	// the nodes (default /var/lib/svcplane/storage; up uses
+	// <data-dir>/storage).
+	LocalPathDir string
 }
 
 // controllerDeps is what every controller is built from.
@@ -74,7 +78,7 @@ type namedRun struct {
 // returns the controllers of its group.
 func controllerSets() []func(controllerDeps) ([]namedRun, error) {
 	return []func(controllerDeps) ([]namedRun, error){endpointControllers, workloadControllers, rootCAControllers, authControllers,
-		quotaControllers}
+		quotaControllers, storageControllers}
 }
 
 // RunControllers runs every controller until ctx ends.

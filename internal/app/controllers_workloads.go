@@ -93,7 +93,8 @@ func deploymentController(d controllerDeps, _ dynamic.Interface) (namedRun, erro
 func schedulerController(d controllerDeps, _ dynamic.Interface) (namedRun, error) {
 	c, err := scheduler.New(scheduler.Config{
 		Client: d.Client, Pods: d.Informers.Core().V1().Pods(), Nodes: d.Informers.Core().V1().Nodes(),
-		Recorder: d.Recorder(scheduler.Name), Logger: d.Logger,
+		Claims: d.Informers.Core().V1().PersistentVolumeClaims(), Volumes: d.Informers.Core().V1().PersistentVolumes(),
+		Classes: d.Informers.Storage().V1().StorageClasses(), Recorder: d.Recorder(scheduler.Name), Logger: d.Logger,
 	})
 	if err != nil {
 		return namedRun{}, err

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"time"
 
 	"github.com/svcplane/svcplane/internal/clusterdir"
@@ -75,7 +76,13 @@ func RunUp(ctx context.Context, cfg UpConfig) error {
 	if err != nil {
 		return err
 	}
+	if cfg.Controllers.LocalPathDir == "" {
+		cfg.Controllers.LocalPathDir = filepath.Join(orString(cfg.APIServer.DataDir, "/var/lib/svcplane"), "storage")
+	}
 	if err := startControllers(ctx, s, cfg); err != nil {
+		return err
+	}
+	if err := ensureLocalPathClass(ctx, s); err != nil {
 		return err
 	}
 	if !cfg.NoAgent {

@@ -9,7 +9,8 @@
 // again on every Setup, so updates of the objects reach running pods;
 // projected serviceAccountToken files carry a token the API issued for
 // the pod, renewed as kubelet's token manager renews it; hostPath is
-// checked against its type. Teardown unmounts and removes a pod's
+// checked against its type; persistentVolumeClaim is its bound volume's
+// node directory (hostPath or local). Teardown unmounts and removes a pod's
 // volumes; Orphans does it for pods the node no longer runs.
 package volumes
 
@@ -38,6 +39,9 @@ type Config struct {
 	// ServiceAccount tokens.
 	Objects Objects
 	Tokens  TokenRequester
+	// Claims reads claims and volumes for persistentVolumeClaim volumes;
+	// nil supports none.
+	Claims Claims
 	// NodeCPUs is what a cpu limit that is not set reads as.
 	NodeCPUs int
 	Now      func() time.Time
@@ -143,8 +147,10 @@ func (m *Manager) setupOne(ctx context.Context, pod *corev1.Pod, v *corev1.Volum
 		return m.files(pod.UID, pluginProjected, v.Name, func() (map[string]File, error) {
 			return m.projectedPayload(ctx, pod, src.Projected)
 		})
+	case src.PersistentVolumeClaim != nil:
+		return m.claim(ctx, pod.Namespace, src.PersistentVolumeClaim)
 	}
-	return Volume{}, errors.New("volume source not supported by svcplane's agent (emptyDir, configMap, secret, downwardAPI, projected and hostPath are)")
+	return Volume{}, errors.New("volume source not supported by svcplane's agent (emptyDir, configMap, secret, downwardAPI, projected, hostPath and persistentVolumeClaim are)")
 }
 
 // emptyDir makes the volume's directory, world-writable as kubelet's; a

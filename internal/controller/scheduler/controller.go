@@ -20,8 +20,10 @@ import (
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/labels"
 	coreinformers "k8s.io/client-go/informers/core/v1"
+	storageinformers "k8s.io/client-go/informers/storage/v1"
 	"k8s.io/client-go/kubernetes"
 	corelisters "k8s.io/client-go/listers/core/v1"
+	storagelisters "k8s.io/client-go/listers/storage/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
 
@@ -39,6 +41,13 @@ type Config struct {
 	Nodes    coreinformers.NodeInformer
 	Recorder record.EventRecorder
 	Logger   *slog.Logger
+	// Claims, Volumes and Classes, when set, make the scheduler honour
+	// the pods' claims as upstream's VolumeBinding plugin does: bound
+	// volumes' node affinity, and WaitForFirstConsumer claims given the
+	// chosen node (the selected-node annotation) before the pod is bound.
+	Claims  coreinformers.PersistentVolumeClaimInformer
+	Volumes coreinformers.PersistentVolumeInformer
+	Classes storageinformers.StorageClassInformer
 	// RetryPeriod is how soon an unschedulable pod is tried again when
 	// nothing in the cluster changed (default one minute).
 	RetryPeriod time.Duration
@@ -48,12 +57,16 @@ type Config struct {
 
 // Controller is the scheduler.
 type Controller struct {
-	cfg    Config
-	pods   corelisters.PodLister
-	nodes  corelisters.NodeLister
-	runner *controller.Runner
-	synced []cache.InformerSynced
-	log    *slog.Logger
+	cfg   Config
+	pods  corelisters.PodLister
+	nodes corelisters.NodeLister
+	// claims, volumes and classes are nil without Config.Claims.
+	claims  corelisters.PersistentVolumeClaimLister
+	volumes corelisters.PersistentVolumeLister
+	classes storagelisters.StorageClassLister
+	runner  *controller.Runner
+	synced  []cache.InformerSynced
+	log     *slog.Logger
 	// mu serializes choosing a node, so that each choice sees the last.
 	mu sync.Mutex
 	// assumed are pods bound here that the informer has not shown bound.
@@ -79,7 +92,28 @@ func New(cfg Config) (*Controller, error) {
 	if err := c.addHandlers(); err != nil {
 		return nil, fmt.Errorf("scheduler handlers: %w", err)
 	}
+	if cfg.Claims != nil {
+		if err := c.addVolumeHandlers(); err != nil {
+			return nil, fmt.Errorf("scheduler handlers: %w", err)
+		}
+	}
 	return c, nil
+}
+
+// addVolumeHandlers watches claims, volumes and classes: a change may
+// let a pending pod fit (a claim bound, a volume made).
+func (c *Controller) addVolumeHandlers() error {
+	c.claims, c.volumes, c.classes = c.cfg.Claims.Lister(), c.cfg.Volumes.Lister(), c.cfg.Classes.Lister()
+	c.synced = append(c.synced, c.cfg.Claims.Informer().HasSynced, c.cfg.Volumes.Informer().HasSynced, c.cfg.Classes.Informer().HasSynced)
+	h := cache.ResourceEventHandlerFuncs{
+		AddFunc: func(any) { c.requeuePending() }, UpdateFunc: func(_, _ any) { c.requeuePending() },
+	}
+	for _, inf := range []cache.SharedIndexInformer{c.cfg.Claims.Informer(), c.cfg.Volumes.Informer(), c.cfg.Classes.Informer()} {
+		if _, err := inf.AddEventHandler(h); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Run runs workers until ctx ends.

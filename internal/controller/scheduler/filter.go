@@ -38,11 +38,11 @@ type Failure struct {
 }
 
 // filter runs upstream's default filters in their order (NodeUnschedulable,
-// TaintToleration, NodeAffinity, NodeResourcesFit, PodTopologySpread,
-// InterPodAffinity) and returns the first failure, or nil when the node
+// TaintToleration, NodeAffinity, NodeResourcesFit, VolumeBinding,
+// PodTopologySpread, InterPodAffinity) and returns the first failure, or nil when the node
 // fits.
 func (c cluster) filter(pod *corev1.Pod, n NodeInfo) *Failure {
-	for _, f := range []func(*corev1.Pod, NodeInfo) *Failure{fitUnschedulable, fitTaints, fitAffinity, fitResources, c.fitSpread, c.fitInterPod} {
+	for _, f := range []func(*corev1.Pod, NodeInfo) *Failure{fitUnschedulable, fitTaints, fitAffinity, fitResources, c.fitVolumes, c.fitSpread, c.fitInterPod} {
 		if failure := f(pod, n); failure != nil {
 			return failure
 		}

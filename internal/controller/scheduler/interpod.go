@@ -22,6 +22,8 @@ const (
 type cluster struct {
 	nodes []NodeInfo
 	anti  []placedPod
+	// volumes are the pod's claims and volumes (VolumeBinding's filter).
+	volumes PodVolumes
 }
 
 // placedPod is a pod and the node it is on.

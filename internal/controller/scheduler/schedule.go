@@ -56,11 +56,18 @@ func histogram(counts map[string]int) string {
 // filter, the one with the fewest pods (then by name). It returns
 // ErrNoNodes or a *FitError when none fits.
 func Schedule(pod *corev1.Pod, nodes []NodeInfo) (string, error) {
+	return ScheduleWithVolumes(pod, nodes, PodVolumes{})
+}
+
+// ScheduleWithVolumes is Schedule with the pod's claims and volumes
+// checked as upstream's VolumeBinding filter checks them.
+func ScheduleWithVolumes(pod *corev1.Pod, nodes []NodeInfo, vols PodVolumes) (string, error) {
 	if len(nodes) == 0 {
 		return "", ErrNoNodes
 	}
 	fit := &FitError{NumNodes: len(nodes), Failures: map[string]Failure{}}
 	best, c := -1, newCluster(nodes)
+	c.volumes = vols
 	for i, n := range nodes {
 		if f := c.filter(pod, n); f != nil {
 			fit.Failures[n.Node.Name] = *f

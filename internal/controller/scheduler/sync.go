@@ -2,7 +2,9 @@ package scheduler
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -27,20 +29,45 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 	if !needsScheduling(pod) {
 		return nil
 	}
-	node, err := c.choose(pod, key)
+	vols, err := c.podVolumes(pod)
+	if err != nil {
+		return c.preFilterFailed(ctx, pod, key, err)
+	}
+	node, err := c.choose(pod, key, vols)
 	if err != nil {
 		return c.unschedulable(ctx, pod, key, err)
 	}
 	if node == "" {
 		return nil
 	}
+	if len(vols.Delayed) > 0 {
+		// The claims are bound for node first; the pod follows.
+		c.forget(key)
+		c.runner.EnqueueAfter(key, 5*time.Second)
+		return c.selectNode(ctx, vols, node)
+	}
 	return c.bind(ctx, pod, key, node)
+}
+
+// preFilterFailed reports a reason that keeps the pod off every node, as
+// upstream words a PreFilter failure.
+func (c *Controller) preFilterFailed(ctx context.Context, pod *corev1.Pod, key string, err error) error {
+	var ue unschedulableError
+	if !errors.As(err, &ue) {
+		return err
+	}
+	nodes, lerr := c.nodes.List(labels.Everything())
+	if lerr != nil {
+		return lerr
+	}
+	n := len(nodes)
+	return c.unschedulable(ctx, pod, key, fmt.Errorf("0/%d nodes are available: %s. preemption: 0/%d nodes are available: %d Preemption is not helpful for scheduling.", n, ue, n, n))
 }
 
 // choose picks a node and assumes the pod on it, under the lock so that
 // the next choice counts it. An empty name means the pod is already
 // assumed.
-func (c *Controller) choose(pod *corev1.Pod, key string) (string, error) {
+func (c *Controller) choose(pod *corev1.Pod, key string, vols PodVolumes) (string, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, ok := c.assumed[key]; ok {
@@ -50,7 +77,7 @@ func (c *Controller) choose(pod *corev1.Pod, key string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	node, err := Schedule(pod, infos)
+	node, err := ScheduleWithVolumes(pod, infos, vols)
 	if err != nil {
 		return "", err
 	}
