@@ -75,7 +75,34 @@ func TestMultiNode(t *testing.T) {
 			t.Errorf("a node without a local endpoint answered: %q", out)
 		}
 	})
+	t.Run("a DaemonSet lands one pod per node", func(t *testing.T) { s.checkDaemonSet(t, nodes) })
 	t.Run("a lost node's pods move", func(t *testing.T) { s.checkNodeLoss(t, nodes) })
+}
+
+// checkDaemonSet runs a DaemonSet of pause pods: one Ready pod on each
+// node (one more pod on every node keeps the nodes' order by pod count,
+// which checkNodeLoss relies on).
+func (s *sandbox) checkDaemonSet(t *testing.T, nodes []string) {
+	s.apply(t, `apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: ds}
+spec:
+  selector: {matchLabels: {app: ds}}
+  template:
+    metadata: {labels: {app: ds}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers: [{name: c, image: registry.k8s.io/pause:3.10}]
+`)
+	s.waitFor(t, 60*time.Second, "3 ds pods Ready", func() (bool, string) {
+		out, _ := s.kubectl("get", "ds", "ds", "-o", "jsonpath={.status.desiredNumberScheduled} {.status.numberReady}")
+		return out == "3 3", out
+	})
+	got := strings.Fields(s.podsOn(t, "app=ds"))
+	slices.Sort(got)
+	if !slices.Equal(got, nodes) {
+		t.Errorf("ds pods on %v, want one on each of %v", got, nodes)
+	}
 }
 
 // checkNodeLoss freezes a node's agent: the node turns Unknown, and its
