@@ -78,6 +78,9 @@ type Config struct {
 	LeaseDuration time.Duration
 	LeaseRenew    time.Duration
 	Resync        time.Duration
+	// StaticPodLogs returns the log file of a static pod by its mirror
+	// pod's name ("" for none); mirror pods are not run by the agent.
+	StaticPodLogs func(mirrorName string) string
 	// Recorder records events; one writing to the API if nil.
 	Recorder record.EventRecorder
 	Logger   *slog.Logger
@@ -223,5 +226,8 @@ func (a *Agent) Streamer() (agentruntime.Streamer, bool) {
 		return nil, false
 	}
 	s, ok := a.rt.(agentruntime.Streamer)
-	return s, ok
+	if !ok {
+		return nil, false
+	}
+	return mirrorStreamer{Streamer: s, a: a}, true
 }

@@ -41,8 +41,8 @@ func (m *podManager) handler() cache.ResourceEventHandler {
 // update gives the latest pod to its worker, starting one for a new pod.
 func (m *podManager) update(obj any) {
 	pod, ok := obj.(*corev1.Pod)
-	if !ok {
-		return
+	if !ok || isMirror(pod) {
+		return // a static pod runs on its own; its mirror is the API's view
 	}
 	m.mu.Lock()
 	w, ok := m.workers[pod.UID]

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"path/filepath"
 	"time"
 
 	"github.com/miekg/dns"
@@ -25,7 +26,21 @@ func startAddons(ctx context.Context, s *APIServer, cfg UpConfig) error {
 	if err != nil {
 		return err
 	}
+	go keepMirrorPods(ctx, client, cfg, cfg.Logger.With("component", "mirror-pods"))
 	return applyAddons(ctx, client, cfg, nodeAPIServer(s, cfg))
+}
+
+// staticPodLogs returns the log file of a mirror pod's static pod.
+func staticPodLogs(cfg UpConfig) func(string) string {
+	node, dir := upNodeName(cfg), componentLogDir(cfg)
+	return func(mirror string) string {
+		for _, sp := range staticPods(cfg) {
+			if mirror == sp.component+"-"+node {
+				return filepath.Join(dir, sp.component+".log")
+			}
+		}
+		return ""
+	}
 }
 
 // stopAddons removes the addons when up runs the proxy and DNS itself.
@@ -59,6 +74,9 @@ func systemChecks(client kubernetes.Interface, cfg UpConfig) []systemCheck {
 		{"etcd", func(context.Context) bool { return true }},
 		{"kube-apiserver", func(context.Context) bool { return true }},
 		{"node " + node, func(ctx context.Context) bool { return nodeReady(ctx, client, node) }},
+		{"control plane mirror pods", func(ctx context.Context) bool {
+			return podsReady(ctx, client, "tier=control-plane", node, len(staticPods(cfg)))
+		}},
 	}
 	if !cfg.Proxy.NoProxy {
 		checks = append(checks, systemCheck{"kube-proxy", func(ctx context.Context) bool {

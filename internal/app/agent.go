@@ -45,7 +45,10 @@ type AgentConfig struct {
 	PKIDir      string
 	TLSCertFile string
 	TLSKeyFile  string
-	Logger      *slog.Logger
+	// StaticPodLogs returns the log file of a mirror pod's static pod
+	// (up's control plane); nil for none.
+	StaticPodLogs func(mirrorName string) string
+	Logger        *slog.Logger
 }
 
 // AgentSettings are the agent's knobs, shared by `up` and `agent`.
@@ -172,7 +175,7 @@ func newAgent(cfg AgentConfig, client kubernetes.Interface, nodeIP netip.Addr, p
 		NodeImages: func() []corev1.ContainerImage { return nodeImages(store, trees, cfg.Logger) },
 		ClusterDNS: []string{s.ClusterDNS}, ClusterDomain: s.ClusterDomain, MaxPods: s.MaxPods,
 		LeaseDuration: time.Duration(s.NodeLeaseDurationSeconds) * time.Second,
-		Logger:        cfg.Logger,
+		StaticPodLogs: cfg.StaticPodLogs, Logger: cfg.Logger,
 	}), nil
 }
 
@@ -387,6 +390,9 @@ func startAgent(ctx context.Context, s *APIServer, cfg UpConfig) error {
 	rc := &rest.Config{Host: s.URL, UserAgent: "svcplane-agent/" + st.NodeName, QPS: 200, Burst: 400,
 		TLSClientConfig: rest.TLSClientConfig{CAData: s.PKI.CAPEM, CertData: cert, KeyData: key}}
 	acfg := AgentConfig{RESTConfig: rc, Settings: st, PKIDir: s.PKI.Paths.Dir, Logger: cfg.Logger.With("component", "agent")}
+	if addonsOn(cfg) {
+		acfg.StaticPodLogs = staticPodLogs(cfg)
+	}
 	go func() {
 		if err := RunAgent(ctx, acfg); err != nil && ctx.Err() == nil {
 			cfg.Logger.Error("agent stopped", "err", err)

@@ -70,6 +70,11 @@ func RunUp(ctx context.Context, cfg UpConfig) error {
 		}
 	}
 	start := time.Now()
+	if addonsOn(cfg) {
+		if err := splitComponentLogs(&cfg); err != nil {
+			return err
+		}
+	}
 	cfg.APIServer.Logger = cfg.Logger
 	cfg.APIServer.Cluster.ClusterDomain = orString(cfg.APIServer.Cluster.ClusterDomain, cfg.Agent.ClusterDomain)
 	s, err := StartAPIServer(ctx, cfg.APIServer)
@@ -130,6 +135,21 @@ func startNodeComponents(ctx context.Context, s *APIServer, cfg UpConfig) error 
 	if !cfg.DNS.NoDNS {
 		return startDNS(ctx, s, cfg)
 	}
+	return nil
+}
+
+// splitComponentLogs makes up's logger also write each control-plane
+// component's records to the file its mirror pod's logs show.
+func splitComponentLogs(cfg *UpConfig) error {
+	var names []string
+	for _, sp := range staticPods(*cfg) {
+		names = append(names, sp.component)
+	}
+	h, err := newComponentLogs(cfg.Logger.Handler(), componentLogDir(*cfg), names)
+	if err != nil {
+		return err
+	}
+	cfg.Logger = slog.New(h)
 	return nil
 }
 
