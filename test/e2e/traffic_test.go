@@ -129,6 +129,9 @@ func proxySuite(t *testing.T, mode string) {
 	if mode == "iptables" {
 		t.Run("iptables-save shows kube-proxy's chains", func(t *testing.T) { s.checkIPTablesSave(t, ip) })
 	}
+	if mode == "iptables" || mode == "nftables" {
+		t.Run("svcplane trace follows the kernel's rules", func(t *testing.T) { s.checkTrace(t, mode, ip) })
+	}
 	t.Run("no endpoints is refused at once", func(t *testing.T) { s.checkScaleToZero(t, ip) })
 
 }
@@ -344,6 +347,30 @@ spec:
 // checkUserspaceRules: `svcplane proxy rules` in the node shows the
 // ClusterIP's listener; the node has no iptables nat rules and no
 // svcplane nftables table.
+// checkTrace: svcplane trace from the busybox pod to the Service reads
+// the node's rules of the mode and finds each of the three endpoints,
+// a third of the time each.
+func (s *sandbox) checkTrace(t *testing.T, mode, ip string) {
+	out, err := exec.Command(binary, "trace", "--kubeconfig", s.kubeconfig(), "--from", "pod/bb", "--to", "svc/hostnames").CombinedOutput()
+	if err != nil {
+		t.Fatalf("svcplane trace: %v\n%s", err, out)
+	}
+	text := string(out)
+	eps := strings.Fields(s.must(t, "get", "pods", "-l", "app=hostnames", "-o", `jsonpath={range .items[*]}{.status.podIP}{" "}{end}`))
+	want := []string{"From pod default/bb (", "to " + ip + ":80/TCP (service default/hostnames port 80", mode + " mode ("}
+	for _, e := range eps {
+		want = append(want, "to endpoint "+e+":9376; chance 33.3%")
+	}
+	for _, w := range want {
+		if !strings.Contains(text, w) {
+			t.Errorf("svcplane trace lacks %q:\n%s", w, text)
+		}
+	}
+	if n := strings.Count(text, "  way "); n != 3 {
+		t.Errorf("svcplane trace shows %d ways, want 3:\n%s", n, text)
+	}
+}
+
 func (s *sandbox) checkUserspaceRules(t *testing.T, ip string) {
 	out, err := exec.Command("nsenter", "--net="+s.nodeNetns(), binary, "proxy", "rules").CombinedOutput()
 	if err != nil {

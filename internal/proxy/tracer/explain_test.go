@@ -118,6 +118,7 @@ func TestExplainNFTables(t *testing.T) {
 		}
 		rules := strings.Join(p.Rules, "\n")
 		if !strings.Contains(rules, "random-2: dnat ip to ip daddr . meta l4proto . th dport . numgen random mod 2 map @endpoints") ||
+			!strings.Contains(rules, "  @endpoints: 172.16.0.1 . tcp . 80 . "+fmt.Sprint(i)+" : "+strings.Replace(ep, ":", " . ", 1)) ||
 			strings.Contains(rules, "@sticky") {
 			t.Errorf("path %d rules:\n%s", i, rules)
 		}

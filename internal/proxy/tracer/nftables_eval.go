@@ -200,6 +200,15 @@ type nftElem struct {
 	key     []span
 	val     []val
 	verdict stmt
+	text    string // as read
+}
+
+// noteElem adds a named set's element a packet matched to its trail.
+func noteElem(tr *trail, s *nftSet, e *nftElem) *trail {
+	if strings.HasPrefix(s.name, "{") {
+		return tr // an anonymous set: the rule shows it
+	}
+	return tr.add("  @" + s.name + ": " + e.text)
 }
 
 // lookup finds key; a dynamic set is empty for a first packet.
@@ -272,6 +281,7 @@ func (v vmapStmt) exec(t *NFTables, p nftPkt, depth int) []step {
 		if e == nil {
 			return []step{{flowBreak, p}}
 		}
+		p.trail = noteElem(p.trail, v.m, e)
 		return e.verdict.exec(t, p, depth)
 	})
 }
@@ -317,6 +327,7 @@ func (d dnatStmt) exec(t *NFTables, p nftPkt, _ int) []step {
 				return []step{{flowBreak, p}}
 			}
 			k = e.val
+			p.trail = noteElem(p.trail, d.m, e)
 		}
 		return []step{{flowAccept, dnatTo(p, k)}}
 	})

@@ -116,6 +116,7 @@ func (t *NFTables) parseElements(s *nftSet) error {
 		if err != nil {
 			return fmt.Errorf("set %s, element %q: %w", s.name, strings.Join(w, " "), err)
 		}
+		e.text = strings.Join(w, " ")
 		s.elems = append(s.elems, e)
 	}
 	return nil
