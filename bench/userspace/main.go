@@ -40,7 +40,7 @@ func main() {
 	flag.IntVar(&o.streams, "streams", 1, "connections of one bulk transfer, sending at once")
 	flag.IntVar(&o.rr, "rr", 5000, "request/response round trips on one connection per mode")
 	flag.IntVar(&o.crr, "crr", 1000, "connect/request/response/close round trips per mode")
-	flag.StringVar(&o.modes, "modes", "direct,userspace,iptables,nftables", "what to measure; also userspace-inproc (the proxy in the bench's process) and userspace/KEY=VALUE/... (the proxy process with these environment variables)")
+	flag.StringVar(&o.modes, "modes", "direct,userspace,iptables,nftables", "what to measure; also userspace-inproc (the proxy in the bench's process), userspace-sockmap (relays handed to a BPF sockmap) and userspace/KEY=VALUE/... (the proxy process with these environment variables)")
 	flag.StringVar(&o.prefix, "prefix", "", "namespace prefix (set by the bench for its child)")
 	flag.Parse()
 	var err error

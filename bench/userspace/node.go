@@ -55,6 +55,11 @@ func runNode(ctx context.Context, o options) error {
 // with the address to reach the server at and the CPU time of the proxy
 // process (userspace; 0 for the other modes), and removes the rules.
 func inMode(ctx context.Context, m string, fn func(target string, proxyCPU func() time.Duration) error) error {
+	// Every mode is also charged the kernel workers' CPU.
+	inner := fn
+	fn = func(target string, proxyCPU func() time.Duration) error {
+		return inner(target, func() time.Duration { return proxyCPU() + kworkerCPU() })
+	}
 	target := clusterIP
 	var b proxy.Backend
 	var err error
@@ -69,6 +74,8 @@ func inMode(ctx context.Context, m string, fn func(target string, proxyCPU func(
 		target = serverIP
 	case "userspace":
 		return inProxyProcess(fn)
+	case "userspace-sockmap":
+		return inProxyProcess(fn, "SVCPLANE_BENCH_SOCKMAP=1")
 	case "userspace-inproc":
 		b, err = userspace.New(userspace.Config{Logger: quiet})
 	case "iptables":

@@ -40,6 +40,10 @@ type Config struct {
 	LocalAddrs func() []netip.Addr
 	// Logger logs; nil means slog.Default().
 	Logger *slog.Logger
+	// Sockmap hands established TCP relays to the kernel (a BPF sk_skb
+	// verdict program redirecting between the two sockets) where the
+	// kernel allows it; the others, and all where it does not, splice.
+	Sockmap bool
 }
 
 // Backend is the userspace mode for one IP family. Sync, Rules, Tracer
@@ -51,6 +55,7 @@ type Backend struct {
 	log   *slog.Logger
 	link  *link
 	conns registry
+	smap  *sockmap // nil: relays splice
 
 	mu        sync.Mutex
 	services  map[proxy.ServicePortName]*service
@@ -96,6 +101,13 @@ func New(cfg Config) (*Backend, error) {
 	b.sched = sched
 	b.link = newLink(cfg.Interface, cfg.Family)
 	b.reset()
+	if cfg.Sockmap {
+		m, err := newSockmap()
+		if err != nil {
+			b.log.Warn("TCP relays splice: the kernel takes no socket redirects", "err", err)
+		}
+		b.smap = m
+	}
 	return b, nil
 }
 

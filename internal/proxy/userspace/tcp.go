@@ -77,6 +77,19 @@ func (b *Backend) relayTCP(c *net.TCPConn, svc *service, k kind) {
 		return
 	}
 	defer b.conns.del(be)
+	if b.smap != nil {
+		switch err := b.smap.relay(c, be); {
+		case err == nil:
+			c.Close()
+			be.Close()
+			return
+		case !errors.Is(err, errNotHanded):
+			b.log.Debug("relay reset", "service", svc.name.String(), "err", err)
+			reset(c)
+			reset(be)
+			return
+		}
+	}
 	relay(c, be)
 }
 
