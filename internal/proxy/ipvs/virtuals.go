@@ -40,6 +40,7 @@ func (b *Backend) applyVirtual(key string) error {
 		if err := b.k.IPVS.DeleteService(have.svc); err != nil {
 			return fmt.Errorf("delete virtual service %s: %w", key, err)
 		}
+		b.log.Debug("virtual service deleted", "virtualService", key)
 		delete(b.kvs, key)
 		delete(b.draining, key)
 		return nil
@@ -47,6 +48,7 @@ func (b *Backend) applyVirtual(key string) error {
 		if err := b.k.IPVS.AddService(want.svc); err != nil {
 			return fmt.Errorf("add virtual service %s: %w", key, err)
 		}
+		b.log.Debug("virtual service added", "virtualService", key, "scheduler", want.svc.Scheduler)
 		have = &kernelVS{svc: want.svc, dests: map[string]Destination{}}
 		b.kvs[key] = have
 	case !have.svc.same(want.svc):
@@ -72,6 +74,7 @@ func (b *Backend) syncDests(key string, kv *kernelVS, want []netip.AddrPort) err
 			if err := b.k.IPVS.AddDestination(kv.svc, d); err != nil {
 				return fmt.Errorf("add real server %s to %s: %w", k, key, err)
 			}
+			b.log.Debug("real server added", "virtualService", key, "realServer", k)
 		case cur.Weight != 1:
 			if err := b.k.IPVS.UpdateDestination(kv.svc, d); err != nil {
 				return fmt.Errorf("update real server %s of %s: %w", k, key, err)
@@ -120,6 +123,7 @@ func (b *Backend) removeDests(key string, kv *kernelVS, gone []string) error {
 				return fmt.Errorf("delete real server %s of %s: %w", k, key, err)
 			}
 			delete(kv.dests, k)
+			b.log.Debug("real server deleted", "virtualService", key, "realServer", k)
 			continue
 		}
 		d.Weight = 0

@@ -75,7 +75,7 @@ func startNode(t *testing.T) *node {
 		t.Fatal(err)
 	}
 	cmd := exec.Command("svcplane", "up", "--proxy-mode", "ipvs", "--example=false", "--no-dns",
-		"--data-dir", dataDir, "--node-name", "vm")
+		"--data-dir", dataDir, "--node-name", "vm", "--log-level", "debug")
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
@@ -91,6 +91,11 @@ func startNode(t *testing.T) *node {
 		}
 	})
 	n.client = waitAPI(t, exited)
+	t.Cleanup(func() {
+		if t.Failed() {
+			n.diagnose(t)
+		}
+	})
 	n.logStep(t, "API served")
 	n.waitNodeReady(t)
 	n.logStep(t, "node Ready")
@@ -330,11 +335,21 @@ func (n *node) requests(t *testing.T, vs netip.AddrPort, src netip.Addr, count i
 	if src.IsValid() {
 		dialer.LocalAddr = &net.TCPAddr{IP: src.AsSlice()}
 	}
+	var local string
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := dialer.DialContext(ctx, network, addr)
+		if err == nil {
+			local = c.LocalAddr().String()
+		}
+		return c, err
+	}
 	client := &http.Client{
 		Timeout:   30 * time.Second,
-		Transport: &http.Transport{DialContext: dialer.DialContext, DisableKeepAlives: true},
+		Transport: &http.Transport{DialContext: dial, DisableKeepAlives: true},
 	}
 	counts := map[string]int{}
+	var trace []string
+	defer func() { t.Logf("requests to %s: %s", vs, strings.Join(trace, ", ")) }()
 	for i := 0; i < count; i++ {
 		resp, err := client.Get("http://" + vs.String() + "/")
 		if err != nil {
@@ -346,6 +361,7 @@ func (n *node) requests(t *testing.T, vs netip.AddrPort, src netip.Addr, count i
 			t.Fatalf("request %d to %s: status %d, %v", i+1, vs, resp.StatusCode, err)
 		}
 		counts[strings.TrimSpace(string(body))]++
+		trace = append(trace, local+" -> "+strings.TrimSpace(string(body)))
 	}
 	return counts
 }
@@ -364,4 +380,54 @@ func poll(t *testing.T, timeout time.Duration, what string, cond func(context.Co
 	if err != nil {
 		t.Fatalf("waiting for %s: %v", what, err)
 	}
+}
+
+// diagnose logs what decides where connections go: the node's and the
+// pods' conditions, the Service's endpoints, the Events, and the
+// kernel's IPVS connection entries and counters.
+func (n *node) diagnose(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if nd, err := n.client.CoreV1().Nodes().Get(ctx, "vm", metav1.GetOptions{}); err == nil {
+		for _, c := range nd.Status.Conditions {
+			t.Logf("node %s=%s since %s (heartbeat %s): %s", c.Type, c.Status, c.LastTransitionTime.Format(time.RFC3339), c.LastHeartbeatTime.Format(time.RFC3339), c.Message)
+		}
+	}
+	if pods, err := n.client.CoreV1().Pods(testNamespace).List(ctx, metav1.ListOptions{}); err == nil {
+		for _, p := range pods.Items {
+			for _, c := range p.Status.Conditions {
+				if c.Type == corev1.PodReady {
+					t.Logf("pod %s %s Ready=%s since %s %s", p.Name, p.Status.PodIP, c.Status, c.LastTransitionTime.Format(time.RFC3339), c.Reason)
+				}
+			}
+		}
+	}
+	if slices, err := n.client.DiscoveryV1().EndpointSlices(testNamespace).List(ctx, metav1.ListOptions{LabelSelector: discoveryv1.LabelServiceName + "=hostnames"}); err == nil {
+		for _, s := range slices.Items {
+			for _, e := range s.Endpoints {
+				t.Logf("endpoint %v ready=%v serving=%v terminating=%v", e.Addresses, deref(e.Conditions.Ready), deref(e.Conditions.Serving), deref(e.Conditions.Terminating))
+			}
+		}
+	}
+	if evs, err := n.client.CoreV1().Events("").List(ctx, metav1.ListOptions{}); err == nil {
+		for _, e := range evs.Items {
+			t.Logf("event %s %s %s/%s %s: %s", e.LastTimestamp.Format(time.RFC3339), e.Type, e.InvolvedObject.Kind, e.InvolvedObject.Name, e.Reason, e.Message)
+		}
+	}
+	for _, c := range [][]string{
+		{"sh", "-c", "grep 'component=proxy' " + upLog + " | tail -n 150"},
+		{"ipvsadm", "-ln"}, {"ipvsadm", "-lnc"}, {"ipvsadm", "-ln", "--stats"},
+		{"sh", "-c", "grep . /proc/sys/net/ipv4/vs/*"}, {"conntrack", "-L"},
+	} {
+		out, err := exec.Command(c[0], c[1:]...).CombinedOutput()
+		t.Logf("%s (%v):\n%s", strings.Join(c, " "), err, out)
+	}
+}
+
+func deref(b *bool) string {
+	if b == nil {
+		return "nil"
+	}
+	return strconv.FormatBool(*b)
 }
