@@ -8,6 +8,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -34,6 +35,9 @@ func (h *resource) serveProxy(w http.ResponseWriter, r *http.Request, info reque
 	name, ok := parseProxyName(info.Name)
 	if !ok {
 		writeError(w, apierrors.NewBadRequest(fmt.Sprintf("invalid proxy name %q", info.Name)))
+		return
+	}
+	if redirectToSlash(w, r, info) {
 		return
 	}
 	target, err := h.proxyTarget(r, info, name)
@@ -150,4 +154,19 @@ func (s *Server) directTarget(scheme, host string) proxyTarget {
 		DisableKeepAlives:   true,
 	}
 	return proxyTarget{url: &url.URL{Scheme: scheme, Host: host}, transport: tr}
+}
+
+// redirectToSlash answers a GET or HEAD of ".../proxy" (no path at all)
+// with a 301 to ".../proxy/", query kept, as kube-apiserver's proxy does.
+func redirectToSlash(w http.ResponseWriter, r *http.Request, info requestInfo) bool {
+	if info.ProxyPath != "/" || strings.HasSuffix(r.URL.Path, "/") || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
+		return false
+	}
+	loc := r.URL.Path + "/"
+	if r.URL.RawQuery != "" {
+		loc += "?" + r.URL.RawQuery
+	}
+	w.Header().Set("Location", loc)
+	w.WriteHeader(http.StatusMovedPermanently)
+	return true
 }
