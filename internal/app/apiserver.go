@@ -240,7 +240,8 @@ func openStore(ctx context.Context, cfg APIServerConfig, client *clientv3.Client
 		return store, err
 	}
 	log := cfg.Logger.With("component", "diskguard")
-	g, err := diskguard.New(diskguard.Config{Store: store, Dir: filepath.Join(cfg.DataDir, "etcd"), Logger: log,
+	dir := filepath.Join(cfg.DataDir, "etcd")
+	g, err := diskguard.New(diskguard.Config{Store: store, Dir: dir, Logger: log, Preallocate: []string{etcd.DatabasePath(dir)},
 		OnRecover: func(ctx context.Context) {
 			if err := etcd.DisarmNoSpace(ctx, client, log); err != nil {
 				log.Warn("etcd alarms", "err", err)

@@ -11,6 +11,15 @@
 // space drops under MinFree, so that writes racing the check and etcd's own
 // bookkeeping still find room. Writes resume, and the ballast is made
 // again, once MinFree+Reserve bytes are free.
+//
+// The checks cannot see a disk filled to its last byte between them (up to
+// Interval) or while a write that passed its check is being committed. For
+// that window the guard keeps the blocks of the files etcd writes in place,
+// its bolt database (Preallocate), allocated Headroom bytes past their end
+// (fallocate without a size change): bolt grows its file as a sparse one,
+// and a commit into a hole of a full filesystem fails, which ends etcd;
+// with the blocks already the file's, the commit needs no free space. (The
+// WAL preallocates its segments itself.)
 package diskguard
 
 import (
@@ -33,6 +42,7 @@ const (
 	DefaultMinFree  = 96 << 20
 	DefaultReserve  = 32 << 20
 	DefaultInterval = time.Second
+	DefaultHeadroom = 32 << 20
 	// BallastName is the ballast file's name in Dir.
 	BallastName = "space-reserve"
 )
@@ -52,6 +62,13 @@ type Config struct {
 	// OnRecover runs when writes resume, e.g. to disarm etcd's NOSPACE
 	// alarm.
 	OnRecover func(context.Context)
+	// Preallocate are files (etcd's bolt database) whose blocks are kept
+	// allocated Headroom bytes past their end while space is not low. A
+	// file that does not exist yet is skipped until it does.
+	Preallocate []string
+	// Headroom is how far past their end the Preallocate files' blocks
+	// are allocated (default 32 MiB).
+	Headroom int64
 	// FreeBytes reports the free space of Dir; default statfs. Tests set it.
 	FreeBytes func(dir string) (int64, error)
 	Logger    *slog.Logger
@@ -92,6 +109,9 @@ func (cfg Config) withDefaults() Config {
 		cfg.Reserve = 0
 	} else if cfg.Reserve == 0 {
 		cfg.Reserve = DefaultReserve
+	}
+	if cfg.Headroom <= 0 {
+		cfg.Headroom = DefaultHeadroom
 	}
 	if cfg.Interval <= 0 {
 		cfg.Interval = DefaultInterval
@@ -153,9 +173,44 @@ func (g *Guard) check() error {
 			go g.cfg.OnRecover(context.Background())
 		}
 	}
+	if !g.low {
+		g.preallocate()
+	}
 	if g.low {
 		return fmt.Errorf("%w: %d bytes free in %s, under the %d bytes kept in reserve; writes are refused until space returns",
 			storage.ErrNoSpace, free, g.cfg.Dir, g.cfg.MinFree)
+	}
+	return nil
+}
+
+// preallocate allocates the blocks of the Preallocate files Headroom past
+// their end once fewer than half of those are allocated. g.mu must be held.
+func (g *Guard) preallocate() {
+	for _, path := range g.cfg.Preallocate {
+		var st unix.Stat_t
+		if err := unix.Stat(path, &st); err != nil {
+			continue
+		}
+		if st.Blocks*512 >= st.Size+g.cfg.Headroom/2 {
+			continue
+		}
+		if err := Preallocate(path, st.Size+g.cfg.Headroom); err != nil && !errors.Is(err, unix.EOPNOTSUPP) {
+			g.cfg.Logger.Warn("keep the database's blocks allocated ahead", "file", path, "err", err)
+		}
+	}
+}
+
+// Preallocate allocates every block of the file at path up to end (holes
+// included) without changing its size, so that writes there need no free
+// space.
+func Preallocate(path string, end int64) error {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := unix.Fallocate(int(f.Fd()), unix.FALLOC_FL_KEEP_SIZE, 0, end); err != nil {
+		return fmt.Errorf("allocate %s up to %d bytes: %w", path, end, err)
 	}
 	return nil
 }

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/svcplane/svcplane/internal/storage"
 	"github.com/svcplane/svcplane/internal/storage/diskguard"
 	"github.com/svcplane/svcplane/internal/storage/memory"
@@ -77,4 +79,67 @@ func TestFreeBytes(t *testing.T) {
 	if _, err := diskguard.FreeBytes(filepath.Join(t.TempDir(), "missing")); err == nil {
 		t.Fatal("no error for a missing directory")
 	}
+}
+
+// TestGuardKeepsDatabaseBlocksAllocated: the database file's holes and
+// Headroom bytes past its end are allocated (so that a commit racing a
+// fill of the disk to its last byte needs no free space), again once the
+// file has grown into them, and not while space is low.
+func TestGuardKeepsDatabaseBlocksAllocated(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db := filepath.Join(dir, "db")
+	if err := os.WriteFile(db, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(db, 1<<20); err != nil { // sparse, as bolt grows it
+		t.Fatal(err)
+	}
+	var free atomic.Int64
+	free.Store(1 << 30)
+	g, err := diskguard.New(diskguard.Config{
+		Store: memory.New(memory.Config{}), Dir: dir, MinFree: 100, Reserve: 4096,
+		Preallocate: []string{db, filepath.Join(dir, "absent")}, Headroom: 1 << 20,
+		FreeBytes: func(string) (int64, error) { return free.Load(), nil },
+		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := allocated(t, db); got == 0 {
+		t.Skip("the filesystem of the test directory does not preallocate")
+	} else if got < 2<<20 {
+		t.Fatalf("allocated %d bytes of the database file, want its 1 MiB and 1 MiB ahead", got)
+	}
+	if st, err := os.Stat(db); err != nil || st.Size() != 1<<20 {
+		t.Fatalf("the file's size changed: %v %v", st, err)
+	}
+	if err := os.Truncate(db, 3<<20); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.Create(ctx, "/a", []byte("1")); err != nil {
+		t.Fatal(err)
+	}
+	if got := allocated(t, db); got < 4<<20 {
+		t.Fatalf("allocated %d bytes after growth, want 4 MiB", got)
+	}
+	free.Store(50)
+	if err := os.Truncate(db, 8<<20); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.Create(ctx, "/b", []byte("1")); !errors.Is(err, storage.ErrNoSpace) {
+		t.Fatalf("create on a full disk: %v", err)
+	}
+	if got := allocated(t, db); got >= 8<<20 {
+		t.Fatalf("allocated %d bytes while space is low", got)
+	}
+}
+
+func allocated(t *testing.T, path string) int64 {
+	t.Helper()
+	var st unix.Stat_t
+	if err := unix.Stat(path, &st); err != nil {
+		t.Fatal(err)
+	}
+	return st.Blocks * 512
 }

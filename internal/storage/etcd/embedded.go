@@ -212,3 +212,9 @@ func int64Or(n, def int64) int64 {
 	}
 	return def
 }
+
+// DatabasePath is the bolt database file of an embedded member whose data
+// directory is dataDir.
+func DatabasePath(dataDir string) string {
+	return filepath.Join(dataDir, "member", "snap", "db")
+}
