@@ -18,6 +18,9 @@ func controllerFlags(fs *flag.FlagSet, s *app.ControllerSettings) {
 	fs.DurationVar(&s.NodeMonitorGracePeriod, "node-monitor-grace-period", 40*time.Second, "how long a node may stay silent before it is marked NotReady")
 	fs.DurationVar(&s.NodeMonitorPeriod, "node-monitor-period", 5*time.Second, "how often node health is checked")
 	fs.StringVar(&s.LocalPathDir, "local-path-dir", "", "where the local-path provisioner makes volumes on the nodes (default <data-dir>/storage under up, else /var/lib/svcplane/storage)")
+	fs.StringVar(&s.ClusterSigningCertFile, "cluster-signing-cert-file", "", "CA certificate that signs approved CertificateSigningRequests (up: the cluster CA)")
+	fs.StringVar(&s.ClusterSigningKeyFile, "cluster-signing-key-file", "", "key of --cluster-signing-cert-file")
+	fs.DurationVar(&s.ClusterSigningDuration, "cluster-signing-duration", 365*24*time.Hour, "longest certificate signed")
 }
 
 func runControllers(ctx context.Context, args []string) error {

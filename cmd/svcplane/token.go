@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
@@ -48,10 +49,29 @@ func runToken(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	line, err := bootstraptoken.JoinCommand(rc.Host, tok, ca)
+	line, err := bootstraptoken.JoinCommand(advertisedServer(ctx, client, rc.Host), tok, ca)
 	if err != nil {
 		return err
 	}
 	fmt.Println(line)
 	return nil
+}
+
+// advertisedServer is the server the cluster-info ConfigMap names (the
+// address nodes on other machines reach), else def.
+func advertisedServer(ctx context.Context, client kubernetes.Interface, def string) string {
+	cm, err := client.CoreV1().ConfigMaps("kube-public").Get(ctx, "cluster-info", metav1.GetOptions{})
+	if err != nil {
+		return def
+	}
+	kc, err := clientcmd.Load([]byte(cm.Data["kubeconfig"]))
+	if err != nil {
+		return def
+	}
+	for _, c := range kc.Clusters {
+		if c.Server != "" {
+			return c.Server
+		}
+	}
+	return def
 }

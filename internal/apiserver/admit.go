@@ -9,7 +9,7 @@ import (
 )
 
 // admitWrite runs the write admission that depends on who writes:
-// NodeRestriction. obj is the new state (nil on delete), old the stored
+// NodeRestriction, CertificateApproval and CertificateSigning. obj is the new state (nil on delete), old the stored
 // one (nil on create). It runs before validation and storage, so a refused
 // write changes nothing.
 func (h *resource) admitWrite(ctx context.Context, op, sub string, obj, old runtime.Object) error {
@@ -25,8 +25,12 @@ func (h *resource) admitWrite(ctx context.Context, op, sub string, obj, old runt
 		m = old
 	}
 	meta := accessor(m)
-	return node.Restrict(node.Write{
+	err := node.Restrict(node.Write{
 		User: authzUser(u), Operation: op, Resource: h.def.GroupResource(), Subresource: sub,
 		Namespace: meta.GetNamespace(), Name: meta.GetName(), Object: obj, Old: old,
 	})
+	if err != nil {
+		return err
+	}
+	return h.srv.admitCertificates(ctx, authzUser(u), h.def.GroupResource(), sub, obj, old)
 }

@@ -33,6 +33,18 @@ func publicPath(p string) bool {
 	return false
 }
 
+// clusterInfoPath is the ConfigMap a joining node reads before it has
+// credentials (kubeadm's discovery).
+const clusterInfoPath = "/api/v1/namespaces/kube-public/configmaps/cluster-info"
+
+// anonymousPath says a request without credentials is served as
+// system:anonymous and left to authorization, as upstream's anonymous
+// authenticator restricted to the paths kubeadm lets anonymous users
+// read: the cluster-info ConfigMap (a Role grants it).
+func anonymousPath(r *http.Request) bool {
+	return r.URL.Path == clusterInfoPath && (r.Method == http.MethodGet || r.Method == http.MethodHead)
+}
+
 // authenticate finds the request's user: a client certificate the TLS
 // listener verified against the cluster CA, else a bearer token. A
 // request with a bad token gets 401, even on a public path, as upstream
@@ -49,6 +61,8 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r.WithContext(authn.WithUser(r.Context(), u.WithAuthenticatedGroup())))
 		case s.cfg.Anonymous || publicPath(r.URL.Path):
 			next.ServeHTTP(w, r)
+		case anonymousPath(r):
+			next.ServeHTTP(w, r.WithContext(authn.WithUser(r.Context(), authn.Anonymous())))
 		default:
 			writeError(w, apierrors.NewUnauthorized("Unauthorized"))
 		}

@@ -44,7 +44,13 @@ func bootstrap(ctx context.Context, s *APIServer, cfg APIServerConfig) error {
 			return err
 		}
 	}
-	return ensureRBACPolicy(ctx, client)
+	if err := ensureRBACPolicy(ctx, client); err != nil {
+		return err
+	}
+	if err := ensureKubeadmPolicy(ctx, client); err != nil {
+		return err
+	}
+	return ensureClusterInfo(ctx, client, clusterInfoServer(s, cfg), s.PKI.CAPEM)
 }
 
 // ComponentClient returns a client-go clientset with a certificate of its

@@ -50,6 +50,11 @@ type ControllerSettings struct {
 	// the nodes (default /var/lib/svcplane/storage; up uses
 	// <data-dir>/storage).
 	LocalPathDir string
+	// ClusterSigningCertFile and ClusterSigningKeyFile are the CA that
+	// signs approved CertificateSigningRequests (none: not signed), for at
+	// most ClusterSigningDuration (default a year).
+	ClusterSigningCertFile, ClusterSigningKeyFile string
+	ClusterSigningDuration                        time.Duration
 }
 
 // controllerDeps is what every controller is built from.
@@ -79,6 +84,7 @@ type namedRun struct {
 func controllerSets() []func(controllerDeps) ([]namedRun, error) {
 	return []func(controllerDeps) ([]namedRun, error){endpointControllers, workloadControllers, rootCAControllers, authControllers,
 		quotaControllers, storageControllers}
+		quotaControllers, certificateControllers}
 }
 
 // RunControllers runs every controller until ctx ends.

@@ -205,8 +205,11 @@ func startControllers(ctx context.Context, s *APIServer, cfg UpConfig) error {
 	if err != nil {
 		return err
 	}
+	settings := cfg.Controllers
+	settings.ClusterSigningCertFile = orString(settings.ClusterSigningCertFile, s.PKI.Paths.CACert)
+	settings.ClusterSigningKeyFile = orString(settings.ClusterSigningKeyFile, s.PKI.Paths.CAKey)
 	go func() {
-		err := RunControllers(ctx, ControllersConfig{RESTConfig: rc, Settings: cfg.Controllers, Logger: cfg.Logger.With("component", "controllers")})
+		err := RunControllers(ctx, ControllersConfig{RESTConfig: rc, Settings: settings, Logger: cfg.Logger.With("component", "controllers")})
 		if err != nil {
 			cfg.Logger.Error("controllers stopped", "err", err)
 		}

@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"log/slog"
 	"slices"
 	"strings"
 	"testing"
@@ -19,7 +20,12 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+
+	"github.com/svcplane/svcplane/internal/app"
 	"github.com/svcplane/svcplane/internal/bootstraptoken"
+	"github.com/svcplane/svcplane/internal/join"
 )
 
 // nodeCSR returns a PEM request as a kubelet makes it for node name.
@@ -112,8 +118,8 @@ func TestCertificateSigningRequests(t *testing.T) {
 }
 
 // TestBootstrapTokenCSR authenticates with a bootstrap token Secret as
-// kubeadm writes it, and creates a node CSR as that user (allowed by a
-// binding like kubeadm's kubeadm:kubelet-bootstrap).
+// kubeadm writes it, and creates a node CSR as that user (allowed by
+// kubeadm's kubeadm:kubelet-bootstrap binding, which the server makes).
 func TestBootstrapTokenCSR(t *testing.T) {
 	c := startCluster(t)
 	ctx := context.Background()
@@ -122,17 +128,6 @@ func TestBootstrapTokenCSR(t *testing.T) {
 		t.Fatal(err)
 	}
 	id, _, _ := bootstraptoken.Parse(tok)
-	binding := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "kubeadm:kubelet-bootstrap"},
-		RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: "csr-creator"},
-		Subjects: []rbacv1.Subject{{Kind: "Group", APIGroup: "rbac.authorization.k8s.io", Name: bootstraptoken.DefaultGroup}}}
-	role := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "csr-creator"}, Rules: []rbacv1.PolicyRule{{
-		Verbs: []string{"create", "get"}, APIGroups: []string{"certificates.k8s.io"}, Resources: []string{"certificatesigningrequests"}}}}
-	if _, err := c.Client.RbacV1().ClusterRoles().Create(ctx, role, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Client.RbacV1().ClusterRoleBindings().Create(ctx, binding, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
 	boot := c.tokenClient(tok)
 	var got *certificatesv1.CertificateSigningRequest
 	deadline := time.Now().Add(10 * time.Second)
@@ -154,4 +149,122 @@ func TestBootstrapTokenCSR(t *testing.T) {
 	if _, err := c.tokenClient(id+".0000000000000000").CoreV1().Namespaces().List(ctx, metav1.ListOptions{}); !apierrors.IsUnauthorized(err) {
 		t.Errorf("wrong secret: %v, want Unauthorized", err)
 	}
+}
+
+// TestJoinFlow is kubeadm's join against the server with the certificate
+// controllers running: the cluster-info ConfigMap is readable without
+// credentials (nothing else is) and signed for the token; discovery checks
+// the signature and the CA pin; the node's CSR, made with the token, is
+// auto-approved and signed, and its certificate authenticates as
+// system:node:<name>. Approving needs the approve verb on the signer.
+func TestJoinFlow(t *testing.T) {
+	c := startCluster(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		settings := app.ControllerSettings{ClusterSigningCertFile: c.Server.PKI.Paths.CACert, ClusterSigningKeyFile: c.Server.PKI.Paths.CAKey}
+		_ = app.RunControllers(ctx, app.ControllersConfig{RESTConfig: c.RESTConfig, Settings: settings, Logger: slog.New(slog.DiscardHandler)})
+	}()
+	anon, err := kubernetes.NewForConfig(&rest.Config{Host: c.Server.URL, TLSClientConfig: rest.TLSClientConfig{CAData: c.Server.PKI.CAPEM}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := anon.CoreV1().ConfigMaps("kube-public").Get(ctx, "cluster-info", metav1.GetOptions{}); err != nil {
+		t.Errorf("anonymous get cluster-info: %v", err)
+	}
+	if _, err := anon.CoreV1().ConfigMaps("kube-public").List(ctx, metav1.ListOptions{}); !apierrors.IsUnauthorized(err) {
+		t.Errorf("anonymous list: %v, want Unauthorized", err)
+	}
+	tok, err := bootstraptoken.Create(ctx, c.Client, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pin := bootstraptoken.CACertHash(caCert(t, c.Server.PKI.CAPEM))
+	if _, err := join.Discover(ctx, join.DiscoveryConfig{Server: c.Server.URL, Token: tok, CAHashes: []string{"sha256:00"}, Timeout: 20 * time.Second}); err == nil ||
+		!strings.Contains(err.Error(), "none of the public keys") {
+		t.Errorf("discovery with a wrong pin: %v", err)
+	}
+	cluster, err := join.Discover(ctx, join.DiscoveryConfig{Server: c.Server.URL, Token: tok, CAHashes: []string{pin}, Timeout: 20 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cluster.Server = c.Server.URL
+	creds, err := join.RequestNodeCertificate(ctx, cluster, tok, "n9", 30*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	node, err := kubernetes.NewForConfig(&rest.Config{Host: c.Server.URL, TLSClientConfig: rest.TLSClientConfig{
+		CAData: c.Server.PKI.CAPEM, CertData: creds.CertPEM, KeyData: creds.KeyPEM}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	me, err := node.AuthenticationV1().SelfSubjectReviews().Create(ctx, &authenticationv1.SelfSubjectReview{}, metav1.CreateOptions{})
+	if err != nil || me.Status.UserInfo.Username != "system:node:n9" {
+		t.Errorf("the issued certificate: %v %+v", err, me)
+	}
+	csrs, _ := c.Client.CertificatesV1().CertificateSigningRequests().List(ctx, metav1.ListOptions{})
+	for _, r := range csrs.Items {
+		if cond := r.Status.Conditions; len(cond) != 1 || cond[0].Reason != "AutoApproved" ||
+			cond[0].Message != "Auto approving kubelet client certificate after SubjectAccessReview." {
+			t.Errorf("csr %s conditions %+v", r.Name, cond)
+		}
+	}
+	checkApproveVerb(t, c)
+}
+
+// checkApproveVerb: a user who may update approvals but not approve for
+// the signer is refused with upstream's text.
+func checkApproveVerb(t *testing.T, c *cluster) {
+	ctx := context.Background()
+	role := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "csr-approval"}, Rules: []rbacv1.PolicyRule{{
+		Verbs: []string{"get", "update"}, APIGroups: []string{"certificates.k8s.io"}, Resources: []string{"certificatesigningrequests", "certificatesigningrequests/approval"}}}}
+	if _, err := c.Client.RbacV1().ClusterRoles().Create(ctx, role, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	rb := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "csr-approval"},
+		RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: "csr-approval"},
+		Subjects: []rbacv1.Subject{{Kind: "User", APIGroup: "rbac.authorization.k8s.io", Name: "carol"}}}
+	if _, err := c.Client.RbacV1().ClusterRoleBindings().Create(ctx, rb, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	signer := "kubernetes.io/kube-apiserver-client"
+	r, err := c.Client.CertificatesV1().CertificateSigningRequests().Create(ctx, csrObject("carol-asks", nodeCSR(t, "x"), signer), metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Status.Conditions = append(r.Status.Conditions, certificatesv1.CertificateSigningRequestCondition{
+		Type: certificatesv1.CertificateApproved, Status: "True", Reason: "Carol"})
+	carol := c.impersonating("carol")
+	var uerr error
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if _, uerr = carol.CertificatesV1().CertificateSigningRequests().UpdateApproval(ctx, r.Name, r, metav1.UpdateOptions{}); apierrors.IsForbidden(uerr) && strings.Contains(uerr.Error(), "signerName") {
+			break
+		}
+	}
+	want := `certificatesigningrequests.certificates.k8s.io "carol-asks" is forbidden: user not permitted to approve requests with signerName "kubernetes.io/kube-apiserver-client"`
+	if uerr == nil || uerr.Error() != want {
+		t.Errorf("approval without the approve verb: %v, want %q", uerr, want)
+	}
+}
+
+func caCert(t *testing.T, caPEM []byte) *x509.Certificate {
+	t.Helper()
+	b, _ := pem.Decode(caPEM)
+	cert, err := x509.ParseCertificate(b.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cert
+}
+
+// impersonating is an admin client acting as user.
+func (c *cluster) impersonating(user string) kubernetes.Interface {
+	c.t.Helper()
+	rc := rest.CopyConfig(c.RESTConfig)
+	rc.Impersonate = rest.ImpersonationConfig{UserName: user, Groups: []string{"system:authenticated"}}
+	client, err := kubernetes.NewForConfig(rc)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return client
 }

@@ -59,7 +59,7 @@ func eventsRule() rbacv1.PolicyRule {
 // labels them.
 func ClusterRoles() []*rbacv1.ClusterRole {
 	var out []*rbacv1.ClusterRole
-	for _, list := range [][]*rbacv1.ClusterRole{userRoles(), discoveryRoles(), componentRoles(), controllerRoles()} {
+	for _, list := range [][]*rbacv1.ClusterRole{userRoles(), discoveryRoles(), componentRoles(), controllerRoles(), certificateRoles()} {
 		out = append(out, list...)
 	}
 	for _, r := range out {

@@ -30,6 +30,7 @@ func ControllerNames() []string {
 
 func controllerRules() map[string][]rbacv1.PolicyRule {
 	return map[string][]rbacv1.PolicyRule{
+		"certificate-controller": certificateControllerRules(),
 		"clusterrole-aggregation-controller": {
 			rule(v("escalate", "get", "list", "patch", "update", "watch"), g(rbacGroup), "clusterroles"),
 		},
