@@ -33,6 +33,7 @@ func commands() []command {
 		{"down", "remove a sandbox's namespaces, processes and agent state", runDown},
 		{"token", "token create [--ttl]: a bootstrap token and the join command for a new node", runToken},
 		{"trace", "trace --from pod/<name> --to <svc>|<ip>:<port>: the way a new connection takes through the node's kernel rules", runTrace},
+		{"join", "join <server> --token T --discovery-token-ca-cert-hash sha256:...: make this machine a node of a cluster", runJoin},
 		{"kubeconfig", "print the path of the admin kubeconfig", runKubeconfig},
 		{"images", "import, list and remove the node's images (docker save or OCI archives)", runImages},
 		{"version", "print the version", runVersion},

@@ -83,8 +83,7 @@ type namedRun struct {
 // returns the controllers of its group.
 func controllerSets() []func(controllerDeps) ([]namedRun, error) {
 	return []func(controllerDeps) ([]namedRun, error){endpointControllers, workloadControllers, rootCAControllers, authControllers,
-		quotaControllers, storageControllers}
-		quotaControllers, certificateControllers}
+		quotaControllers, storageControllers, certificateControllers}
 }
 
 // RunControllers runs every controller until ctx ends.

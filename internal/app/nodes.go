@@ -15,13 +15,12 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/cache"
 
 	"github.com/svcplane/svcplane/internal/kubeconfig"
 	"github.com/svcplane/svcplane/internal/netns"
 	"github.com/svcplane/svcplane/internal/pki"
+	"github.com/svcplane/svcplane/internal/podnet"
 )
 
 // MaxSandboxNodes bounds up --nodes: the nodes' addresses are the
@@ -240,64 +239,18 @@ func waitOrStop(ctx context.Context, cmd *exec.Cmd) error {
 	}
 }
 
-// keepPodRoutes programs, in every node's namespace, a route to each other
-// node's pod CIDR through that node's address (Flannel's host-gw role),
-// whenever Nodes change.
+// keepPodRoutes programs, in every sandbox node's namespace, a route to
+// each other Node's pod CIDR through that node's InternalIP (Flannel's
+// host-gw role), whenever Nodes change; nodes that joined from other
+// namespaces on the fabric are reached the same way.
 func keepPodRoutes(ctx context.Context, client kubernetes.Interface, nodes []sandboxNode, log *slog.Logger) {
-	f := informers.NewSharedInformerFactory(client, 0)
-	inf := f.Core().V1().Nodes().Informer()
-	kick := make(chan struct{}, 1)
-	poke := func(any) {
-		select {
-		case kick <- struct{}{}:
-		default:
-		}
-	}
-	_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{AddFunc: poke, UpdateFunc: func(_, o any) { poke(o) }, DeleteFunc: poke})
-	f.Start(ctx.Done())
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-kick:
-		}
-		cidrs := podCIDRsOf(inf.GetStore().List())
+	podnet.Watch(ctx, client, log, func(objs []*corev1.Node) error {
+		var errs []error
 		for _, n := range nodes {
-			if err := netns.SetPodRoutes(n.Netns, podRoutesFor(n, nodes, cidrs)); err != nil {
-				log.Error("pod routes not set", "node", n.Name, "err", err)
+			if err := netns.SetPodRoutes(n.Netns, podnet.HostGWRoutes(n.Name, objs)); err != nil {
+				errs = append(errs, fmt.Errorf("node %s: %w", n.Name, err))
 			}
 		}
-	}
-}
-
-// podCIDRsOf maps node names to their pod CIDRs.
-func podCIDRsOf(objs []any) map[string][]netip.Prefix {
-	out := map[string][]netip.Prefix{}
-	for _, o := range objs {
-		node := o.(*corev1.Node)
-		cidrs := node.Spec.PodCIDRs
-		if len(cidrs) == 0 && node.Spec.PodCIDR != "" {
-			cidrs = []string{node.Spec.PodCIDR}
-		}
-		for _, c := range cidrs {
-			if p, err := netip.ParsePrefix(c); err == nil && p.Addr().Is4() {
-				out[node.Name] = append(out[node.Name], p.Masked())
-			}
-		}
-	}
-	return out
-}
-
-// podRoutesFor are node self's routes to the other nodes' pod CIDRs.
-func podRoutesFor(self sandboxNode, nodes []sandboxNode, cidrs map[string][]netip.Prefix) []netns.PodRoute {
-	var out []netns.PodRoute
-	for _, n := range nodes {
-		if n.Name == self.Name {
-			continue
-		}
-		for _, c := range cidrs[n.Name] {
-			out = append(out, netns.PodRoute{CIDR: c, Via: n.IP.Addr()})
-		}
-	}
-	return out
+		return errors.Join(errs...)
+	})
 }

@@ -26,10 +26,6 @@ func TestSandboxNodes(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("nodes (-want +got):\n%s", diff)
 	}
-	routes := podRoutesFor(nodes[1], nodes, podCIDRsOf([]any{}))
-	if len(routes) != 0 {
-		t.Errorf("routes without pod CIDRs: %v", routes)
-	}
 	for _, tc := range []struct {
 		nodes int
 		ip    string

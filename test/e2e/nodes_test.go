@@ -76,6 +76,7 @@ func TestMultiNode(t *testing.T) {
 		}
 	})
 	t.Run("a DaemonSet lands one pod per node", func(t *testing.T) { s.checkDaemonSet(t, nodes) })
+	t.Run("a node joins with a bootstrap token", func(t *testing.T) { s.checkJoin(t) })
 	t.Run("a lost node's pods move", func(t *testing.T) { s.checkNodeLoss(t, nodes) })
 }
 
@@ -177,12 +178,19 @@ func (s *sandbox) podsOn(t *testing.T, selector string) string {
 // the cluster's prefix).
 func (s *sandbox) fabricClient(t *testing.T, addr netip.Prefix) string {
 	t.Helper()
+	return s.fabricNamespace(t, "client", addr)
+}
+
+// fabricNamespace makes namespace sp-<cluster>-<suffix> on the fabric at
+// addr: a client, or a machine that joins.
+func (s *sandbox) fabricNamespace(t *testing.T, suffix string, addr netip.Prefix) string {
+	t.Helper()
 	names, dir := netns.Names{Cluster: s.name}, netns.NewDir("")
-	path, err := dir.Create(names.Prefix() + "client")
+	path, err := dir.Create(names.Prefix() + suffix)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := netns.ConnectFabric(dir.Path(names.Fabric()), path, "client"); err != nil {
+	if err := netns.ConnectFabric(dir.Path(names.Fabric()), path, suffix); err != nil {
 		t.Fatal(err)
 	}
 	if err := netns.Do(path, func() error { return netns.SetupSandboxNode(addr) }); err != nil {

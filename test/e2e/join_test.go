@@ -1,0 +1,84 @@
+package e2e
+
+import (
+	"net/netip"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// checkJoin makes a "machine" (a namespace on the fabric at 10.240.0.5)
+// and runs there the join command `svcplane token create` prints: the
+// node finds the cluster through cluster-info and the CA pin, gets its
+// certificate from an auto-approved CSR, turns Ready, and a pod on it is
+// reached from a pod on the first node through a ClusterIP.
+func (s *sandbox) checkJoin(t *testing.T) {
+	path := s.fabricNamespace(t, "join", netip.MustParsePrefix("10.240.0.5/24"))
+	out, err := exec.Command(binary, "token", "create", "--data-dir", s.dataDir).CombinedOutput()
+	line := strings.TrimSpace(string(out))
+	if err != nil || !strings.HasPrefix(line, "svcplane join https://10.240.0.2:") {
+		t.Fatalf("token create: %v %q", err, line)
+	}
+	node := s.name + "-j"
+	args := append([]string{"--net=" + path, "--", binary}, strings.Fields(line)[1:]...)
+	args = append(args, "--node-name", node, "--node-ip", "10.240.0.5", "--data-dir", t.TempDir(), "--cluster-name", s.name)
+	cmd := exec.Command("nsenter", args...)
+	var log strings.Builder
+	cmd.Stdout, cmd.Stderr = &log, &log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+		if t.Failed() {
+			t.Logf("join output:\n%s", log.String())
+		}
+	})
+	s.waitFor(t, 90*time.Second, "joined node Ready", func() (bool, string) {
+		out, _ := s.kubectl("get", "node", node, "-o", `jsonpath={.status.conditions[?(@.type=="Ready")].status}`)
+		return out == "True", out
+	})
+	csr := s.must(t, "get", "csr", "-o", `jsonpath={range .items[*]}{.spec.username} {.status.conditions[0].reason} {.spec.signerName}{"\n"}{end}`)
+	if !strings.Contains(csr, "system:bootstrap:") || !strings.Contains(csr, " AutoApproved kubernetes.io/kube-apiserver-client-kubelet") {
+		t.Errorf("CSRs:\n%s", csr)
+	}
+	s.apply(t, `apiVersion: v1
+kind: Pod
+metadata: {name: jn, labels: {app: jn}}
+spec:
+  nodeName: `+node+`
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: c
+    image: registry.k8s.io/e2e-test-images/agnhost:2.53
+    args: [serve-hostname, --http, --port, "9376"]
+    readinessProbe: {httpGet: {port: 9376}, periodSeconds: 1}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: jn}
+spec:
+  selector: {app: jn}
+  ports: [{port: 80, targetPort: 9376}]
+`)
+	defer func() { _, _ = s.kubectl("delete", "pod", "jn", "--wait=true", "--timeout=30s") }()
+	s.waitFor(t, 60*time.Second, "jn Ready", func() (bool, string) {
+		out, _ := s.kubectl("get", "pod", "jn", "-o", `jsonpath={.status.containerStatuses[0].ready}`)
+		return out == "true", out
+	})
+	s.waitFor(t, 30*time.Second, "jn through its ClusterIP from the first node", func() (bool, string) {
+		out, err := s.kubectl("exec", "cl", "--", "wget", "-qO-", "-T", "2", "http://jn.default.svc.cluster.local")
+		return err == nil && strings.TrimSpace(out) == "jn", out
+	})
+}
