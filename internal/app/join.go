@@ -86,6 +86,11 @@ func bootstrapNode(ctx context.Context, cfg JoinConfig, kcPath string) error {
 // runJoinedNode runs the agent, the proxy and the pod routes of a joined
 // node, each with the node's credentials.
 func runJoinedNode(ctx context.Context, cfg JoinConfig, rc *rest.Config, dir string) error {
+	// A node forwards pod traffic: the sysctls up sets in its node
+	// namespaces (ip_forward, bridge netfilter...).
+	if err := setupNodeSysctls("/proc/self/ns/net", cfg.Logger); err != nil {
+		return err
+	}
 	certFile, keyFile, err := servingCertFiles(cfg.Agent, dir)
 	if err != nil {
 		return err
