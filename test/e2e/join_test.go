@@ -34,6 +34,16 @@ func (s *sandbox) checkJoin(t *testing.T) {
 	done := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(done) }()
 	t.Cleanup(func() {
+		// Its pods (a DaemonSet's too) go before the node stops, so none
+		// keeps a mount under the test's directory: a NoExecute taint
+		// evicts them and keeps the DaemonSet off the node.
+		_, _ = s.kubectl("taint", "node", node, "e2e/leaving=now:NoExecute")
+		for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
+			out, err := s.kubectl("get", "pods", "-A", "--field-selector", "spec.nodeName="+node, "-o", "name")
+			if err == nil && strings.TrimSpace(out) == "" {
+				break
+			}
+		}
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case <-done:
