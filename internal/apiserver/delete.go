@@ -274,7 +274,7 @@ func deref(p *int64) int64 {
 }
 
 func (h *resource) deleteCollection(w http.ResponseWriter, r *http.Request, info requestInfo, d deleteRequest) {
-	opts, err := h.listOptions(r.URL.Query(), info.Namespace)
+	opts, _, err := h.listOptions(r.URL.Query(), info.Namespace)
 	if err != nil {
 		writeError(w, err)
 		return

@@ -14,6 +14,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/svcplane/svcplane/internal/apiserver"
+	"github.com/svcplane/svcplane/internal/storage"
 	"github.com/svcplane/svcplane/internal/storage/memory"
 )
 
@@ -37,31 +38,27 @@ func TestProtobufList(t *testing.T) {
 }
 
 // TestProtobufWatchFromCompactedRevision reads the ERROR event of a watch
-// from a compacted revision in the protobuf stream client-go asks for.
+// from a compacted revision in the protobuf stream client-go asks for. The
+// watch goes to a server started after the compaction: a server whose
+// watch cache still holds the revision serves it from the cache, as
+// kube-apiserver does.
 func TestProtobufWatchFromCompactedRevision(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	store := memory.New(memory.Config{})
-	srv, err := apiserver.New(apiserver.Config{Storage: store, Resources: testResources(), Anonymous: true})
+	first := serveStore(ctx, t, store)
+	ns, err := first.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "n1"}}, metav1.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	go srv.Run(ctx)
-	hs := httptest.NewServer(srv.Handler())
-	defer hs.Close()
-	client := kubernetes.NewForConfigOrDie(&rest.Config{Host: hs.URL})
-	ns, err := client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "n1"}}, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "n2"}}, metav1.CreateOptions{}); err != nil {
+	if _, err := first.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "n2"}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	rev, _ := store.Revision(ctx)
 	if err := store.Compact(ctx, rev); err != nil {
 		t.Fatal(err)
 	}
-	w, err := client.CoreV1().Namespaces().Watch(ctx, metav1.ListOptions{ResourceVersion: ns.ResourceVersion})
+	w, err := serveStore(ctx, t, store).CoreV1().Namespaces().Watch(ctx, metav1.ListOptions{ResourceVersion: ns.ResourceVersion})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,5 +67,16 @@ func TestProtobufWatchFromCompactedRevision(t *testing.T) {
 	if ev.Type != watch.Error || !apierrors.IsResourceExpired(apierrors.FromObject(ev.Object)) {
 		t.Fatalf("got %s %#v", ev.Type, ev.Object)
 	}
+}
 
+func serveStore(ctx context.Context, t *testing.T, store storage.Store) kubernetes.Interface {
+	t.Helper()
+	srv, err := apiserver.New(apiserver.Config{Storage: store, Resources: testResources(), Anonymous: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Run(ctx)
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(hs.Close)
+	return kubernetes.NewForConfigOrDie(&rest.Config{Host: hs.URL})
 }

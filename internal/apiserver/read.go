@@ -1,6 +1,7 @@
 package apiserver
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -8,6 +9,7 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -21,7 +23,7 @@ func (h *resource) get(w http.ResponseWriter, r *http.Request, info requestInfo)
 		writeError(w, err)
 		return
 	}
-	obj, err := h.getObject(r.Context(), info)
+	obj, err := h.readObject(r.Context(), info, r.URL.Query().Get("resourceVersion"))
 	if err != nil {
 		writeError(w, err)
 		return
@@ -47,12 +49,12 @@ func (h *resource) list(w http.ResponseWriter, r *http.Request, info requestInfo
 		return
 	}
 	q := r.URL.Query()
-	opts, err := h.listOptions(q, info.Namespace)
+	opts, rd, err := h.listOptions(q, info.Namespace)
 	if err != nil {
 		writeError(w, err)
 		return
 	}
-	res, err := h.store.List(r.Context(), opts)
+	res, err := h.readList(r.Context(), opts, rd)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -74,6 +76,22 @@ func (h *resource) list(w http.ResponseWriter, r *http.Request, info requestInfo
 	h.srv.writeObject(w, f, http.StatusOK, list)
 }
 
+// readObject reads one object: with resourceVersion=0 from the watch
+// cache (any state is good enough, as upstream), else from storage.
+func (h *resource) readObject(ctx context.Context, info requestInfo, rv string) (runtime.Object, error) {
+	if rv != "0" || h.cache == nil {
+		return h.getObject(ctx, info)
+	}
+	obj, _, ok, err := h.cache.Get(ctx, h.store.Key(info.Namespace, info.Name))
+	if err != nil {
+		return nil, apierrors.NewTimeoutError(err.Error(), 1)
+	}
+	if !ok {
+		return nil, apierrors.NewNotFound(h.def.GroupResource(), info.Name)
+	}
+	return obj, nil
+}
+
 func (h *resource) listObject(items []runtime.Object, rv, cont string) (runtime.Object, error) {
 	list := h.def.NewList()
 	if err := meta.SetList(list, items); err != nil {
@@ -89,31 +107,37 @@ func (h *resource) listObject(items []runtime.Object, rv, cont string) (runtime.
 	return list, nil
 }
 
-// listOptions reads the list query: selectors, paging and resourceVersion.
-func (h *resource) listOptions(q url.Values, ns string) (objstore.ListOptions, error) {
+// listOptions reads the list query: selectors, paging and
+// resourceVersion, and how fresh the answer must be.
+func (h *resource) listOptions(q url.Values, ns string) (objstore.ListOptions, listRead, error) {
 	match, err := h.matcher(q)
 	if err != nil {
-		return objstore.ListOptions{}, err
+		return objstore.ListOptions{}, listRead{}, err
 	}
 	opts := objstore.ListOptions{Namespace: ns, Match: match, Continue: q.Get("continue")}
 	if s := q.Get("limit"); s != "" {
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || n < 0 {
-			return opts, apierrors.NewBadRequest(fmt.Sprintf("invalid limit %q", s))
+			return opts, listRead{}, apierrors.NewBadRequest(fmt.Sprintf("invalid limit %q", s))
 		}
 		opts.Limit = n
 	}
-	rv, err := objstore.ParseResourceVersion(q.Get("resourceVersion"))
+	rvText, rvMatch := q.Get("resourceVersion"), q.Get("resourceVersionMatch")
+	rv, err := objstore.ParseResourceVersion(rvText)
 	if err != nil {
-		return opts, err
+		return opts, listRead{}, err
 	}
 	if opts.Continue != "" && rv != 0 {
-		return opts, apierrors.NewBadRequest("specifying resource version is not allowed when using continue")
+		return opts, listRead{}, apierrors.NewBadRequest("specifying resource version is not allowed when using continue")
 	}
-	if q.Get("resourceVersionMatch") == "Exact" || (opts.Limit > 0 && rv > 0 && q.Get("resourceVersionMatch") == "") {
-		opts.Revision = rv
+	if err := checkResourceVersionMatch(rvText, rvMatch, opts.Continue); err != nil {
+		return opts, listRead{}, err
 	}
-	return opts, nil
+	rd := listRead{consistent: rvText == "", notOlderThan: rv}
+	if rvMatch == string(metav1.ResourceVersionMatchExact) || (opts.Limit > 0 && rv > 0 && rvMatch == "") {
+		opts.Revision, rd.exact = rv, true
+	}
+	return opts, rd, nil
 }
 
 // matcher builds the filter of a label and a field selector.

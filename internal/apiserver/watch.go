@@ -24,6 +24,7 @@ import (
 type watchRequest struct {
 	rv               int64
 	sendInitial      bool
+	consistent       bool
 	initialEventsEnd bool
 	bookmarks        bool
 	timeout          time.Duration
@@ -48,6 +49,7 @@ func (h *resource) parseWatch(r *http.Request) (watchRequest, error) {
 	}
 	wr.bookmarks = q.Get("allowWatchBookmarks") == "true"
 	wr.sendInitial = rvText == "" || rvText == "0"
+	wr.consistent = rvText == ""
 	if err := wr.readSendInitialEvents(q); err != nil {
 		return wr, err
 	}
@@ -131,24 +133,64 @@ func (h *resource) watch(w http.ResponseWriter, r *http.Request, info requestInf
 	s.follow(ctx, watcher)
 }
 
-// initialEvents lists the current objects when the watch starts with them,
-// and returns the revision the live events follow.
+// initialEvents lists the current objects from the watch cache when the
+// watch starts with them, and returns the revision the live events
+// follow. A watch from a revision the cache holds touches no storage, so
+// watches keep answering while storage is slow.
 func (h *resource) initialEvents(ctx context.Context, ns string, wr watchRequest) ([]*watchcache.Event, int64, error) {
 	if !wr.sendInitial {
-		if err := h.checkFuture(ctx, wr.rv); err != nil {
-			return nil, 0, err
-		}
-		return nil, wr.rv, h.store.CheckRevision(ctx, wr.rv)
+		return nil, wr.rv, h.checkWatchFrom(ctx, wr.rv)
 	}
-	res, err := h.store.List(ctx, objstore.ListOptions{Namespace: ns, Match: wr.match})
-	if err != nil {
+	if err := h.waitInitial(ctx, wr); err != nil {
 		return nil, 0, err
+	}
+	prefix := h.store.Prefix(ns)
+	res, err := h.cache.List(ctx, watchcache.ListOptions{Prefix: prefix, Match: wr.match})
+	if err != nil {
+		return nil, 0, apierrors.NewTimeoutError(err.Error(), 1)
 	}
 	events := make([]*watchcache.Event, 0, len(res.Items))
 	for _, obj := range res.Items {
 		events = append(events, &watchcache.Event{Type: watch.Added, Object: obj})
 	}
 	return events, res.Revision, nil
+}
+
+// waitInitial waits until the cache is fresh enough for the initial
+// events: at least the asked revision; for a watch with no revision,
+// storage's current one when storage answers (else the cache's state,
+// as kube-apiserver serves such watches from its cache).
+func (h *resource) waitInitial(ctx context.Context, wr watchRequest) error {
+	if wr.rv > 0 {
+		if err := h.cache.WaitFresh(ctx, wr.rv); err != nil {
+			return h.staleError(err, wr.rv)
+		}
+		return nil
+	}
+	if !wr.consistent {
+		return nil
+	}
+	rev, err := h.store.Revision(ctx)
+	if err == nil {
+		err = h.cache.WaitFresh(ctx, rev)
+	}
+	if err != nil && ctx.Err() == nil {
+		h.log.Warn("watch without resourceVersion: initial events from the watch cache as it is", "err", err)
+	}
+	return ctx.Err()
+}
+
+// checkWatchFrom refuses a watch from a revision storage has not reached
+// (504) or has compacted (410). A revision the cache holds needs no
+// storage read.
+func (h *resource) checkWatchFrom(ctx context.Context, rv int64) error {
+	if h.cache.Holds(rv) {
+		return nil
+	}
+	if err := h.checkFuture(ctx, rv); err != nil {
+		return err
+	}
+	return h.store.CheckRevision(ctx, rv)
 }
 
 // checkFuture refuses a watch from a revision storage has not reached.

@@ -62,7 +62,7 @@ func (s *Store) List(ctx context.Context, opts ListOptions) (ListResult, error) 
 			return ListResult{}, err
 		}
 		if full && (last < len(page.KVs)-1 || page.More) {
-			res.Continue = encodeContinue(rev, page.KVs[last].Key+"\x00", prefix)
+			res.Continue = EncodeContinue(rev, page.KVs[last].Key+"\x00", prefix)
 			break
 		}
 		if !page.More || len(page.KVs) == 0 {
@@ -107,11 +107,11 @@ func (s *Store) startOf(prefix string, opts ListOptions) (string, int64, error) 
 	if opts.Continue == "" {
 		return prefix, opts.Revision, nil
 	}
-	tok, err := decodeContinue(opts.Continue)
+	rev, start, err := DecodeContinue(opts.Continue)
 	if err != nil {
-		return "", 0, apierrors.NewBadRequest("continue key is not valid: " + err.Error())
+		return "", 0, err
 	}
-	return prefix + tok.Start, tok.Revision, nil
+	return prefix + start, rev, nil
 }
 
 func (s *Store) listError(err error, continuing bool) error {
@@ -121,11 +121,23 @@ func (s *Store) listError(err error, continuing bool) error {
 	return s.statusError(err, "")
 }
 
-// encodeContinue makes the opaque token: the revision of the first page
-// and the key to start at, relative to the list's prefix.
-func encodeContinue(rev int64, key, prefix string) string {
+// EncodeContinue makes the opaque token, in kube-apiserver's format: the
+// revision of the first page and the key to start at, relative to the
+// list's prefix.
+func EncodeContinue(rev int64, key, prefix string) string {
 	b, _ := json.Marshal(continueToken{APIVersion: "meta.k8s.io/v1", Revision: rev, Start: strings.TrimPrefix(key, prefix)})
 	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// DecodeContinue reads a continue token: the revision of the first page
+// and the key to start at, relative to the list's prefix. A bad token is
+// a 400 Status error.
+func DecodeContinue(s string) (int64, string, error) {
+	tok, err := decodeContinue(s)
+	if err != nil {
+		return 0, "", apierrors.NewBadRequest("continue key is not valid: " + err.Error())
+	}
+	return tok.Revision, tok.Start, nil
 }
 
 func decodeContinue(s string) (continueToken, error) {
@@ -144,6 +156,15 @@ func decodeContinue(s string) (continueToken, error) {
 }
 
 var errIncorrectToken = apierrors.NewBadRequest("incorrect continue token")
+
+// Revision reads storage's current revision.
+func (s *Store) Revision(ctx context.Context) (int64, error) {
+	rev, err := s.cfg.Storage.Revision(ctx)
+	if err != nil {
+		return 0, s.statusError(err, "")
+	}
+	return rev, nil
+}
 
 // CheckRevision answers 410 Gone when rev has been compacted away, with one
 // read of at most one key at that revision.

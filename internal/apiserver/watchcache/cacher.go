@@ -1,14 +1,18 @@
 // Package watchcache fans one storage watch per resource out to all the
-// API server's watch clients. It keeps a ring of recent events so a client
-// can resume from a recent resourceVersion without touching storage; an
-// older resourceVersion falls back to a watch of its own on storage, which
-// answers "too old" (410 Gone) once that revision is compacted.
+// API server's watch clients, and answers lists from memory. It keeps the
+// resource's current objects (one list from storage, then the watch's
+// events) and a ring of recent events, so a client can resume from a
+// recent resourceVersion without touching storage and a paged list can be
+// continued at the revision of its first page; an older resourceVersion
+// falls back to a watch of its own on storage, which answers "too old"
+// (410 Gone) once that revision is compacted.
 package watchcache
 
 import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -40,12 +44,17 @@ type Cacher struct {
 	cfg   Config
 	ready chan struct{}
 
-	mu sync.Mutex
+	mu sync.RWMutex
 	// ring holds recent events in revision order; it covers every event
 	// after revision oldest.
-	ring     []*Event
-	oldest   int64
-	rev      int64
+	ring   []*Event
+	oldest int64
+	// rev is the revision the cache has seen every change up to; objs
+	// are the objects as they were then.
+	rev  int64
+	objs objects
+	// advanced is closed, and replaced, whenever rev moves.
+	advanced chan struct{}
 	watchers map[*Watcher]struct{}
 }
 
@@ -63,7 +72,7 @@ func New(cfg Config) *Cacher {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Cacher{cfg: cfg, ready: make(chan struct{}), watchers: map[*Watcher]struct{}{}}
+	return &Cacher{cfg: cfg, ready: make(chan struct{}), advanced: make(chan struct{}), watchers: map[*Watcher]struct{}{}}
 }
 
 // Run follows storage until ctx ends, restarting the storage watch after
@@ -72,29 +81,59 @@ func (c *Cacher) Run(ctx context.Context) {
 	go c.bookmarks(ctx)
 	first := true
 	for ctx.Err() == nil {
-		rev, err := c.cfg.Storage.Revision(ctx)
+		rev, objs, err := c.load(ctx)
 		if err != nil {
-			c.cfg.Logger.Error("watch cache: read revision", "prefix", c.cfg.Prefix, "err", err)
+			c.cfg.Logger.Error("watch cache: list", "prefix", c.cfg.Prefix, "err", err)
 			sleep(ctx, time.Second)
 			continue
 		}
-		c.reset(rev)
+		c.reset(rev, objs)
 		if first {
 			close(c.ready)
 			first = false
 		}
 		c.follow(ctx, rev)
 	}
-	c.reset(0)
+	c.reset(0, objects{})
 }
 
-// reset empties the ring at rev and ends every watcher, which then resume
-// from their last revision.
-func (c *Cacher) reset(rev int64) {
+// loadChunk is how many keys one storage read of the initial list takes.
+const loadChunk = 1000
+
+// load lists the resource from storage, page by page at one revision.
+func (c *Cacher) load(ctx context.Context) (int64, objects, error) {
+	var objs objects
+	var rev int64
+	start := ""
+	for {
+		page, err := c.cfg.Storage.List(ctx, c.cfg.Prefix, storage.ListOptions{Revision: rev, StartKey: start, Limit: loadChunk})
+		if err != nil {
+			return 0, objects{}, err
+		}
+		rev = page.Revision
+		for _, kv := range page.KVs {
+			obj, err := c.cfg.Decode(kv.Value, kv.ModRevision)
+			if err != nil {
+				c.cfg.Logger.Error("watch cache: decode", "key", kv.Key, "err", err)
+				continue
+			}
+			objs.sorted = append(objs.sorted, entry{key: kv.Key, obj: obj})
+		}
+		if !page.More || len(page.KVs) == 0 {
+			return rev, objs, nil
+		}
+		start = page.KVs[len(page.KVs)-1].Key + "\x00"
+	}
+}
+
+// reset replaces the objects with objs, as of rev, empties the ring and
+// ends every watcher, which then resume from their last revision.
+func (c *Cacher) reset(rev int64, objs objects) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.ring = c.ring[:0]
-	c.oldest, c.rev = rev, rev
+	c.oldest, c.objs = rev, objs
+	c.advance(rev)
 	for w := range c.watchers {
 		w.closeLocked()
 	}
@@ -125,15 +164,25 @@ func (c *Cacher) dispatch(events []*Event, rev int64) {
 	defer c.mu.Unlock()
 	for _, ev := range events {
 		c.push(ev)
+		c.objs.apply(ev)
 		for w := range c.watchers {
 			if ev.Revision > w.from && strings.HasPrefix(ev.Key, w.prefix) && !w.sendLocked(ev) {
 				delete(c.watchers, w)
 			}
 		}
 	}
-	if rev > c.rev {
-		c.rev = rev
+	c.advance(max(rev, c.rev))
+}
+
+// advance moves the revision the cache is current at and wakes the reads
+// waiting for it. c.mu must be held.
+func (c *Cacher) advance(rev int64) {
+	if rev == c.rev {
+		return
 	}
+	c.rev = rev
+	close(c.advanced)
+	c.advanced = make(chan struct{})
 }
 
 func (c *Cacher) push(ev *Event) {
@@ -143,16 +192,30 @@ func (c *Cacher) push(ev *Event) {
 		c.ring = c.ring[:len(c.ring)-1]
 	}
 	c.ring = append(c.ring, ev)
-	if ev.Revision > c.rev {
-		c.rev = ev.Revision
-	}
 }
 
 // Revision returns the newest revision the cache has seen.
 func (c *Cacher) Revision() int64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.mu.RLock()
+	defer c.mu.RUnlock()
 	return c.rev
+}
+
+// Get returns the object at key as the cache holds it now (shared: not to
+// be modified), and the cache's revision.
+func (c *Cacher) Get(ctx context.Context, key string) (runtime.Object, int64, bool, error) {
+	select {
+	case <-c.ready:
+	case <-ctx.Done():
+		return nil, 0, false, ctx.Err()
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	i, found := slices.BinarySearchFunc(c.objs.sorted, key, compareEntry)
+	if !found {
+		return nil, c.rev, false, nil
+	}
+	return c.objs.sorted[i].obj, c.rev, true, nil
 }
 
 func (c *Cacher) bookmarks(ctx context.Context) {

@@ -13,7 +13,7 @@ import (
 func TestWatchAheadOfCacheSkipsOlderEvents(t *testing.T) {
 	c := New(Config{Prefix: "/registry/configmaps/"})
 	close(c.ready)
-	c.reset(5)
+	c.reset(5, objects{})
 	w, err := c.Watch(context.Background(), WatchOptions{From: 7, Bookmarks: true})
 	if err != nil {
 		t.Fatal(err)

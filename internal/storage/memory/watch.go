@@ -20,12 +20,14 @@ type watcher struct {
 	prefix string
 	seen   int64
 	wake   chan struct{} // capacity 1: a pending wake-up is enough
+	// progress asks for a progress notice (capacity 1).
+	progress chan struct{}
 }
 
 // Watch streams the changes under prefix after fromRev (0: from now).
 func (s *Store) Watch(ctx context.Context, prefix string, fromRev int64) <-chan storage.WatchResponse {
 	out := make(chan storage.WatchResponse)
-	w := &watcher{prefix: prefix, seen: fromRev, wake: make(chan struct{}, 1)}
+	w := &watcher{prefix: prefix, seen: fromRev, wake: make(chan struct{}, 1), progress: make(chan struct{}, 1)}
 	s.mu.Lock()
 	closed := s.closed
 	if !closed {
@@ -56,6 +58,7 @@ func (s *Store) serve(ctx context.Context, w *watcher, out chan<- storage.WatchR
 		defer t.Stop()
 		tick = t.C
 	}
+	notify := false
 	for {
 		if resp, ok := s.pending(w); ok {
 			if !send(ctx, out, resp) || resp.Err != nil {
@@ -63,12 +66,18 @@ func (s *Store) serve(ctx context.Context, w *watcher, out chan<- storage.WatchR
 			}
 			continue
 		}
-		select {
-		case <-w.wake:
-		case <-tick:
+		if notify {
 			if !send(ctx, out, s.progressNotice(w)) {
 				return
 			}
+			notify = false
+		}
+		select {
+		case <-w.wake:
+		case <-w.progress:
+			notify = true
+		case <-tick:
+			notify = true
 		case <-ctx.Done():
 			return
 		case <-s.done:
@@ -98,6 +107,20 @@ func (s *Store) pending(w *watcher) (resp storage.WatchResponse, ok bool) {
 	}
 	w.seen = resp.Revision
 	return resp, len(resp.Events) > 0
+}
+
+// RequestProgress asks every watch for a progress notice once it has
+// sent what is due, as etcd's RequestProgress does.
+func (s *Store) RequestProgress(context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for w := range s.watchers {
+		select {
+		case w.progress <- struct{}{}:
+		default:
+		}
+	}
+	return nil
 }
 
 // progressNotice tells w it has seen every change up to now.
