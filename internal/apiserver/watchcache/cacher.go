@@ -140,7 +140,10 @@ func (c *Cacher) reset(rev int64, objs objects) {
 	c.watchers = map[*Watcher]struct{}{}
 }
 
+// follow applies the storage watch's events from revision from. The watch
+// has a stream of its own, which the progress requests of WaitFresh ask.
 func (c *Cacher) follow(ctx context.Context, from int64) {
+	ctx = storage.WithWatchStream(ctx, c.cfg.Prefix)
 	for resp := range c.cfg.Storage.Watch(ctx, c.cfg.Prefix, from) {
 		if resp.Err != nil {
 			c.cfg.Logger.Warn("watch cache: storage watch ended", "prefix", c.cfg.Prefix, "err", resp.Err)

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/svcplane/svcplane/internal/storage"
 )
 
 // ListOptions narrow a List from the cache.
@@ -156,7 +158,7 @@ func (c *Cacher) WaitFresh(ctx context.Context, rev int64) error {
 
 func (c *Cacher) requestProgress(ctx context.Context) {
 	if p, ok := c.cfg.Storage.(ProgressRequester); ok {
-		if err := p.RequestProgress(ctx); err != nil {
+		if err := p.RequestProgress(storage.WithWatchStream(ctx, c.cfg.Prefix)); err != nil {
 			c.cfg.Logger.Debug("watch cache: request progress", "prefix", c.cfg.Prefix, "err", err)
 		}
 	}

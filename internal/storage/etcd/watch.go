@@ -39,7 +39,7 @@ func (s *Store) watch(ctx context.Context, prefix string, fromRev int64, out cha
 	defer cancel()
 	stop := context.AfterFunc(s.ctx, cancel)
 	defer stop()
-	wch := s.client.Watch(clientv3.WithRequireLeader(ctx), prefix,
+	wch := s.client.Watch(watchContext(ctx), prefix,
 		clientv3.WithPrefix(), clientv3.WithPrevKV(), clientv3.WithProgressNotify(),
 		clientv3.WithRev(fromRev+1))
 	s.pump(ctx, prefix, wch, out)
