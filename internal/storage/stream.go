@@ -19,3 +19,11 @@ func WatchStream(ctx context.Context) string {
 	name, _ := ctx.Value(watchStreamKey{}).(string)
 	return name
 }
+
+// ProgressRequester is a store whose watches can be asked to report the
+// revision they have reached (etcd's RequestProgress): a watch cache whose
+// resource did not change learns that it is current. Stores that wrap
+// another must pass it on.
+type ProgressRequester interface {
+	RequestProgress(ctx context.Context) error
+}

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/svcplane/svcplane/internal/storage/diskguard"
 	"github.com/svcplane/svcplane/internal/storage/etcd"
 )
 
@@ -60,11 +61,16 @@ func TestWaitFreshBesideWatchFromNow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The caches read through the disk guard, as the API server's do.
+	guarded, err := diskguard.New(diskguard.Config{Store: store, Dir: t.TempDir(), Reserve: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
 	rev0, err := store.Create(ctx, prefix+"a/1", configMap("a", "1", "a"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := New(Config{Storage: store, Prefix: prefix, Decode: decodeConfigMap})
+	c := New(Config{Storage: guarded, Prefix: prefix, Decode: decodeConfigMap})
 	go c.Run(ctx)
 	if err := c.WaitFresh(ctx, rev0); err != nil {
 		t.Fatal(err)
@@ -75,7 +81,7 @@ func TestWaitFreshBesideWatchFromNow(t *testing.T) {
 	}
 	// Watches from etcd's revision: a plain one, and a second cache's.
 	other := store.Watch(ctx, "/registry/pods/", rev)
-	later := New(Config{Storage: store, Prefix: "/registry/secrets/", Decode: decodeConfigMap})
+	later := New(Config{Storage: guarded, Prefix: "/registry/secrets/", Decode: decodeConfigMap})
 	go later.Run(ctx)
 	wctx, wcancel := context.WithTimeout(ctx, 5*time.Second)
 	defer wcancel()

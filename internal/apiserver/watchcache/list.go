@@ -157,16 +157,9 @@ func (c *Cacher) WaitFresh(ctx context.Context, rev int64) error {
 }
 
 func (c *Cacher) requestProgress(ctx context.Context) {
-	if p, ok := c.cfg.Storage.(ProgressRequester); ok {
+	if p, ok := c.cfg.Storage.(storage.ProgressRequester); ok {
 		if err := p.RequestProgress(storage.WithWatchStream(ctx, c.cfg.Prefix)); err != nil {
 			c.cfg.Logger.Debug("watch cache: request progress", "prefix", c.cfg.Prefix, "err", err)
 		}
 	}
-}
-
-// ProgressRequester is a store whose watches can be asked to report the
-// revision they have reached (etcd's RequestProgress): a cache whose
-// resource did not change learns that it is current.
-type ProgressRequester interface {
-	RequestProgress(ctx context.Context) error
 }

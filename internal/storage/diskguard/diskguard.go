@@ -82,7 +82,10 @@ type Guard struct {
 	low bool
 }
 
-var _ storage.Store = (*Guard)(nil)
+var (
+	_ storage.Store             = (*Guard)(nil)
+	_ storage.ProgressRequester = (*Guard)(nil)
+)
 
 // New returns a guard over cfg.Store and makes the ballast file.
 func New(cfg Config) (*Guard, error) {
@@ -249,6 +252,15 @@ func FreeBytes(dir string) (int64, error) {
 		return 0, fmt.Errorf("statfs %s: %w", dir, err)
 	}
 	return int64(st.Bavail) * int64(st.Bsize), nil
+}
+
+// RequestProgress passes a watch cache's progress request on to the
+// guarded store (reads and watches are not guarded).
+func (g *Guard) RequestProgress(ctx context.Context) error {
+	if p, ok := g.Store.(storage.ProgressRequester); ok {
+		return p.RequestProgress(ctx)
+	}
+	return nil
 }
 
 // Create checks the space, then creates.
