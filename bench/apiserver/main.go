@@ -1,9 +1,11 @@
 // Command apiserver measures svcplane's API server on this machine and
 // prints a table: creates per second through the API next to raw etcd
 // puts per second (the limit), list latency over many objects, and how
-// long one change takes to reach many concurrent watchers.
+// long one change takes to reach many concurrent watchers. With -peer, it
+// instead compares LIST with upstream kube-apiserver over one etcd.
 //
 //	go run ./bench/apiserver [-objects 10000] [-watchers 100] [-workers 32]
+//	go run ./bench/apiserver -peer $(hack/upstream/build.sh kube-apiserver) [-peer-objects 20000] [-hogs 4]
 package main
 
 import (
@@ -41,6 +43,11 @@ func main() {
 	flag.IntVar(&cfg.workers, "workers", 32, "concurrent writers")
 	flag.IntVar(&cfg.rounds, "rounds", 20, "changes sent to the watchers")
 	profile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	var peer peerConfig
+	flag.StringVar(&peer.binary, "peer", "", "kube-apiserver binary: compare LIST with it over one etcd instead")
+	flag.IntVar(&peer.objects, "peer-objects", 20000, "configmaps listed in the comparison")
+	flag.IntVar(&peer.rounds, "list-rounds", 5, "lists timed per case in the comparison")
+	flag.IntVar(&peer.hogs, "hogs", 4, "CPU hog processes during the loaded lists of the comparison")
 	flag.Parse()
 	if *profile != "" {
 		stop, err := benchutil.StartCPUProfile(*profile)
@@ -50,14 +57,20 @@ func main() {
 		}
 		defer stop()
 	}
+	run := run
+	if peer.binary != "" {
+		run = func(ctx context.Context, cfg config) error { return comparePeer(ctx, peer, cfg.workers) }
+	}
 	if err := run(context.Background(), cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
+func newTable() *tabwriter.Writer { return tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0) }
+
 func run(ctx context.Context, cfg config) error {
-	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	tw := newTable()
 	fmt.Fprintf(tw, "measure\tvalue\tnote\n")
 	putRate, err := rawEtcdPuts(ctx, cfg)
 	if err != nil {
