@@ -97,22 +97,45 @@ func TestResolve(t *testing.T) {
 	}
 }
 
+// TestNginxPages: the files under the image's html root are served, a
+// page written there too (the StatefulSet tutorial's), and without the
+// root the welcome page alone.
 func TestNginxPages(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(serveNginx))
-	defer srv.Close()
-	for path, want := range map[string]struct {
-		code int
-		body string
-	}{"/": {200, "<title>Welcome to nginx!</title>"}, "/nope": {404, "404 Not Found"}} {
-		resp, err := http.Get(srv.URL + path)
-		if err != nil {
+	root := t.TempDir()
+	for name, body := range map[string]string{"index.html": welcomePage, "web-0.html": "web-0\n", "sub/index.html": "sub\n"} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(root, name)), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != want.code || !strings.Contains(string(b), want.body) || resp.Header.Get("Server") != nginxVersion {
-			t.Errorf("%s: %d %q %q", path, resp.StatusCode, resp.Header.Get("Server"), b)
+		if err := os.WriteFile(filepath.Join(root, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
 		}
+	}
+	type page struct {
+		code int
+		body string
+	}
+	for _, c := range []struct {
+		root  string
+		pages map[string]page
+	}{
+		{root, map[string]page{"/": {200, "<title>Welcome to nginx!</title>"}, "/index.html": {200, "<title>Welcome to nginx!</title>"},
+			"/web-0.html": {200, "web-0"}, "/sub/": {200, "sub"}, "/sub": {404, "404 Not Found"}, "/nope": {404, "404 Not Found"},
+			"/../../etc/passwd": {404, "404 Not Found"}}},
+		{filepath.Join(root, "missing"), map[string]page{"/": {200, "<title>Welcome to nginx!</title>"}, "/web-0.html": {404, "404 Not Found"}}},
+	} {
+		srv := httptest.NewServer(nginxHandler(c.root))
+		for p, want := range c.pages {
+			resp, err := http.Get(srv.URL + p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != want.code || !strings.Contains(string(b), want.body) || resp.Header.Get("Server") != nginxVersion {
+				t.Errorf("%s %s: %d %q %q", c.root, p, resp.StatusCode, resp.Header.Get("Server"), b)
+			}
+		}
+		srv.Close()
 	}
 }
 

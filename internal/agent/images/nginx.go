@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -40,14 +42,14 @@ Commercial support is available at
 
 const nginxVersion = "nginx/1.27.3"
 
-// runNginx serves the welcome page on every port until ctx ends.
+// runNginx serves the image's pages on every port until ctx ends.
 func runNginx(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("nginx", flag.ContinueOnError)
 	ports := fs.String("ports", "80", "comma-separated TCP ports to serve on")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: accessLog(http.HandlerFunc(serveNginx)), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: accessLog(nginxHandler(nginxRoot)), ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 4)
 	for _, p := range strings.Split(*ports, ",") {
 		ln, err := net.Listen("tcp", ":"+strings.TrimSpace(p))
@@ -73,19 +75,48 @@ func runNginx(ctx context.Context, args []string) error {
 
 func nginxTime() string { return time.Now().Format("2006/01/02 15:04:05") }
 
-func serveNginx(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Server", nginxVersion)
-	if r.URL.Path != "/" && r.URL.Path != "/index.html" {
-		w.Header().Set("Content-Type", "text/html")
-		w.WriteHeader(http.StatusNotFound)
-		fmt.Fprintf(w, "<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n<center><h1>404 Not Found</h1></center>\r\n<hr><center>%s</center>\r\n</body>\r\n</html>\r\n", nginxVersion)
-		return
-	}
+// nginxRoot is where the image's default server reads its files.
+const nginxRoot = "/usr/share/nginx/html"
+
+// nginxHandler serves the files under root as the image's default server
+// does (index.html for a directory), so a page written there is what
+// clients get; without root (outside a container) it serves the welcome
+// page alone.
+func nginxHandler(root string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Server", nginxVersion)
+		name := path.Clean("/" + r.URL.Path)
+		if strings.HasSuffix(r.URL.Path, "/") {
+			name = path.Join(name, "index.html")
+		}
+		if _, err := os.Stat(root); err != nil {
+			if name != "/index.html" {
+				nginxNotFound(w)
+				return
+			}
+			w.Header().Set("Content-Type", "text/html")
+			http.ServeContent(w, r, "index.html", time.Time{}, strings.NewReader(welcomePage))
+			return
+		}
+		f, err := os.Open(filepath.Join(root, filepath.FromSlash(name)))
+		if err != nil {
+			nginxNotFound(w)
+			return
+		}
+		defer f.Close()
+		st, err := f.Stat()
+		if err != nil || st.IsDir() {
+			nginxNotFound(w)
+			return
+		}
+		http.ServeContent(w, r, name, st.ModTime(), f)
+	})
+}
+
+func nginxNotFound(w http.ResponseWriter) {
 	w.Header().Set("Content-Type", "text/html")
-	if r.Method == http.MethodHead {
-		return
-	}
-	fmt.Fprint(w, welcomePage)
+	w.WriteHeader(http.StatusNotFound)
+	fmt.Fprintf(w, "<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n<center><h1>404 Not Found</h1></center>\r\n<hr><center>%s</center>\r\n</body>\r\n</html>\r\n", nginxVersion)
 }
 
 // accessLog prints one line per request in nginx's combined format.
