@@ -37,7 +37,9 @@ spec:
       - name: nginx
         image: nginx
         ports: [{containerPort: 80, name: web}]
-        readinessProbe: {httpGet: {path: /, port: 80}, periodSeconds: 1}
+        # The claim starts empty, so nginx has no index.html to serve yet
+        # (a real one answers 403): ready once it listens.
+        readinessProbe: {tcpSocket: {port: 80}, periodSeconds: 1}
         volumeMounts: [{name: www, mountPath: /usr/share/nginx/html}]
   volumeClaimTemplates:
   - metadata: {name: www}
@@ -145,9 +147,12 @@ func (s *sandbox) checkStatefulData(t *testing.T) {
 		out, _ := s.kubectl("get", "pod", "web-0", "-o", `jsonpath={.metadata.uid} {.status.containerStatuses[0].ready}`)
 		return !strings.HasPrefix(out, uid) && strings.HasSuffix(out, " true"), out
 	})
-	// svcplane's built-in nginx answers its welcome page whatever the
-	// html directory holds, so the file is read, not fetched.
 	if out := s.must(t, "exec", "web-0", "--", "cat", "/usr/share/nginx/html/index.html"); out != "web-0-data\n" {
 		t.Errorf("web-0's file after it came back: %q", out)
 	}
+	// As the tutorial shows it: nginx serves the page from the claim.
+	s.waitFor(t, 30*time.Second, "web-0's page through its DNS name", func() (bool, string) {
+		out, err := s.kubectl("exec", "bb", "--", "wget", "-qO-", "-T", "2", "http://web-0.nginx")
+		return err == nil && out == "web-0-data\n", out
+	})
 }
