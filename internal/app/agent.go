@@ -238,7 +238,11 @@ func prepareTrees(want, self, dir string, log *slog.Logger) (images.Trees, error
 	if err != nil {
 		log.Warn("no host busybox: shells of busybox:1.28 and older run busybox 1.37's nslookup (run hack/deps.sh)")
 	}
-	return images.PrepareTrees(images.TreeLayout{Dir: dir, Self: self, Busybox: bin, Shell: shell})
+	trees, err := images.PrepareTrees(images.TreeLayout{Dir: dir, Self: self, Busybox: bin, Shell: shell})
+	for name, why := range trees.Missing {
+		log.Warn("a built-in image is not available on this node", "image", name, "err", why)
+	}
+	return trees, err
 }
 
 // runtimeFactory picks the runtime: a plain switch, no registration.

@@ -148,6 +148,12 @@ func (r *Resolver) Resolve(c *corev1.Container) (Resolved, error) {
 		return Resolved{}, fmt.Errorf("%w: %q; svcplane pulls from no registry: import it with "+
 			"`svcplane images import FILE` (built in: %s)", ErrNotPresent, c.Image, strings.Join(builtinNames, ", "))
 	}
+	if err := r.cfg.Trees.Missing[name]; err != nil || (res.Layers[0] == "" && len(r.cfg.Trees.Missing) > 0) {
+		if err == nil {
+			err = errors.New("its tree could not be laid out")
+		}
+		return Resolved{}, fmt.Errorf("%w: built-in image %q is not available on this node: %v", ErrNotPresent, c.Image, err)
+	}
 	res.RepoDigest, res.Size = r.cfg.Trees.repoDigest(res.Layers[0], c.Image), r.cfg.Trees.size(res.Layers[0])
 	return res, nil
 }

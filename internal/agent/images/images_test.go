@@ -212,3 +212,17 @@ func TestFindBusybox(t *testing.T) {
 		t.Errorf("present binary: %q %v", bin, fallback)
 	}
 }
+
+// TestResolveMissingTree: an image whose tree could not be laid out is
+// not present, with the reason; the others still resolve.
+func TestResolveMissingTree(t *testing.T) {
+	trees := Trees{Nginx: "/t/nginx", Missing: map[string]error{"kube-proxy": errors.New("lay out image kube-proxy: libm.so.6 missing")}}
+	r := NewResolver(Config{Trees: trees})
+	_, err := r.Resolve(&corev1.Container{Image: "registry.k8s.io/kube-proxy:v1.32.0"})
+	if !errors.Is(err, ErrNotPresent) || !strings.Contains(err.Error(), "libm.so.6 missing") {
+		t.Errorf("kube-proxy: %v", err)
+	}
+	if res, err := r.Resolve(&corev1.Container{Image: "nginx"}); err != nil || res.Layers[0] != "/t/nginx" {
+		t.Errorf("nginx: %+v %v", res, err)
+	}
+}

@@ -29,6 +29,9 @@ type Trees struct {
 	Sizes map[string]int64
 	// KubeProxy and CoreDNS are the system components' images.
 	KubeProxy, CoreDNS string
+	// Missing are the images (by short name) whose tree could not be
+	// laid out on this node, and why; the others still run.
+	Missing map[string]error
 }
 
 // TreeLayout says what PrepareTrees lays out.
@@ -64,22 +67,29 @@ func PrepareTrees(l TreeLayout) (Trees, error) {
 		return t, err
 	}
 	steps := []struct {
-		dir   string
+		name  string
+		dir   *string
 		build func(dir string) error
 	}{
-		{t.Busybox, func(d string) error { return busyboxTree(d, l, applets, false) }},
-		{t.BusyboxLibc, func(d string) error { return busyboxTree(d, l, applets, true) }},
-		{t.Nginx, func(d string) error { return nginxTree(d, l, applets) }},
-		{t.Agnhost, func(d string) error { return agnhostTree(d, l, applets) }},
-		{t.Pause, func(d string) error { return baseTree(d, l.Self) }},
-		{t.Httpd, func(d string) error { return httpdTree(d, l, applets) }},
-		{t.Dnsutils, func(d string) error { return dnsutilsTree(d, l, applets) }},
-		{t.KubeProxy, func(d string) error { return kubeProxyTree(d, l, applets) }},
-		{t.CoreDNS, func(d string) error { return corednsTree(d, l) }},
+		{"busybox", &t.Busybox, func(d string) error { return busyboxTree(d, l, applets, false) }},
+		{"busybox:1.28", &t.BusyboxLibc, func(d string) error { return busyboxTree(d, l, applets, true) }},
+		{"nginx", &t.Nginx, func(d string) error { return nginxTree(d, l, applets) }},
+		{"agnhost", &t.Agnhost, func(d string) error { return agnhostTree(d, l, applets) }},
+		{"pause", &t.Pause, func(d string) error { return baseTree(d, l.Self) }},
+		{"httpd", &t.Httpd, func(d string) error { return httpdTree(d, l, applets) }},
+		{"jessie-dnsutils", &t.Dnsutils, func(d string) error { return dnsutilsTree(d, l, applets) }},
+		{"kube-proxy", &t.KubeProxy, func(d string) error { return kubeProxyTree(d, l, applets) }},
+		{"coredns", &t.CoreDNS, func(d string) error { return corednsTree(d, l) }},
 	}
+	// An image whose tree cannot be laid out (a host tool's library
+	// missing) is left out; the node runs the others.
 	for _, s := range steps {
-		if err := s.build(s.dir); err != nil {
-			return t, fmt.Errorf("lay out image %s: %w", filepath.Base(s.dir), err)
+		if err := s.build(*s.dir); err != nil {
+			if t.Missing == nil {
+				t.Missing = map[string]error{}
+			}
+			t.Missing[s.name] = fmt.Errorf("lay out image %s: %w", filepath.Base(*s.dir), err)
+			*s.dir = ""
 		}
 	}
 	t.Sizes = treeSizes(t.Busybox, t.BusyboxLibc, t.Nginx, t.Agnhost, t.Pause, t.Httpd, t.Dnsutils, t.KubeProxy, t.CoreDNS)
