@@ -114,7 +114,7 @@ func (c *Controller) bind(ctx context.Context, claim *corev1.PersistentVolumeCla
 	if err != nil {
 		return err
 	}
-	if err := c.setVolumePhase(ctx, pv, corev1.VolumeBound, ""); err != nil {
+	if _, err := c.setVolumePhase(ctx, pv, corev1.VolumeBound, ""); err != nil {
 		return err
 	}
 	updated := claim.DeepCopy()
@@ -245,7 +245,7 @@ func (c *Controller) syncVolume(ctx context.Context, name string) error {
 		if pv.Status.Phase == corev1.VolumeReleased || pv.Status.Phase == corev1.VolumeFailed {
 			return nil
 		}
-		return c.setVolumePhase(ctx, pv, corev1.VolumeAvailable, "")
+		return c.setPhase(ctx, pv, corev1.VolumeAvailable, "")
 	}
 	claim, err := c.claims.PersistentVolumeClaims(ref.Namespace).Get(ref.Name)
 	if err != nil && !apierrors.IsNotFound(err) {
@@ -255,7 +255,7 @@ func (c *Controller) syncVolume(ctx context.Context, name string) error {
 	case claim == nil || claim.UID != ref.UID:
 		return c.reclaim(ctx, pv)
 	case claim.Spec.VolumeName == pv.Name:
-		return c.setVolumePhase(ctx, pv, corev1.VolumeBound, "")
+		return c.setPhase(ctx, pv, corev1.VolumeBound, "")
 	case claim.Spec.VolumeName != "" && pv.Annotations[AnnBoundByController] == "yes":
 		return c.unbindVolume(ctx, pv)
 	}
@@ -272,7 +272,7 @@ func (c *Controller) unbindVolume(ctx context.Context, pv *corev1.PersistentVolu
 	if err != nil {
 		return ignoreConflict(err)
 	}
-	return c.setVolumePhase(ctx, out, corev1.VolumeAvailable, "")
+	return c.setPhase(ctx, out, corev1.VolumeAvailable, "")
 }
 
 // reclaim acts on a volume whose claim is gone, by its reclaim policy.
@@ -280,7 +280,8 @@ func (c *Controller) reclaim(ctx context.Context, pv *corev1.PersistentVolume) e
 	if pv.Status.Phase == corev1.VolumeFailed {
 		return nil
 	}
-	if err := c.setVolumePhase(ctx, pv, corev1.VolumeReleased, ""); err != nil {
+	pv, err := c.setVolumePhase(ctx, pv, corev1.VolumeReleased, "")
+	if err != nil {
 		return err
 	}
 	switch pv.Spec.PersistentVolumeReclaimPolicy {
@@ -292,18 +293,19 @@ func (c *Controller) reclaim(ctx context.Context, pv *corev1.PersistentVolume) e
 		}
 		msg := fmt.Sprintf("error getting deleter volume plugin for volume %q: no deletable volume plugin matched", pv.Name)
 		c.cfg.Recorder.Event(pv, corev1.EventTypeWarning, "VolumeFailedDelete", msg)
-		return c.setVolumePhase(ctx, pv, corev1.VolumeFailed, msg)
+		return c.setPhase(ctx, pv, corev1.VolumeFailed, msg)
 	default:
 		c.cfg.Recorder.Event(pv, corev1.EventTypeWarning, "VolumeFailedRecycle", "No recycler plugin found for the volume!")
-		return c.setVolumePhase(ctx, pv, corev1.VolumeFailed, "No recycler plugin found for the volume!")
+		return c.setPhase(ctx, pv, corev1.VolumeFailed, "No recycler plugin found for the volume!")
 	}
 }
 
 // setVolumePhase writes the volume's phase (and message) when it
-// differs; the volume's status is refreshed first from the lister.
-func (c *Controller) setVolumePhase(ctx context.Context, pv *corev1.PersistentVolume, phase corev1.PersistentVolumePhase, msg string) error {
+// differs and returns the volume as written (pv itself when nothing was
+// written). pv may be the lister's: it is never changed.
+func (c *Controller) setVolumePhase(ctx context.Context, pv *corev1.PersistentVolume, phase corev1.PersistentVolumePhase, msg string) (*corev1.PersistentVolume, error) {
 	if pv.Status.Phase == phase && pv.Status.Message == msg {
-		return nil
+		return pv, nil
 	}
 	updated := pv.DeepCopy()
 	updated.Status.Phase, updated.Status.Message = phase, msg
@@ -312,10 +314,15 @@ func (c *Controller) setVolumePhase(ctx context.Context, pv *corev1.PersistentVo
 	}
 	out, err := c.cfg.Client.CoreV1().PersistentVolumes().UpdateStatus(ctx, updated, metav1.UpdateOptions{})
 	if err != nil {
-		return ignoreConflict(err)
+		return pv, ignoreConflict(err)
 	}
-	*pv = *out
-	return nil
+	return out, nil
+}
+
+// setPhase is setVolumePhase for callers that need only its error.
+func (c *Controller) setPhase(ctx context.Context, pv *corev1.PersistentVolume, phase corev1.PersistentVolumePhase, msg string) error {
+	_, err := c.setVolumePhase(ctx, pv, phase, msg)
+	return err
 }
 
 // releaseVolume removes the pv-protection finalizer of a deleted volume

@@ -6,6 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	storagev1 "k8s.io/api/storage/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -222,5 +223,32 @@ func TestClaimInUse(t *testing.T) {
 	done.Status.Phase = corev1.PodSucceeded
 	if !ClaimInUse("data", []*corev1.Pod{running}) || ClaimInUse("data", []*corev1.Pod{done}) || ClaimInUse("other", []*corev1.Pod{running}) {
 		t.Fatal("ClaimInUse")
+	}
+}
+
+// TestSyncLeavesCacheAlone: syncs write through the API only; the
+// informers' objects, shared with every other controller, stay as they
+// were (a phase written into the cache raced the garbage collector).
+func TestSyncLeavesCacheAlone(t *testing.T) {
+	rwo := corev1.ReadWriteOnce
+	pv := pvOf("pv1", "1Gi", "", rwo)
+	pv.Spec.ClaimRef = &corev1.ObjectReference{Namespace: "ns", Name: "gone", UID: "old"}
+	pv.Status.Phase = corev1.VolumeBound
+	c, client, f := newTest(t, pv)
+	refill(t, client, f)
+	cached, err := c.volumes.Get("pv1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := cached.DeepCopy()
+	if err := c.syncVolume(context.Background(), "pv1"); err != nil {
+		t.Fatal(err)
+	}
+	if !equality.Semantic.DeepEqual(before, cached) {
+		t.Fatalf("the cached volume changed: status %+v, was %+v", cached.Status, before.Status)
+	}
+	got, _ := client.CoreV1().PersistentVolumes().Get(context.Background(), "pv1", metav1.GetOptions{})
+	if got.Status.Phase != corev1.VolumeReleased {
+		t.Fatalf("phase written %q, want Released", got.Status.Phase)
 	}
 }
