@@ -47,6 +47,23 @@ func TestUpstreamKubeProxy(t *testing.T) {
 			s.checkKubeProxyRules(t, mode, ip)
 		})
 	}
+	t.Run("events through both APIs", func(t *testing.T) { s.checkEventsBothAPIs(t) })
+}
+
+// checkEventsBothAPIs is issue 20's item 2 with real writers: kube-proxy
+// records its Starting event through events.k8s.io/v1 and svcplane's agent
+// records its container events through core/v1; each is listed through
+// the other API.
+func (s *sandbox) checkEventsBothAPIs(t *testing.T) {
+	t.Helper()
+	s.waitFor(t, 30*time.Second, "kube-proxy's events.k8s.io event listed through core/v1", func() (bool, string) {
+		out, _ := s.kubectl("get", "events", "-n", "default", "-o", `jsonpath={range .items[*]}{.reportingComponent}/{.reason} {end}`)
+		return strings.Contains(out, "kube-proxy/Starting"), out
+	})
+	s.waitFor(t, 30*time.Second, "the agent's core/v1 event listed through events.k8s.io/v1", func() (bool, string) {
+		out, _ := s.kubectl("get", "events.events.k8s.io", "-n", "default", "-o", `jsonpath={range .items[*]}{.regarding.name}/{.reason} {end}`)
+		return strings.Contains(out, "bb/Started"), out
+	})
 }
 
 // upstreamBinary builds (or finds built) an upstream program with
