@@ -165,13 +165,19 @@ func (c *Controller) sync(ctx context.Context, name string) error {
 	return nil
 }
 
-// assign writes the CIDR to the Node, guarded by its UID.
+// assign writes the CIDR to the Node, guarded by its UID and
+// resourceVersion: a Node the cache showed without a CIDR, which has
+// one by now, gets a conflict (and is synced again from the newer
+// Node) instead of a second CIDR.
 func (c *Controller) assign(ctx context.Context, n *corev1.Node, p netip.Prefix) error {
-	patch := fmt.Sprintf(`{"metadata":{"uid":%q},"spec":{"podCIDR":%q,"podCIDRs":[%q]}}`, n.UID, p, p)
+	patch := fmt.Sprintf(`{"metadata":{"uid":%q,"resourceVersion":%q},"spec":{"podCIDR":%q,"podCIDRs":[%q]}}`, n.UID, n.ResourceVersion, p, p)
 	_, err := c.cfg.Client.CoreV1().Nodes().Patch(ctx, n.Name, types.StrategicMergePatchType, []byte(patch), metav1.PatchOptions{})
-	if err != nil && !apierrors.IsNotFound(err) {
-		c.cfg.Recorder.Eventf(n, corev1.EventTypeNormal, "CIDRAssignmentFailed", "Node %s status is now: CIDRAssignmentFailed", n.Name)
-		return fmt.Errorf("assign pod CIDR %s to node %s: %w", p, n.Name, err)
+	switch {
+	case err == nil || apierrors.IsNotFound(err):
+		return nil
+	case apierrors.IsConflict(err):
+		return fmt.Errorf("node %s changed since it was read: %w", n.Name, err)
 	}
-	return nil
+	c.cfg.Recorder.Eventf(n, corev1.EventTypeNormal, "CIDRAssignmentFailed", "Node %s status is now: CIDRAssignmentFailed", n.Name)
+	return fmt.Errorf("assign pod CIDR %s to node %s: %w", p, n.Name, err)
 }
