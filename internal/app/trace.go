@@ -18,6 +18,7 @@ import (
 
 	"github.com/svcplane/svcplane/internal/netns"
 	"github.com/svcplane/svcplane/internal/proxy"
+	"github.com/svcplane/svcplane/internal/proxy/ipvs"
 	"github.com/svcplane/svcplane/internal/proxy/tracer"
 )
 
@@ -273,8 +274,17 @@ func kernelExplainers(fam corev1.IPFamily, nodeIPs []netip.Addr) ([]namedExplain
 			out = append(out, namedExplainer{"nftables mode (nft list table " + nftFamily(fam) + " kube-proxy)", tr})
 		}
 	}
+	_, err := os.Stat("/sys/class/net/" + ipvs.DummyDevice)
+	ipvsHere := err == nil
+	if ipvsHere {
+		tr, err := readIPVS(ctx, fam, nodeIPs)
+		if err != nil {
+			return nil, fmt.Errorf("read the ipvs state: %w", err)
+		}
+		out = append(out, namedExplainer{"ipvs mode (iptables-save, ipvsadm -Ln, ipset save; rr: each real server an equal share)", tr})
+	}
 	if b, err := newBackend(ctx, proxy.ModeIPTables, fam, cfg); err == nil {
-		if text, err := b.Rules(ctx); err == nil && strings.Contains(text, "KUBE-SERVICES") {
+		if text, err := b.Rules(ctx); err == nil && iptablesMode(text, ipvsHere) {
 			tr, err := tracer.NewIPTables(text, nodeIPs)
 			if err != nil {
 				return nil, fmt.Errorf("read the iptables rules: %w", err)
@@ -282,10 +292,29 @@ func kernelExplainers(fam corev1.IPFamily, nodeIPs []netip.Addr) ([]namedExplain
 			out = append(out, namedExplainer{"iptables mode (iptables-save)", tr})
 		}
 	}
-	if _, err := os.Stat("/sys/class/net/kube-ipvs0"); err == nil {
-		out = append(out, namedExplainer{"ipvs mode: not traced yet (kube-ipvs0 is here; see ipvsadm -Ln)", noExplainer{}})
-	}
 	return out, nil
+}
+
+// iptablesMode says whether iptables-save shows iptables mode's rules.
+// IPVS mode writes a KUBE-SERVICES chain too, but never the per-Service
+// KUBE-SVC- chains (the kubernetes Service always has one).
+func iptablesMode(save string, ipvsHere bool) bool {
+	if ipvsHere {
+		return strings.Contains(save, ":KUBE-SVC-")
+	}
+	return strings.Contains(save, "KUBE-SERVICES")
+}
+
+// readIPVS reads this namespace's IPVS state into a tracer.
+func readIPVS(ctx context.Context, fam corev1.IPFamily, nodeIPs []netip.Addr) (tracer.Explainer, error) {
+	k, err := ipvs.Open(ctx, fam, "auto")
+	if err != nil {
+		return nil, err
+	}
+	if k.Close != nil {
+		defer k.Close()
+	}
+	return ipvs.ReadTracer(ctx, k, fam, nodeIPs)
 }
 
 func nftFamily(fam corev1.IPFamily) string {
@@ -294,11 +323,6 @@ func nftFamily(fam corev1.IPFamily) string {
 	}
 	return "ip"
 }
-
-// noExplainer stands for rules the tracer cannot read.
-type noExplainer struct{}
-
-func (noExplainer) Explain(tracer.Packet) []tracer.Path { return nil }
 
 // printPaths prints each way a packet may go, the likeliest first within
 // the order the rules give.

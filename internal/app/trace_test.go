@@ -67,3 +67,22 @@ func TestDescribePath(t *testing.T) {
 		}
 	}
 }
+
+func TestIPTablesModeBesideIPVS(t *testing.T) {
+	ipvsSave := "*nat\n:KUBE-SERVICES - [0:0]\n:KUBE-NODE-PORT - [0:0]\n-A KUBE-SERVICES -m set --match-set KUBE-CLUSTER-IP dst,dst -j ACCEPT\nCOMMIT\n"
+	iptSave := "*nat\n:KUBE-SERVICES - [0:0]\n:KUBE-SVC-NPX46M4PTMTKRN6Y - [0:0]\nCOMMIT\n"
+	for _, c := range []struct {
+		save     string
+		ipvsHere bool
+		want     bool
+	}{
+		{ipvsSave, true, false},
+		{iptSave, true, true},
+		{ipvsSave, false, true},
+		{"*nat\nCOMMIT\n", false, false},
+	} {
+		if got := iptablesMode(c.save, c.ipvsHere); got != c.want {
+			t.Errorf("iptablesMode(ipvs here %v) = %v, want %v for:\n%s", c.ipvsHere, got, c.want, c.save)
+		}
+	}
+}

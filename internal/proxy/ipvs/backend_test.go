@@ -5,8 +5,9 @@ import (
 	"flag"
 	"log/slog"
 	"net/netip"
-	"strings"
 	"testing"
+
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/svcplane/svcplane/internal/proxy"
 	"github.com/svcplane/svcplane/internal/proxy/iptables/iptablestest"
@@ -58,28 +59,11 @@ func TestOverallGolden(t *testing.T) {
 	proxytest.Golden(t, "overall.golden", tb.rules(t), *update)
 }
 
-// tracerOf reads the fake's state into the IPVS tracer.
+// tracer reads the fake's state into the IPVS tracer, as `svcplane
+// trace` reads the kernel's.
 func (tb testBackend) tracer(t *testing.T) *tracer.IPVS {
 	t.Helper()
-	svcs, _ := tb.fake.Services()
-	var in []tracer.IPVSService
-	for _, s := range svcs {
-		ds, _ := tb.fake.Destinations(s)
-		ts := tracer.IPVSService{Protocol: strings.ToLower(s.Protocol), Addr: s.Address, Port: int32(s.Port)}
-		for _, d := range ds {
-			if d.Weight > 0 {
-				ts.Dests = append(ts.Dests, netip.AddrPortFrom(d.Address, d.Port))
-			}
-		}
-		in = append(in, ts)
-	}
-	sets := map[string][]string{}
-	names, _ := tb.fake.Sets()
-	for _, n := range names {
-		sets[n], _ = tb.fake.Entries(n)
-	}
-	bound, _ := tb.fake.Addrs(DummyDevice)
-	tr, err := tracer.NewIPVS(tb.ipt.Save("nft/4"), in, sets, proxytest.Node().IPs, bound)
+	tr, err := ReadTracer(context.Background(), FakeKernel(tb.fake, tb.ipt), corev1.IPv4Protocol, proxytest.Node().IPs)
 	if err != nil {
 		t.Fatal(err)
 	}

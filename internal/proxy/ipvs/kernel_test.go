@@ -194,44 +194,7 @@ func traceKernel(t *testing.T, k Kernel) error {
 }
 
 func kernelTracer(k Kernel) (*tracer.IPVS, error) {
-	ctx := context.Background()
-	var save strings.Builder
-	for _, table := range []string{"nat", "filter"} {
-		out, err := k.IPTables.Run(ctx, k.Tools.Save, []string{"-t", table}, nil)
-		if err != nil {
-			return nil, err
-		}
-		save.Write(out)
-	}
-	svcs, err := k.IPVS.Services()
-	if err != nil {
-		return nil, err
-	}
-	var in []tracer.IPVSService
-	for _, s := range svcs {
-		ds, err := k.IPVS.Destinations(s)
-		if err != nil {
-			return nil, err
-		}
-		ts := tracer.IPVSService{Protocol: strings.ToLower(s.Protocol), Addr: s.Address, Port: int32(s.Port)}
-		for _, d := range ds {
-			if d.Weight > 0 {
-				ts.Dests = append(ts.Dests, netip.AddrPortFrom(d.Address, d.Port))
-			}
-		}
-		in = append(in, ts)
-	}
-	sets := map[string][]string{}
-	for _, s := range setsFor(corev1.IPv4Protocol) {
-		if sets[s.Name], err = k.Sets.Entries(s.Name); err != nil {
-			return nil, err
-		}
-	}
-	bound, err := k.Links.Addrs(DummyDevice)
-	if err != nil {
-		return nil, err
-	}
-	return tracer.NewIPVS(save.String(), in, sets, proxytest.Node().IPs, bound)
+	return ReadTracer(context.Background(), k, corev1.IPv4Protocol, proxytest.Node().IPs)
 }
 
 // partialFixtures are the fixtures with ns1's endpoint replaced and ns6
