@@ -28,7 +28,7 @@ func runJoin(ctx context.Context, args []string) error {
 	fs.StringVar(&cfg.IPTablesBackend, "iptables-backend", "auto", "iptables backend of the proxy: legacy, nft or auto")
 	fs.BoolVar(&cfg.NoProxy, "no-proxy", false, "run no proxy on the node")
 	fs.StringVar(&cfg.ClusterCIDR, "cluster-cidr", "10.244.0.0/16", "the cluster's pod network")
-	fs.StringVar(&cfg.PodNetwork, "pod-network", "host-gw", "how pod traffic reaches other nodes: host-gw (routes via their InternalIPs) or none")
+	fs.StringVar(&cfg.PodNetwork, "pod-network", "vxlan", "how pod traffic reaches other nodes: vxlan (an overlay, as flannel's vxlan backend), host-gw (routes via their InternalIPs, on one L2 segment) or none")
 	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	server, rest := splitServerArg(args)
 	if err := fs.Parse(rest); err != nil {

@@ -32,8 +32,8 @@ type JoinConfig struct {
 	NoProxy         bool
 	// ClusterCIDR is the cluster's pod network (10.244.0.0/16 if empty).
 	ClusterCIDR string
-	// PodNetwork is how pod traffic reaches other nodes: "host-gw"
-	// (default) or "none".
+	// PodNetwork is how pod traffic reaches other nodes: "vxlan"
+	// (default), "host-gw" or "none".
 	PodNetwork string
 	// CSRTimeout bounds the wait for the client certificate (5 min if 0).
 	CSRTimeout time.Duration
@@ -105,19 +105,51 @@ func runJoinedNode(ctx context.Context, cfg JoinConfig, rc *rest.Config, dir str
 	if !cfg.NoProxy {
 		go func() { errc <- RunProxy(ctx, joinProxyConfig(cfg, rc)) }()
 	}
-	if cfg.PodNetwork != "none" {
-		client, err := kubernetes.NewForConfig(rc)
-		if err != nil {
-			return err
-		}
-		go podnet.KeepHostGW(ctx, client, cfg.Agent.NodeName, "/proc/self/ns/net", cfg.Logger.With("component", "podnet"))
+	stopped, err := startPodNetwork(ctx, cfg, rc)
+	if err != nil {
+		return err
 	}
+	defer func() { cancel(); <-stopped }() // the overlay's device goes with the node
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
 		return nil
 	}
+}
+
+// startPodNetwork keeps the joined node's pod network until ctx ends;
+// stopped closes once it has cleaned up.
+func startPodNetwork(ctx context.Context, cfg JoinConfig, rc *rest.Config) (<-chan struct{}, error) {
+	stopped := make(chan struct{})
+	mode := orString(cfg.PodNetwork, "vxlan")
+	if mode == "none" {
+		close(stopped)
+		return stopped, nil
+	}
+	client, err := kubernetes.NewForConfig(rc)
+	if err != nil {
+		return nil, err
+	}
+	log := cfg.Logger.With("component", "podnet")
+	self := "/proc/self/ns/net"
+	switch mode {
+	case "host-gw":
+		go func() { defer close(stopped); podnet.KeepHostGW(ctx, client, cfg.Agent.NodeName, self, log) }()
+	case "vxlan":
+		ip, err := resolveNodeIP(cfg.Agent.NodeIP)
+		if err != nil {
+			return nil, err
+		}
+		node := podnet.LocalNode{Name: cfg.Agent.NodeName, IP: ip, Netns: self}
+		go func() {
+			defer close(stopped)
+			podnet.KeepOverlay(ctx, podnet.OverlayConfig{Client: client, Nodes: []podnet.LocalNode{node}, Logger: log})
+		}()
+	default:
+		return nil, fmt.Errorf("--pod-network %q: vxlan, host-gw or none", mode)
+	}
+	return stopped, nil
 }
 
 func joinProxyConfig(cfg JoinConfig, rc *rest.Config) ProxyConfig {

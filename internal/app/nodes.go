@@ -14,7 +14,6 @@ import (
 	"syscall"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/svcplane/svcplane/internal/kubeconfig"
@@ -240,17 +239,15 @@ func waitOrStop(ctx context.Context, cmd *exec.Cmd) error {
 }
 
 // keepPodRoutes programs, in every sandbox node's namespace, a route to
-// each other Node's pod CIDR through that node's InternalIP (Flannel's
-// host-gw role), whenever Nodes change; nodes that joined from other
-// namespaces on the fabric are reached the same way.
+// each other sandbox node's pod CIDR through that node's address on the
+// fabric (Flannel's host-gw role), and a VXLAN device whose address and
+// MAC the node's Node publishes, through which nodes that joined from
+// other machines are reached (flannel's vxlan backend); nodes that joined
+// without a VXLAN endpoint are reached with host-gw.
 func keepPodRoutes(ctx context.Context, client kubernetes.Interface, nodes []sandboxNode, log *slog.Logger) {
-	podnet.Watch(ctx, client, log, func(objs []*corev1.Node) error {
-		var errs []error
-		for _, n := range nodes {
-			if err := netns.SetPodRoutes(n.Netns, podnet.HostGWRoutes(n.Name, objs)); err != nil {
-				errs = append(errs, fmt.Errorf("node %s: %w", n.Name, err))
-			}
-		}
-		return errors.Join(errs...)
-	})
+	local := make([]podnet.LocalNode, len(nodes))
+	for i, n := range nodes {
+		local[i] = podnet.LocalNode{Name: n.Name, IP: n.IP.Addr(), Netns: n.Netns}
+	}
+	podnet.KeepOverlay(ctx, podnet.OverlayConfig{Client: client, Nodes: local, HostGW: true, Logger: log})
 }

@@ -7,13 +7,16 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/svcplane/svcplane/internal/netns"
 )
 
 // checkJoin makes a "machine" (a namespace on the fabric at 10.240.0.5)
 // and runs there the join command `svcplane token create` prints: the
 // node finds the cluster through cluster-info and the CA pin, gets its
 // certificate from an auto-approved CSR, turns Ready, and a pod on it is
-// reached from a pod on the first node through a ClusterIP.
+// reached from a pod on the first node, directly and through a
+// ClusterIP, over the VXLAN overlay only (checkOverlay).
 func (s *sandbox) checkJoin(t *testing.T) {
 	path := s.fabricNamespace(t, "join", netip.MustParsePrefix("10.240.0.5/24"))
 	out, err := exec.Command(binary, "token", "create", "--data-dir", s.dataDir).CombinedOutput()
@@ -51,6 +54,7 @@ func (s *sandbox) checkJoin(t *testing.T) {
 			_ = cmd.Process.Kill()
 			<-done
 		}
+		s.checkOverlayGone(t, path, node)
 		if t.Failed() {
 			t.Logf("join output:\n%s", log.String())
 		}
@@ -87,8 +91,75 @@ spec:
 		out, _ := s.kubectl("get", "pod", "jn", "-o", `jsonpath={.status.containerStatuses[0].ready}`)
 		return out == "true", out
 	})
-	s.waitFor(t, 30*time.Second, "jn through its ClusterIP from the first node", func() (bool, string) {
-		out, err := s.kubectl("exec", "cl", "--", "wget", "-qO-", "-T", "2", "http://jn.default.svc.cluster.local")
-		return err == nil && strings.TrimSpace(out) == "jn", out
+	s.checkOverlay(t, path, node)
+}
+
+// checkOverlay: no route joins the first node's and the joined node's
+// pod CIDRs; a pod on the first node reaches jn by its IP and through
+// its ClusterIP, and the joined node's VXLAN device counts the
+// encapsulated packets; without the first node's overlay route jn is
+// out of reach.
+func (s *sandbox) checkOverlay(t *testing.T, joined, node string) {
+	first := netns.NewDir("").Path(netns.Names{Cluster: s.name}.Node(s.name))
+	cidr := s.must(t, "get", "node", node, "-o", "jsonpath={.spec.podCIDR}")
+	vtep := strings.TrimSuffix(cidr, "/24")
+	s.waitFor(t, 30*time.Second, "the first node's overlay route to "+cidr, func() (bool, string) {
+		out, _ := exec.Command("nsenter", "--net="+first, "ip", "route", "show", cidr).CombinedOutput()
+		return strings.Contains(string(out), "via "+vtep+" dev svcplane.1 onlink"), string(out)
 	})
+	for _, ns := range []string{first, joined} {
+		out, _ := exec.Command("nsenter", "--net="+ns, "ip", "route", "show", "dev", "eth0").CombinedOutput()
+		if strings.Contains(string(out), "10.244.") {
+			t.Fatalf("a pod route on the underlay in %s:\n%s", ns, out)
+		}
+	}
+	ip := s.must(t, "get", "pod", "jn", "-o", "jsonpath={.status.podIP}")
+	before, err := netns.ReadLinkStats(joined, "svcplane.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, url := range []string{"http://" + ip + ":9376", "http://jn.default.svc.cluster.local"} {
+		s.waitFor(t, 30*time.Second, "jn at "+url+" from the first node", func() (bool, string) {
+			out, err := s.kubectl("exec", "cl", "--", "wget", "-qO-", "-T", "2", url)
+			return err == nil && strings.TrimSpace(out) == "jn", out
+		})
+	}
+	after, err := netns.ReadLinkStats(joined, "svcplane.1")
+	if err != nil || after.RxPackets < before.RxPackets+6 || after.TxPackets < before.TxPackets+6 {
+		t.Errorf("the joined node's svcplane.1 counters: %+v then %+v, %v", before, after, err)
+	}
+	t.Logf("svcplane.1 on the joined node: rx %d tx %d packets for two requests", after.RxPackets-before.RxPackets, after.TxPackets-before.TxPackets)
+	route := []string{cidr, "via", vtep, "dev", "svcplane.1", "onlink"}
+	mustIn(t, first, append([]string{"ip", "route", "del"}, route...)...)
+	out, err := s.kubectl("exec", "cl", "--", "wget", "-qO-", "-T", "2", "http://"+ip+":9376")
+	mustIn(t, first, append([]string{"ip", "route", "replace"}, route...)...)
+	if err == nil {
+		t.Errorf("jn answered without the overlay route: %q", out)
+	}
+}
+
+// checkOverlayGone: once the joined node stopped its VXLAN device is
+// gone, and once its Node is deleted the first node keeps no route to
+// its pod CIDR.
+func (s *sandbox) checkOverlayGone(t *testing.T, joined, node string) {
+	if _, err := netns.ReadLinkStats(joined, "svcplane.1"); err == nil {
+		t.Errorf("svcplane.1 left on the joined node after it stopped")
+	}
+	cidr, _ := s.kubectl("get", "node", node, "-o", "jsonpath={.spec.podCIDR}")
+	if _, err := s.kubectl("delete", "node", node); err != nil || cidr == "" {
+		t.Errorf("delete node %s (pod CIDR %q): %v", node, cidr, err)
+		return
+	}
+	first := netns.NewDir("").Path(netns.Names{Cluster: s.name}.Node(s.name))
+	s.waitFor(t, 30*time.Second, "the first node's overlay entries for "+node+" removed", func() (bool, string) {
+		out, _ := exec.Command("nsenter", "--net="+first, "ip", "route", "show", "dev", "svcplane.1").CombinedOutput()
+		return !strings.Contains(string(out), cidr), string(out)
+	})
+}
+
+func mustIn(t *testing.T, ns string, args ...string) {
+	t.Helper()
+	if out, err := exec.Command("nsenter", append([]string{"--net=" + ns}, args...)...).CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
+	}
 }
