@@ -15,6 +15,7 @@ import (
 	"github.com/svcplane/svcplane/internal/agent/cgroups"
 	"github.com/svcplane/svcplane/internal/agent/runtime/process"
 	"github.com/svcplane/svcplane/internal/netns"
+	"github.com/svcplane/svcplane/internal/podnet"
 	"github.com/svcplane/svcplane/internal/proctable"
 )
 
@@ -41,6 +42,11 @@ func sweepCluster(cfg DownConfig, t downTarget) error {
 	}
 	if t.Name != "" {
 		sweepNamespaces(cfg, t.Name, &rep)
+	}
+	if t.Name == "" { // up ran on the machine's own namespace
+		if err := netns.DeleteLink(hostNetns, podnet.Device); err != nil {
+			rep.fail("%v", err)
+		}
 	}
 	if t.DataDir != "" {
 		killNaming(cfg, t.DataDir, &rep)

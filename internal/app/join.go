@@ -132,7 +132,7 @@ func startPodNetwork(ctx context.Context, cfg JoinConfig, rc *rest.Config) (<-ch
 		return nil, err
 	}
 	log := cfg.Logger.With("component", "podnet")
-	self := "/proc/self/ns/net"
+	self := hostNetns
 	switch mode {
 	case "host-gw":
 		go func() { defer close(stopped); podnet.KeepHostGW(ctx, client, cfg.Agent.NodeName, self, log) }()
@@ -152,13 +152,19 @@ func startPodNetwork(ctx context.Context, cfg JoinConfig, rc *rest.Config) (<-ch
 	return stopped, nil
 }
 
+// joinProxyConfig: the joined node's proxy follows the kube-proxy
+// ConfigMap as up's nodes do, with the node's name and the cluster CIDR
+// its own.
 func joinProxyConfig(cfg JoinConfig, rc *rest.Config) ProxyConfig {
+	override := func(kp *kpv1.KubeProxyConfiguration) {
+		kp.HostnameOverride = cfg.Agent.NodeName
+		kp.ClusterCIDR = orString(cfg.ClusterCIDR, "10.244.0.0/16")
+	}
 	kp := proxyconfig.Default()
 	kp.Mode = kpv1.ProxyMode(orString(cfg.ProxyMode, "iptables"))
-	kp.HostnameOverride = cfg.Agent.NodeName
-	kp.ClusterCIDR = orString(cfg.ClusterCIDR, "10.244.0.0/16")
+	override(kp)
 	return ProxyConfig{RESTConfig: rc, KubeProxy: kp, IPTablesBackend: orString(cfg.IPTablesBackend, "auto"),
-		Logger: cfg.Logger.With("component", "proxy")}
+		ConfigMap: "kube-system/" + kubeProxyConfigMap, Override: override, Logger: cfg.Logger.With("component", "proxy")}
 }
 
 // servingCertFiles writes (once) the agent's self-signed serving

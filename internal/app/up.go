@@ -101,6 +101,8 @@ func RunUp(ctx context.Context, cfg UpConfig) error {
 			if err := startWorkerNodes(ctx, s, cfg); err != nil {
 				return err
 			}
+		} else if err := startHostOverlay(ctx, s, cfg); err != nil {
+			return err
 		}
 	}
 	if cfg.Example {

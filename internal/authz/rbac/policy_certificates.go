@@ -80,18 +80,32 @@ func KubeadmClusterRoles() []*rbacv1.ClusterRole {
 }
 
 // KubeadmRoles is the Role that lets anyone read kube-public/cluster-info.
+// svcplane adds one: nodes read the kube-proxy ConfigMap, which a joined
+// node's proxy follows (kubeadm's proxy is a pod with an account of its
+// own).
 func KubeadmRoles() []*rbacv1.Role {
 	return []*rbacv1.Role{{
 		ObjectMeta: metav1.ObjectMeta{Name: ClusterInfoRole, Namespace: metav1.NamespacePublic},
 		Rules:      []rbacv1.PolicyRule{named(rule(v("get"), g(core), "configmaps"), "cluster-info")},
+	}, {
+		ObjectMeta: metav1.ObjectMeta{Name: NodesKubeProxyConfigRole, Namespace: metav1.NamespaceSystem},
+		Rules:      []rbacv1.PolicyRule{named(rule(read, g(core), "configmaps"), "kube-proxy")},
 	}}
 }
 
-// KubeadmRoleBindings binds it to system:anonymous.
+// NodesKubeProxyConfigRole lets nodes read kube-system/kube-proxy.
+const NodesKubeProxyConfigRole = "svcplane:nodes-kube-proxy-config"
+
+// KubeadmRoleBindings bind them: cluster-info to system:anonymous, the
+// kube-proxy ConfigMap to system:nodes.
 func KubeadmRoleBindings() []*rbacv1.RoleBinding {
 	return []*rbacv1.RoleBinding{{
 		ObjectMeta: metav1.ObjectMeta{Name: ClusterInfoRole, Namespace: metav1.NamespacePublic},
 		RoleRef:    rbacv1.RoleRef{APIGroup: rbacGroup, Kind: "Role", Name: ClusterInfoRole},
 		Subjects:   []rbacv1.Subject{user("system:anonymous")},
+	}, {
+		ObjectMeta: metav1.ObjectMeta{Name: NodesKubeProxyConfigRole, Namespace: metav1.NamespaceSystem},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacGroup, Kind: "Role", Name: NodesKubeProxyConfigRole},
+		Subjects:   []rbacv1.Subject{group("system:nodes")},
 	}}
 }
