@@ -97,12 +97,11 @@ spec:
 // checkOverlay: no route joins the first node's and the joined node's
 // pod CIDRs; a pod on the first node reaches jn by its IP and through
 // its ClusterIP, and the joined node's VXLAN device counts the
-// encapsulated packets; without the first node's overlay route jn is
-// out of reach.
+// encapsulated packets; with them dropped jn is out of reach.
 func (s *sandbox) checkOverlay(t *testing.T, joined, node string) {
 	first := netns.NewDir("").Path(netns.Names{Cluster: s.name}.Node(s.name))
 	cidr := s.must(t, "get", "node", node, "-o", "jsonpath={.spec.podCIDR}")
-	vtep := strings.TrimSuffix(cidr, "/24")
+	vtep := strings.TrimSuffix(cidr, "/24") // the network address, as the node's VTEP
 	s.waitFor(t, 30*time.Second, "the first node's overlay route to "+cidr, func() (bool, string) {
 		out, _ := exec.Command("nsenter", "--net="+first, "ip", "route", "show", cidr).CombinedOutput()
 		return strings.Contains(string(out), "via "+vtep+" dev svcplane.1 onlink"), string(out)
@@ -129,12 +128,14 @@ func (s *sandbox) checkOverlay(t *testing.T, joined, node string) {
 		t.Errorf("the joined node's svcplane.1 counters: %+v then %+v, %v", before, after, err)
 	}
 	t.Logf("svcplane.1 on the joined node: rx %d tx %d packets for two requests", after.RxPackets-before.RxPackets, after.TxPackets-before.TxPackets)
-	route := []string{cidr, "via", vtep, "dev", "svcplane.1", "onlink"}
-	mustIn(t, first, append([]string{"ip", "route", "del"}, route...)...)
+	// Without the overlay's packets (UDP 8472 dropped on the joined
+	// machine) no other path carries the request.
+	drop := []string{"INPUT", "-p", "udp", "--dport", "8472", "-j", "DROP"}
+	mustIn(t, joined, append([]string{"iptables", "-I"}, drop...)...)
 	out, err := s.kubectl("exec", "cl", "--", "wget", "-qO-", "-T", "2", "http://"+ip+":9376")
-	mustIn(t, first, append([]string{"ip", "route", "replace"}, route...)...)
+	mustIn(t, joined, append([]string{"iptables", "-D"}, drop...)...)
 	if err == nil {
-		t.Errorf("jn answered without the overlay route: %q", out)
+		t.Errorf("jn answered with the overlay's packets dropped: %q", out)
 	}
 }
 
