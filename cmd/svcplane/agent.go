@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strconv"
 
 	"github.com/svcplane/svcplane/internal/agent/images"
 	"github.com/svcplane/svcplane/internal/app"
@@ -70,6 +71,13 @@ func upAgentFlags(fs *flag.FlagSet, cfg *app.UpConfig, args []string) {
 		cfg.DNS.Upstreams = append(cfg.DNS.Upstreams, splitList(v)...)
 		return nil
 	})
+	fs.IntVar(&cfg.UI.Port, "ui-port", app.DefaultUIPort, "port of the live view on 127.0.0.1 (0: any free port; another when the default is taken)")
+	fs.BoolFunc("no-ui", "serve no live view", func(v string) error {
+		off, err := strconv.ParseBool(v)
+		cfg.UI.Serve = !off
+		return err
+	})
+	cfg.UI.Serve = true
 	cfg.Args = append([]string{"up"}, args...)
 }
 

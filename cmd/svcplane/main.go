@@ -33,6 +33,7 @@ func commands() []command {
 		{"down", "remove a sandbox's namespaces, processes and agent state", runDown},
 		{"token", "token create [--ttl]: a bootstrap token and the join command for a new node", runToken},
 		{"trace", "trace --from pod/<name> --to <svc>|<ip>:<port>: the way a new connection takes through the node's kernel rules", runTrace},
+		{"ui", "the live view: a page on 127.0.0.1 drawing each Service, its slices, pods and every node's rules for it", runUI},
 		{"join", "join <server> --token T --discovery-token-ca-cert-hash sha256:...: make this machine a node of a cluster", runJoin},
 		{"kubeconfig", "print the path of the admin kubeconfig", runKubeconfig},
 		{"images", "import, list and remove the node's images (docker save or OCI archives)", runImages},

@@ -57,10 +57,19 @@ func runSandboxParent(ctx context.Context, cfg UpConfig) error {
 	}
 	defer f.Close()
 	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
-	return runChild(ctx, cfg, path, port, f)
+	ui, err := listenUIFile(cfg)
+	if err != nil {
+		return err
+	}
+	if ui != nil {
+		defer ui.Close()
+	}
+	return runChild(ctx, cfg, path, port, f, ui)
 }
 
-func runChild(ctx context.Context, cfg UpConfig, netnsPath, port string, listener *os.File) error {
+// runChild runs up again inside the node's namespace with the API's
+// listener as fd 3 and the live view's, when there is one, as fd 4.
+func runChild(ctx context.Context, cfg UpConfig, netnsPath, port string, listener, ui *os.File) error {
 	self, err := os.Executable()
 	if err != nil {
 		return err
@@ -68,6 +77,10 @@ func runChild(ctx context.Context, cfg UpConfig, netnsPath, port string, listene
 	cmd := exec.Command("nsenter", append([]string{"--net=" + netnsPath, "--", self}, cfg.Args...)...)
 	cmd.Env = append(os.Environ(), sandboxEnv+"="+cfg.Sandbox, sandboxPortEnv+"="+port)
 	cmd.ExtraFiles = []*os.File{listener}
+	if ui != nil {
+		cmd.ExtraFiles = append(cmd.ExtraFiles, ui)
+		cmd.Env = append(cmd.Env, sandboxUIEnv+"=1")
+	}
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
@@ -113,6 +126,9 @@ func enterSandbox(ctx context.Context, cfg *UpConfig) error {
 	// Inside the sandbox the API is served on every address (the namespace
 	// has no route out), so pods reach it at the node's address, which the
 	// kubernetes Service's endpoints list.
+	if err := inheritUIListener(cfg); err != nil {
+		return err
+	}
 	cfg.APIServer.BindAddress, cfg.APIServer.Port = "0.0.0.0", port
 	cfg.APIServer.AdvertiseAddress = nodeIP.Addr().String()
 	s := &cfg.Agent

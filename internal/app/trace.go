@@ -197,6 +197,7 @@ func familyOf(a netip.Addr) corev1.IPFamily {
 
 // namedExplainer is the rules of one mode, read from the kernel.
 type namedExplainer struct {
+	mode proxy.Mode
 	what string
 	tr   tracer.Explainer
 }
@@ -271,7 +272,7 @@ func kernelExplainers(fam corev1.IPFamily, nodeIPs []netip.Addr) ([]namedExplain
 			if err != nil {
 				return nil, fmt.Errorf("read the nftables rules: %w", err)
 			}
-			out = append(out, namedExplainer{"nftables mode (nft list table " + nftFamily(fam) + " kube-proxy)", tr})
+			out = append(out, namedExplainer{proxy.ModeNFTables, "nftables mode (nft list table " + nftFamily(fam) + " kube-proxy)", tr})
 		}
 	}
 	_, err := os.Stat("/sys/class/net/" + ipvs.DummyDevice)
@@ -281,7 +282,7 @@ func kernelExplainers(fam corev1.IPFamily, nodeIPs []netip.Addr) ([]namedExplain
 		if err != nil {
 			return nil, fmt.Errorf("read the ipvs state: %w", err)
 		}
-		out = append(out, namedExplainer{"ipvs mode (iptables-save, ipvsadm -Ln, ipset save; rr: each real server an equal share)", tr})
+		out = append(out, namedExplainer{proxy.ModeIPVS, "ipvs mode (iptables-save, ipvsadm -Ln, ipset save; rr: each real server an equal share)", tr})
 	}
 	if b, err := newBackend(ctx, proxy.ModeIPTables, fam, cfg); err == nil {
 		if text, err := b.Rules(ctx); err == nil && iptablesMode(text, ipvsHere) {
@@ -289,7 +290,7 @@ func kernelExplainers(fam corev1.IPFamily, nodeIPs []netip.Addr) ([]namedExplain
 			if err != nil {
 				return nil, fmt.Errorf("read the iptables rules: %w", err)
 			}
-			out = append(out, namedExplainer{"iptables mode (iptables-save)", tr})
+			out = append(out, namedExplainer{proxy.ModeIPTables, "iptables mode (iptables-save)", tr})
 		}
 	}
 	return out, nil

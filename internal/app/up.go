@@ -38,6 +38,8 @@ type UpConfig struct {
 	// Nodes is how many sandboxed nodes to run (1 if zero); those after
 	// the first run an agent and a proxy each (see nodes.go).
 	Nodes int
+	// UI is the live view's settings.
+	UI UISettings
 	// Registry lists the machine's clusters (clusterdir.DefaultRegistry).
 	Registry clusterdir.Registry
 	// Out receives the how-to-use text.
@@ -109,6 +111,9 @@ func RunUp(ctx context.Context, cfg UpConfig) error {
 		if err := applyExample(ctx, s, cfg.Nodes, cfg.Logger); err != nil {
 			cfg.Logger.Warn("example workload not applied", "err", err)
 		}
+	}
+	if err := startUI(ctx, s, cfg); err != nil {
+		cfg.Logger.Warn("no live view", "err", err)
 	}
 	if cfg.Out != nil {
 		if addonsOn(cfg) {
