@@ -62,6 +62,10 @@ func startUp(t *testing.T, dataDir string, port int, args ...string) *upProcess 
 		// kube-system pods (--no-addons=false, see addons_test.go).
 		all = append(all, "--no-addons")
 	}
+	if !slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(a, "--ui-port") || strings.HasPrefix(a, "--no-ui") }) {
+		// The live view only where a test looks at it (ui_test.go).
+		all = append(all, "--no-ui")
+	}
 	if !slices.Contains(args, "--sandbox") {
 		// Outside a sandbox an agent would plumb pods into the machine's
 		// own network namespace, which tests never touch.
