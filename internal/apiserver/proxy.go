@@ -13,6 +13,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	utilproxy "k8s.io/apimachinery/pkg/util/proxy"
 )
 
 // The proxy subresources pods/<[scheme:]name[:port]>/proxy/<path>,
@@ -21,8 +22,10 @@ import (
 // and upgrades (websockets) to a pod, to one ready endpoint of a Service,
 // or to a node: its agent over HTTPS with the server's node credentials
 // when no other port is asked for. The API server dials the addresses
-// itself, so it must run where they route (the node's namespace). Unlike
-// kube-apiserver, links in proxied HTML are not rewritten.
+// itself, so it must run where they route (the node's namespace). As
+// kube-apiserver's proxy, links in proxied HTML and Location headers that
+// point into the target are rewritten to go through the proxy path, and
+// the target's CORS headers are dropped (apimachinery's proxy.Transport).
 
 // proxyTarget is where one proxy request goes.
 type proxyTarget struct {
@@ -54,7 +57,7 @@ func (h *resource) serveProxy(w http.ResponseWriter, r *http.Request, info reque
 			pr.Out.Header.Del("Authorization")
 			pr.SetXForwarded()
 		},
-		Transport:     target.transport,
+		Transport:     rewritingTransport(r, info, target.transport),
 		FlushInterval: -1,
 		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, err error) {
 			writeError(w, apierrors.NewServiceUnavailable(fmt.Sprintf("error trying to reach %s: %v", target.url.Host, err)))
@@ -154,6 +157,39 @@ func (s *Server) directTarget(scheme, host string) proxyTarget {
 		DisableKeepAlives:   true,
 	}
 	return proxyTarget{url: &url.URL{Scheme: scheme, Host: host}, transport: tr}
+}
+
+// rewritingTransport wraps tr as kube-apiserver's proxy handler does:
+// URLs in text/html answers and in Location headers are rewritten under
+// the request's path up to the proxied path (".../proxy"), and CORS
+// headers of the target are removed.
+func rewritingTransport(r *http.Request, info requestInfo, tr http.RoundTripper) http.RoundTripper {
+	return corsRemoving{&utilproxy.Transport{PathPrepend: proxyPrefix(r.URL.Path, info.ProxyPath), RoundTripper: tr}}
+}
+
+// proxyPrefix is the request path without the proxied path: the prefix
+// under which links of the target are reached.
+func proxyPrefix(reqPath, proxyPath string) string {
+	if strings.HasSuffix(reqPath, "/") && !strings.HasSuffix(proxyPath, "/") {
+		proxyPath += "/"
+	}
+	return strings.TrimSuffix(reqPath, proxyPath)
+}
+
+// corsRemoving drops the target's CORS headers: the API server's own
+// policy applies, as upstream's proxy.
+type corsRemoving struct{ http.RoundTripper }
+
+func (c corsRemoving) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := c.RoundTripper.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	for _, h := range []string{"Access-Control-Allow-Credentials", "Access-Control-Allow-Headers",
+		"Access-Control-Allow-Methods", "Access-Control-Allow-Origin"} {
+		resp.Header.Del(h)
+	}
+	return resp, nil
 }
 
 // redirectToSlash answers a GET or HEAD of ".../proxy" (no path at all)
