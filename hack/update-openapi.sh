@@ -20,6 +20,7 @@ PACKAGES=(
   k8s.io/api/coordination/v1
   k8s.io/api/discovery/v1
   k8s.io/api/events/v1
+  k8s.io/api/networking/v1
   k8s.io/api/policy/v1
   k8s.io/api/rbac/v1
   k8s.io/api/scheduling/v1alpha3

@@ -57,6 +57,7 @@ func Resources(cfg Config) []*registry.Resource {
 	out = append(out, workloadResources()...)
 	out = append(out, certificateResources()...)
 	out = append(out, storageResources(cfg)...)
+	out = append(out, networkingResources()...)
 	return append(out, reviewResources()...)
 }
 

@@ -93,6 +93,10 @@ func For(gr schema.GroupResource) (Printer, bool) {
 		return persistentVolumeClaimPrinter(), true
 	case "storageclasses.storage.k8s.io":
 		return storageClassPrinter(), true
+	case "ingresses.networking.k8s.io":
+		return ingressPrinter(), true
+	case "ingressclasses.networking.k8s.io":
+		return ingressClassPrinter(), true
 	}
 	return Printer{}, false
 }
