@@ -23,6 +23,7 @@ import (
 	"github.com/svcplane/svcplane/internal/agent"
 	"github.com/svcplane/svcplane/internal/agent/cgroups"
 	"github.com/svcplane/svcplane/internal/agent/container"
+	"github.com/svcplane/svcplane/internal/agent/hostport"
 	"github.com/svcplane/svcplane/internal/agent/images"
 	"github.com/svcplane/svcplane/internal/agent/imagestore"
 	agentruntime "github.com/svcplane/svcplane/internal/agent/runtime"
@@ -266,11 +267,24 @@ func runtimeFactory(s AgentSettings, root, self string, trees images.Trees, node
 				Pause: process.PauseImage{Layers: []string{trees.Pause}, Self: self,
 					Argv: []string{container.SelfPath, "image", "pause"}},
 				InitArgv: []string{initBin, "internal-init"}, ContainerArgv: []string{initBin, "internal-container"},
-				Logger: log.With("part", "runtime"),
+				HostPorts: hostPorts(log),
+				Logger:    log.With("part", "runtime"),
 			})
 		}
 		return nil, fmt.Errorf("unknown runtime %q (process, simulated)", s.Runtime)
 	}
+}
+
+// hostPorts maps pods' hostPorts with nftables in the agent's network
+// namespace (the node's); without nft, pods run and their hostPorts are
+// not mapped.
+func hostPorts(log *slog.Logger) process.HostPorts {
+	t, err := hostport.Open(netns.BridgeName, log.With("part", "hostports"))
+	if err != nil {
+		log.Warn("pods' hostPorts are not mapped", "err", err)
+		return nil
+	}
+	return t
 }
 
 // initBinary is the program that starts containers: svcplane-init beside

@@ -8,6 +8,7 @@
 package process
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/netip"
@@ -18,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/svcplane/svcplane/internal/agent/cgroups"
+	"github.com/svcplane/svcplane/internal/agent/hostport"
 	"github.com/svcplane/svcplane/internal/agent/runtime"
 	"github.com/svcplane/svcplane/internal/netns"
 )
@@ -53,6 +55,8 @@ type Config struct {
 	Pause         PauseImage
 	InitArgv      []string
 	ContainerArgv []string
+	// HostPorts maps pods' hostPorts on the node; nil maps none.
+	HostPorts HostPorts
 	// PollInterval spaces the checks of running processes (200ms).
 	PollInterval time.Duration
 	Logger       *slog.Logger
@@ -66,6 +70,11 @@ type Runtime struct {
 	mu     sync.Mutex
 	pods   map[types.UID]*podEntry
 	events chan types.UID
+	// hostPortsMu serializes hostPort syncs; hostPortsStale says the
+	// last one failed, hostPortsLast what it mapped.
+	hostPortsMu    sync.Mutex
+	hostPortsStale bool
+	hostPortsLast  []hostport.Mapping
 }
 
 // podEntry is one pod in memory.
@@ -119,6 +128,7 @@ func New(cfg Config) (*Runtime, error) {
 	if err := r.adopt(); err != nil {
 		return nil, err
 	}
+	r.syncHostPorts(context.Background())
 	return r, nil
 }
 

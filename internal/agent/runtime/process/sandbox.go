@@ -13,17 +13,21 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/svcplane/svcplane/internal/agent/hostport"
 	"github.com/svcplane/svcplane/internal/agent/runtime"
 	"github.com/svcplane/svcplane/internal/netns"
 )
 
 // EnsureSandbox gives the pod a network namespace on the bridge and an IP,
 // unless it has them already.
-func (r *Runtime) EnsureSandbox(_ context.Context, pod *corev1.Pod) (runtime.Sandbox, error) {
+func (r *Runtime) EnsureSandbox(ctx context.Context, pod *corev1.Pod) (runtime.Sandbox, error) {
 	r.mu.Lock()
 	p, ok := r.pods[pod.UID]
 	r.mu.Unlock()
 	if ok {
+		if r.hostPortsNeedSync(p) {
+			r.syncHostPorts(ctx)
+		}
 		if err := r.startPause(p, pod); err != nil {
 			return runtime.Sandbox{}, fmt.Errorf("start the pod's pause process: %w", err)
 		}
@@ -37,6 +41,9 @@ func (r *Runtime) EnsureSandbox(_ context.Context, pod *corev1.Pod) (runtime.San
 	if !pod.Spec.HostNetwork {
 		if err := r.createNetwork(&rec); err != nil {
 			return runtime.Sandbox{}, err
+		}
+		if ip, err := netip.ParseAddr(rec.IP); err == nil {
+			rec.HostPorts = hostport.ForPod(pod, ip)
 		}
 	}
 	if err := os.MkdirAll(r.files.podDir(pod.UID), 0o755); err != nil {
@@ -56,6 +63,9 @@ func (r *Runtime) EnsureSandbox(_ context.Context, pod *corev1.Pod) (runtime.San
 	r.mu.Lock()
 	r.pods[pod.UID] = p
 	r.mu.Unlock()
+	if len(rec.HostPorts) > 0 {
+		r.syncHostPorts(ctx)
+	}
 	if err := r.startPause(p, pod); err != nil {
 		return runtime.Sandbox{}, fmt.Errorf("start the pod's pause process: %w", err)
 	}
@@ -141,6 +151,9 @@ func (r *Runtime) RemoveSandbox(ctx context.Context, uid types.UID) error {
 	r.mu.Lock()
 	delete(r.pods, uid)
 	r.mu.Unlock()
+	if len(p.rec.HostPorts) > 0 {
+		r.syncHostPorts(ctx)
+	}
 	if err := os.RemoveAll(r.files.podDir(uid)); err != nil {
 		return fmt.Errorf("remove pod dir: %w", err)
 	}

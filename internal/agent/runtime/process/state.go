@@ -11,6 +11,8 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/svcplane/svcplane/internal/agent/hostport"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/svcplane/svcplane/internal/proctable"
@@ -39,6 +41,8 @@ type podRecord struct {
 	IPCPath string `json:"ipcPath,omitempty"`
 	// QOS is the pod's QoS class, which places its cgroup.
 	QOS corev1.PodQOSClass `json:"qos,omitempty"`
+	// HostPorts are the pod's hostPorts, mapped to its IP on the node.
+	HostPorts []hostport.Mapping `json:"hostPorts,omitempty"`
 }
 
 // procRecord identifies a started init process; StartTicks (from
