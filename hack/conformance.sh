@@ -39,10 +39,11 @@ WIDE=(
   "sig-network::\[sig-network\] .*\[Conformance\]"
   "sig-apps::\[sig-apps\] .*\[Conformance\]"
   "sig-node Pods::\[sig-node\] Pods .*\[Conformance\]"
+  "Services (short)::\[sig-network\] Services should (serve a basic endpoint from pods|serve multiport endpoints from pods|provide secure master service|find a service from listing all namespaces) .*\[Conformance\]"
 )
 ALL=("${SETS[@]}" "${WIDE[@]}")
 # SHORT is what hack/test.sh runs: a few minutes.
-SHORT=("EndpointSlice" "EndpointSliceMirroring")
+SHORT=("EndpointSlice" "EndpointSliceMirroring" "Services (short)")
 
 set_name() { echo "${1%%::*}"; }
 set_focus() { echo "${1#*::}"; }
