@@ -4,15 +4,20 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"net/netip"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	k8sruntime "k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
 	"k8s.io/client-go/tools/record"
 	"k8s.io/utils/ptr"
 
@@ -132,5 +137,50 @@ func TestAgentReportsImageErrors(t *testing.T) {
 	}
 	if got.Status.Phase != corev1.PodPending {
 		t.Errorf("phase %s", got.Status.Phase)
+	}
+}
+
+// TestAgentReadinessStartsFalse: a container with a readiness probe that
+// never passes is never reported ready, not even in the status written
+// right after it starts (before its probe worker existed, it counted as
+// ready until the next sync: its endpoint came and went).
+func TestAgentReadinessStartsFalse(t *testing.T) {
+	client := fake.NewSimpleClientset()
+	var mu sync.Mutex
+	var readyWrites int
+	client.PrependReactor("update", "pods", func(action k8stesting.Action) (bool, k8sruntime.Object, error) {
+		if p, ok := action.(k8stesting.UpdateAction).GetObject().(*corev1.Pod); ok {
+			for _, cs := range p.Status.ContainerStatuses {
+				if cs.Ready {
+					mu.Lock()
+					readyWrites++
+					mu.Unlock()
+				}
+			}
+		}
+		return false, nil, nil
+	})
+	startAgentWith(t, client, func(c *Config) { c.ProbesEnabled = true })
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := l.Addr().(*net.TCPAddr).Port
+	l.Close() // nothing listens there: the probe is refused
+	probe := &corev1.Probe{ProbeHandler: corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Host: "127.0.0.1", Port: intstr.FromInt(closed)}}, PeriodSeconds: 1}
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "slow", Namespace: "default", UID: "u-slow"},
+		Spec: corev1.PodSpec{NodeName: "n1", RestartPolicy: corev1.RestartPolicyAlways,
+			Containers: []corev1.Container{{Name: "c", Image: "nginx", ReadinessProbe: probe}}}}
+	if _, err := client.CoreV1().Pods("default").Create(context.Background(), pod, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitPod(t, client, "slow", func(p *corev1.Pod, err error) bool {
+		return err == nil && p.Status.Phase == corev1.PodRunning && len(p.Status.ContainerStatuses) == 1
+	})
+	time.Sleep(time.Second) // a few more syncs (Resync 200 ms)
+	mu.Lock()
+	defer mu.Unlock()
+	if readyWrites > 0 {
+		t.Errorf("%d status writes said the container was ready; its readiness probe never passed", readyWrites)
 	}
 }

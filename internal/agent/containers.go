@@ -29,6 +29,13 @@ const (
 func (w *podWorker) syncContainers(ctx context.Context, pod *corev1.Pod, sb runtime.Sandbox) time.Duration {
 	state, _ := w.a.rt.Pod(pod.UID)
 	w.syncProbes(pod, state)
+	// A container started now gets its probe workers before the status
+	// is written: without them it would count as ready, no probe having
+	// run, until the next sync (an endpoint that comes and goes).
+	defer func() {
+		now, _ := w.a.rt.Pod(pod.UID)
+		w.syncProbes(pod, now)
+	}()
 	for i := range pod.Spec.InitContainers {
 		c := &pod.Spec.InitContainers[i]
 		st, has := state.Container(c.Name)
