@@ -352,9 +352,16 @@ main() {
     -append "console=ttyS0 quiet loglevel=3 panic=-1 mitigations=off" \
     </dev/null > >(tee "$work/console") 2>&1 &
   qpid=$!
+  # qemu also goes when whoever started this script is gone without
+  # stopping it (go test ended by its -timeout): this script would be
+  # left running with qemu until the VM's timeout.
+  local parent=$PPID wpid
+  (while kill -0 "$parent" 2>/dev/null; do sleep 2; done; kill "$qpid" 2>/dev/null) </dev/null >/dev/null 2>&1 &
+  wpid=$!
   # shellcheck disable=SC2064
-  trap "kill $qpid 2>/dev/null || true; rm -rf '$work'" EXIT INT TERM
+  trap "kill $qpid $wpid 2>/dev/null || true; rm -rf '$work'" EXIT INT TERM
   wait "$qpid" || rc=$?
+  kill "$wpid" 2>/dev/null || true
   wait 2>/dev/null || true
   log "VM ran $((SECONDS - start))s"
   local result

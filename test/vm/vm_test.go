@@ -50,7 +50,7 @@ func TestIPVSKernel(t *testing.T) {
 	adds := buildPrograms(t, root, bin, []string{"./cmd/svcplane", "./cmd/svcplane-init"})
 	suites, suiteAdds := buildSuites(t, root, bin, suites)
 	adds = append(adds, suiteAdds...)
-	out, code := runVM(t, root, 12*time.Minute, adds, guestScript(suites))
+	out, code := runVM(t, root, vmTimeout(t, 12*time.Minute), adds, guestScript(suites))
 	if code == unavailable {
 		t.Skipf("no VM here: %s", unavailableReason(out))
 	}
@@ -163,12 +163,33 @@ func guestScript(suites []guestSuite) string {
 	return b.String()
 }
 
+// vmTimeout is the VM's time: at most max, and short enough that run.sh
+// stops qemu (and the guest's results are read) before go test's
+// -timeout ends the binary, which would leave qemu running.
+func vmTimeout(t *testing.T, max time.Duration) time.Duration {
+	t.Helper()
+	d, ok := t.Deadline()
+	if !ok {
+		return max
+	}
+	// run.sh's own margin: killing qemu, 5 s; reading the output.
+	left := time.Until(d) - time.Minute
+	if left < time.Minute {
+		t.Fatalf("%s left before go test's -timeout: too little for the VM", time.Until(d).Round(time.Second))
+	}
+	if left < max {
+		t.Logf("the VM gets %s (go test's -timeout)", left.Round(time.Second))
+		return left
+	}
+	return max
+}
+
 // runVM runs hack/vm/run.sh and returns its output (the guest's console
 // and run.sh's own lines) and exit code. The script and qemu run in their
 // own process group, killed if the test's deadline comes first.
 func runVM(t *testing.T, root string, timeout time.Duration, adds []string, script string) (string, int) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout+time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout+30*time.Second)
 	defer cancel()
 	args := append([]string{"--timeout", fmt.Sprint(int(timeout.Seconds())), "--mem", "2048"}, adds...)
 	args = append(args, "--", script)

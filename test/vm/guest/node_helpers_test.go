@@ -294,9 +294,20 @@ func ipvsService(out string, vs netip.AddrPort) (string, []realServer) {
 // listing.
 func (n *node) waitIPVS(t *testing.T, vs netip.AddrPort, sched string, want int) string {
 	t.Helper()
-	defer n.waitAnswer(t, vs)
+	defer func() {
+		if !t.Failed() {
+			n.waitAnswer(t, vs)
+		}
+	}()
 	var out string
-	poll(t, time.Minute, fmt.Sprintf("ipvsadm -ln to list %s %s with %d real servers", vs, sched, want), func(context.Context) (bool, error) {
+	// Minutes: under emulation on a busy machine the endpoints reach the
+	// proxy 10-20 s after the pods are Ready, and a sync takes seconds.
+	defer func() {
+		if t.Failed() {
+			t.Logf("ipvsadm -ln last seen:\n%s", out)
+		}
+	}()
+	poll(t, 3*time.Minute, fmt.Sprintf("ipvsadm -ln to list %s %s with %d real servers of weight 1", vs, sched, want), func(context.Context) (bool, error) {
 		b, err := exec.Command("ipvsadm", "-ln").CombinedOutput()
 		out = string(b)
 		if err != nil {
@@ -401,7 +412,7 @@ func (n *node) diagnose(t *testing.T) {
 		for _, p := range pods.Items {
 			for _, c := range p.Status.Conditions {
 				if c.Type == corev1.PodReady {
-					t.Logf("pod %s %s Ready=%s since %s %s", p.Name, p.Status.PodIP, c.Status, c.LastTransitionTime.Format(time.RFC3339), c.Reason)
+					t.Logf("pod %s %s Ready=%s since %s %s; restarts %d", p.Name, p.Status.PodIP, c.Status, c.LastTransitionTime.Format(time.RFC3339), c.Reason, restarts(p))
 				}
 			}
 		}
@@ -415,7 +426,7 @@ func (n *node) diagnose(t *testing.T) {
 	}
 	if evs, err := n.client.CoreV1().Events("").List(ctx, metav1.ListOptions{}); err == nil {
 		for _, e := range evs.Items {
-			t.Logf("event %s %s %s/%s %s: %s", e.LastTimestamp.Format(time.RFC3339), e.Type, e.InvolvedObject.Kind, e.InvolvedObject.Name, e.Reason, e.Message)
+			t.Logf("event %s (x%d since %s) %s %s/%s %s: %s", e.LastTimestamp.Format(time.RFC3339), e.Count, e.FirstTimestamp.Format(time.RFC3339), e.Type, e.InvolvedObject.Kind, e.InvolvedObject.Name, e.Reason, e.Message)
 		}
 	}
 	for _, c := range [][]string{
@@ -433,4 +444,12 @@ func deref(b *bool) string {
 		return "nil"
 	}
 	return strconv.FormatBool(*b)
+}
+
+func restarts(p corev1.Pod) int32 {
+	var n int32
+	for _, cs := range p.Status.ContainerStatuses {
+		n += cs.RestartCount
+	}
+	return n
 }
