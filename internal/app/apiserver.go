@@ -298,6 +298,8 @@ func serve(ctx context.Context, cfg APIServerConfig, srv *apiserver.Server, stor
 	}()
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- hs.Serve(tlsLn) }()
+	// As kube-apiserver's first line of serving (its mirror pod's log).
+	cfg.Logger.Info("Serving securely on "+ln.Addr().String(), "component", "apiserver")
 	go func() {
 		// Stop when asked, or when serving fails; s.err is set before Done
 		// closes, so Err is safe to read after it.
