@@ -19,6 +19,7 @@ import (
 	"github.com/svcplane/svcplane/internal/netns"
 	"github.com/svcplane/svcplane/internal/proxy"
 	"github.com/svcplane/svcplane/internal/proxy/ipvs"
+	"github.com/svcplane/svcplane/internal/proxy/nftables"
 	"github.com/svcplane/svcplane/internal/proxy/tracer"
 )
 
@@ -272,7 +273,7 @@ func kernelExplainers(fam corev1.IPFamily, nodeIPs []netip.Addr) ([]namedExplain
 			if err != nil {
 				return nil, fmt.Errorf("read the nftables rules: %w", err)
 			}
-			out = append(out, namedExplainer{proxy.ModeNFTables, "nftables mode (nft list table " + nftFamily(fam) + " kube-proxy)", tr})
+			out = append(out, namedExplainer{proxy.ModeNFTables, "nftables mode (nft list table " + nftFamily(fam) + " " + nftables.TableName + ")", tr})
 		}
 	}
 	_, err := os.Stat("/sys/class/net/" + ipvs.DummyDevice)
