@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"time"
 
 	mdns "github.com/miekg/dns"
@@ -142,10 +143,85 @@ func (s *Server) respond(q *query) (*mdns.Msg, string, string) {
 			return nil, "", ""
 		}
 		if m != nil {
+			if !s.chase(q, m) {
+				return nil, "", ""
+			}
 			return m, zoneRoot, pluginK8s
 		}
 	}
 	return s.forward(q)
+}
+
+// maxChase is the longest CNAME chain an answer carries (CoreDNS's
+// limit of 8 records).
+const maxChase = 8
+
+// chase completes a cluster answer to A or AAAA that ends in a CNAME (an
+// ExternalName Service) by asking the server itself for the target and
+// adding its records, as CoreDNS's kubernetes plugin does through its
+// upstream: stub resolvers follow no CNAME, so a pod connecting to an
+// ExternalName Service needs the target's addresses in the same answer.
+// A target nobody answers leaves the CNAME alone. ok is false for a
+// quick query whose target would wait for an upstream.
+func (s *Server) chase(q *query, m *mdns.Msg) (ok bool) {
+	qt := q.question[0].Qtype
+	if (qt != mdns.TypeA && qt != mdns.TypeAAAA) || m.Rcode != mdns.RcodeSuccess {
+		return true
+	}
+	for len(m.Answer) > 0 && len(m.Answer) < maxChase {
+		cname, isCNAME := m.Answer[len(m.Answer)-1].(*mdns.CNAME)
+		if !isCNAME || hasType(m.Answer, qt) || hasName(m.Answer, cname.Target) {
+			return true
+		}
+		req := new(mdns.Msg)
+		req.SetQuestion(cname.Target, qt)
+		sub := newQuery(req, q.client, q.proto)
+		sub.quick = q.quick
+		r, _, _ := s.respondOnce(sub)
+		if r == nil {
+			return false
+		}
+		if r.Rcode != mdns.RcodeSuccess || len(r.Answer) == 0 {
+			return true
+		}
+		for _, rr := range r.Answer {
+			m.Answer = append(m.Answer, mdns.Copy(rr))
+		}
+	}
+	return true
+}
+
+// respondOnce answers a chased target: from the cluster without chasing
+// further (chase's loop does), else upstream.
+func (s *Server) respondOnce(q *query) (*mdns.Msg, string, string) {
+	if s.cluster != nil {
+		m, ok := s.answer(q)
+		if !ok {
+			return nil, "", ""
+		}
+		if m != nil {
+			return m, zoneRoot, pluginK8s
+		}
+	}
+	return s.forward(q)
+}
+
+func hasType(rrs []mdns.RR, t uint16) bool {
+	for _, rr := range rrs {
+		if rr.Header().Rrtype == t {
+			return true
+		}
+	}
+	return false
+}
+
+func hasName(rrs []mdns.RR, name string) bool {
+	for _, rr := range rrs {
+		if strings.EqualFold(rr.Header().Name, name) {
+			return true
+		}
+	}
+	return false
 }
 
 // check rejects what the server refuses before looking at the name, in

@@ -79,6 +79,18 @@ func TestServeDNS(t *testing.T) {
 		{name: "cluster names need no recursion", req: newQuestion("kubernetes.default.svc.cluster.local.", mdns.TypeA),
 			client: "10.1.2.3:4000", from: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
 			want: want{rcode: mdns.RcodeSuccess, answers: 1}},
+		{name: "ExternalName: the target's address follows its CNAME", req: newQuestion("ext.cluster.local.", mdns.TypeA),
+			forwarder: &fakeForwarder{}, want: want{rcode: mdns.RcodeSuccess, answers: 2, check: func(t *testing.T, m *mdns.Msg) {
+				if a, ok := m.Answer[1].(*mdns.A); !ok || a.Hdr.Name != "www.example.org." || a.A.String() != "192.0.2.99" {
+					t.Errorf("answer %v", m.Answer)
+				}
+			}}},
+		{name: "ExternalName: the CNAME alone when the target fails", req: newQuestion("ext.cluster.local.", mdns.TypeA),
+			forwarder: &fakeForwarder{fail: true}, want: want{rcode: mdns.RcodeSuccess, answers: 1}},
+		{name: "ExternalName: CNAME asked, CNAME only", req: newQuestion("ext.cluster.local.", mdns.TypeCNAME),
+			forwarder: &fakeForwarder{}, want: want{rcode: mdns.RcodeSuccess, answers: 1}},
+		{name: "a CNAME to itself is not followed", req: newQuestion("loop.cluster.local.", mdns.TypeA),
+			want: want{rcode: mdns.RcodeSuccess, answers: 1}},
 		{name: "notify", req: func() *mdns.Msg {
 			m := newQuestion("cluster.local.", mdns.TypeSOA)
 			m.Opcode = mdns.OpcodeNotify

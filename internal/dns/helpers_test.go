@@ -56,6 +56,10 @@ func (a *FakeAnswerer) Answer(_ context.Context, req *mdns.Msg, _ netip.Addr) *m
 		for i := range 100 {
 			m.Answer = append(m.Answer, &mdns.A{Hdr: header(q.Name, mdns.TypeA), A: net.IPv4(10, 1, byte(i/256), byte(i%256))})
 		}
+	case name == "ext."+fakeZone:
+		m.Answer = []mdns.RR{&mdns.CNAME{Hdr: header(q.Name, mdns.TypeCNAME), Target: "www.example.org."}}
+	case name == "loop."+fakeZone:
+		m.Answer = []mdns.RR{&mdns.CNAME{Hdr: header(q.Name, mdns.TypeCNAME), Target: "loop." + fakeZone}}
 	case a.Records[name] != "":
 		m.Answer = []mdns.RR{&mdns.A{Hdr: header(q.Name, mdns.TypeA), A: net.ParseIP(a.Records[name])}}
 	default:
