@@ -18,7 +18,7 @@ func agentFlags(fs *flag.FlagSet, s *app.AgentSettings) {
 	fs.StringVar(&s.NodeIP, "node-ip", "", "the node's InternalIP (default: the address of the default route)")
 	fs.StringVar(&s.Runtime, "runtime", "process", "how pods run: process (network namespaces and processes) or simulated (IPs only, for scale tests)")
 	fs.StringVar(&s.PodCIDR, "pod-cidr", "", "pod CIDR to give the node when it has none (standalone use; default: wait for the node IPAM controller)")
-	fs.StringVar(&s.ClusterDNS, "cluster-dns", "10.96.0.10", "DNS server pods with dnsPolicy ClusterFirst use")
+	fs.StringVar(&s.ClusterDNS, "cluster-dns", "", "DNS server pods with dnsPolicy ClusterFirst use (default 10.96.0.10; under up, the 10th address of the service CIDR, as kubeadm)")
 	fs.StringVar(&s.ClusterDomain, "cluster-domain", "cluster.local", "the cluster's DNS domain")
 	fs.StringVar(&s.NetnsDir, "netns-dir", "/run/netns", "where network namespaces are mounted")
 	fs.IntVar(&s.MaxPods, "max-pods", 0, "pods the node reports it can hold (default 110; 100000 when simulated)")

@@ -12,7 +12,8 @@ import (
 // controllerFlags binds the controllers' flags to s.
 func controllerFlags(fs *flag.FlagSet, s *app.ControllerSettings) {
 	fs.IntVar(&s.MaxEndpointsPerSlice, "max-endpoints-per-slice", 100, "most endpoints in one EndpointSlice (1-1000)")
-	fs.StringVar(&s.PodCIDR, "cluster-cidr", "10.244.0.0/16", "pod network; each node gets a /24 of it")
+	fs.StringVar(&s.PodCIDR, "cluster-cidr", "10.244.0.0/16", "pod network; each node gets a /24 of it (--node-cidr-mask-size)")
+	fs.IntVar(&s.NodeCIDRMaskSize, "node-cidr-mask-size", 0, "prefix length of each node's pod CIDR (default 24 for IPv4, 64 for IPv6), as kube-controller-manager's")
 	fs.StringVar(&s.LoadBalancerIPRange, "loadbalancer-ip-range", "", "addresses for LoadBalancer Services (CIDR or first-last); empty leaves them pending")
 	fs.IntVar(&s.Workers, "workers", 5, "workers per controller")
 	fs.DurationVar(&s.NodeMonitorGracePeriod, "node-monitor-grace-period", 40*time.Second, "how long a node may stay silent before it is marked NotReady")

@@ -103,7 +103,7 @@ func applyCoreDNS(ctx context.Context, client kubernetes.Interface, cfg UpConfig
 			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: corednsEventsRole}, Subjects: saSubject(corednsName)}),
 		ensureObject(ctx, client.CoreV1().ConfigMaps("kube-system"), &corev1.ConfigMap{
 			ObjectMeta: metav1.ObjectMeta{Name: corednsName, Namespace: "kube-system"},
-			Data:       map[string]string{"Corefile": corefile(orString(cfg.Agent.ClusterDomain, cluster.DefaultZone))}}),
+			Data:       map[string]string{"Corefile": corefile(orString(cfg.Agent.ClusterDomain, cluster.DefaultZone), cfg.DNS.Upstreams)}}),
 		ensureKubeDNSService(ctx, client, cfg.Agent.withDefaults().ClusterDNS, true),
 		ensureObject(ctx, client.AppsV1().Deployments("kube-system"), corednsDeployment()),
 	}

@@ -100,9 +100,15 @@ func kubeProxyDaemonSet() *appsv1.DaemonSet {
 	}
 }
 
-// corefile is kubeadm 1.32's Corefile for the cluster domain.
-func corefile(domain string) string {
-	return strings.ReplaceAll(`.:53 {
+// corefile is kubeadm 1.32's Corefile for the cluster domain; names
+// outside it go to upstreams (up's --dns-upstream) when given, else to
+// the servers of the pod's /etc/resolv.conf (the node's).
+func corefile(domain string, upstreams []string) string {
+	to := "/etc/resolv.conf"
+	if len(upstreams) > 0 {
+		to = strings.Join(upstreams, " ")
+	}
+	return strings.NewReplacer("DOMAIN", domain, "UPSTREAMS", to).Replace(`.:53 {
     errors
     health {
        lameduck 5s
@@ -114,7 +120,7 @@ func corefile(domain string) string {
        ttl 30
     }
     prometheus :9153
-    forward . /etc/resolv.conf {
+    forward . UPSTREAMS {
        max_concurrent 1000
     }
     cache 30 {
@@ -125,7 +131,7 @@ func corefile(domain string) string {
     reload
     loadbalance
 }
-`, "DOMAIN", domain)
+`)
 }
 
 // corednsDeployment is kubeadm's coredns Deployment.

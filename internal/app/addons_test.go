@@ -13,12 +13,40 @@ import (
 )
 
 func TestAddonsCorefileIsServedWhole(t *testing.T) {
-	cf, err := dnsserver.ParseCorefile(corefile("example.local"))
+	cf, err := dnsserver.ParseCorefile(corefile("example.local", nil))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(cf.Refused) != 0 || cf.Zone != "example.local" || cf.TTL != 30 {
 		t.Errorf("got %+v", cf)
+	}
+	cf, err = dnsserver.ParseCorefile(corefile("cluster.local", []string{"10.240.0.2:1053", "10.0.0.9"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cf.Refused) != 0 || cf.ResolvConf != "" || strings.Join(cf.Upstreams, " ") != "10.240.0.2:1053 10.0.0.9" {
+		t.Errorf("with --dns-upstream: got %+v", cf)
+	}
+}
+
+func TestUpClusterDNS(t *testing.T) {
+	for _, c := range []struct {
+		given string
+		cidrs []string
+		want  string
+		err   string
+	}{
+		{"", nil, "10.96.0.10", ""},
+		{"", []string{"10.10.10.0/24"}, "10.10.10.10", ""},
+		{"", []string{"fd00:10::/108", "10.10.10.0/24"}, "fd00:10::a", ""},
+		{"10.10.10.2", []string{"10.10.10.0/24"}, "10.10.10.2", ""},
+		{"10.96.0.10", []string{"10.10.10.0/24"}, "", "--cluster-dns 10.96.0.10 is not in the service CIDR 10.10.10.0/24"},
+		{"nonsense", nil, "", `--cluster-dns "nonsense": not an IP address`},
+	} {
+		got, err := upClusterDNS(c.given, c.cidrs)
+		if got != c.want || (err == nil) != (c.err == "") || (err != nil && !strings.Contains(err.Error(), c.err)) {
+			t.Errorf("upClusterDNS(%q, %v) = %q, %v; want %q, %q", c.given, c.cidrs, got, err, c.want, c.err)
+		}
 	}
 }
 

@@ -34,6 +34,9 @@ type ControllerSettings struct {
 	// PodCIDR is the cluster's pod network; each Node gets a /24 of it
 	// (default 10.244.0.0/16).
 	PodCIDR string
+	// NodeCIDRMaskSize is the prefix length of each Node's pod CIDR (0:
+	// 24 for IPv4, 64 for IPv6).
+	NodeCIDRMaskSize int
 	// LoadBalancerIPRange, when set, is where LoadBalancer Services get
 	// their ingress address (a CIDR or first-last); empty leaves them
 	// pending.

@@ -132,7 +132,7 @@ func serviceAccountController(d controllerDeps, _ dynamic.Interface) (namedRun, 
 func nodeIPAMController(d controllerDeps, _ dynamic.Interface) (namedRun, error) {
 	c, err := nodeipam.New(nodeipam.Config{
 		Client: d.Client, Nodes: d.Informers.Core().V1().Nodes(), Recorder: d.Recorder(nodeipam.EventSource),
-		Logger: d.Logger, ClusterCIDR: d.Settings.PodCIDR,
+		Logger: d.Logger, ClusterCIDR: d.Settings.PodCIDR, NodeMaskSize: d.Settings.NodeCIDRMaskSize,
 	})
 	if err != nil {
 		return namedRun{}, err

@@ -56,6 +56,11 @@ func RunUp(ctx context.Context, cfg UpConfig) error {
 	if cfg.Nodes > 1 && cfg.Sandbox == "" {
 		return fmt.Errorf("--nodes %d needs --sandbox: the nodes are network namespaces", cfg.Nodes)
 	}
+	dnsIP, err := upClusterDNS(cfg.Agent.ClusterDNS, cfg.APIServer.Cluster.ServiceCIDRs)
+	if err != nil {
+		return err
+	}
+	cfg.Agent.ClusterDNS = dnsIP
 	if !inSandbox() {
 		lock, err := claimDataDir(cfg)
 		if err != nil {
@@ -119,7 +124,7 @@ func RunUp(ctx context.Context, cfg UpConfig) error {
 		if addonsOn(cfg) {
 			waitSystemReady(ctx, s, cfg, start)
 		}
-		printUsage(cfg.Out, s)
+		printUsage(cfg.Out, s, cfg.Example)
 	}
 	<-s.Done
 	return s.Err()
@@ -194,15 +199,22 @@ func claimDataDir(cfg UpConfig) (*clusterdir.Lock, error) {
 	return lock, nil
 }
 
-func printUsage(out io.Writer, s *APIServer) {
+// printUsage says where the API and its kubeconfig are, and three
+// commands to try (the third shows the example when there is one).
+func printUsage(out io.Writer, s *APIServer, example bool) {
+	third := "kubectl create deployment web --image=nginx --replicas=3 && kubectl expose deployment web --port=80"
+	if example {
+		third = "kubectl get all -n demo"
+	}
 	fmt.Fprintf(out, `svcplane is up: the Kubernetes API is served at %s
 
   export KUBECONFIG=%s
-  kubectl get namespaces
-  kubectl get all -n demo
+  kubectl get nodes -o wide
+  kubectl get svc -n kube-system
+  %s
 
 Press Ctrl-C to stop; starting again keeps all data.
-`, s.URL, s.AdminKubeconfig)
+`, s.URL, s.AdminKubeconfig, third)
 }
 
 // startControllers runs the controllers in the background, as a client of

@@ -2,8 +2,10 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/netip"
+	"strings"
 
 	"k8s.io/client-go/kubernetes"
 
@@ -82,4 +84,43 @@ func dnsClients(cfg UpConfig, node netip.Addr) []netip.Prefix {
 		out = append(out, p.Masked()) // the other nodes, on the fabric
 	}
 	return out
+}
+
+// upClusterDNS is the cluster DNS address up uses: the one given, which
+// must lie in a service CIDR (the kube-dns Service gets it), else the
+// tenth address of the primary service CIDR, as kubeadm chooses
+// (10.96.0.10 for the default 10.96.0.0/12).
+func upClusterDNS(given string, serviceCIDRs []string) (string, error) {
+	cidrs, err := parseCIDRs(serviceCIDRs)
+	if err != nil {
+		return "", err
+	}
+	if len(cidrs) == 0 {
+		cidrs = []netip.Prefix{netip.MustParsePrefix("10.96.0.0/12")}
+	}
+	if given == "" {
+		ip := cidrs[0].Addr()
+		for range 10 {
+			ip = ip.Next()
+		}
+		return ip.String(), nil
+	}
+	ip, err := netip.ParseAddr(given)
+	if err != nil {
+		return "", fmt.Errorf("--cluster-dns %q: not an IP address", given)
+	}
+	for _, c := range cidrs {
+		if c.Contains(ip) {
+			return given, nil
+		}
+	}
+	return "", fmt.Errorf("--cluster-dns %s is not in the service CIDR %s: the kube-dns Service could not have it", given, joinPrefixes(cidrs))
+}
+
+func joinPrefixes(ps []netip.Prefix) string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.String()
+	}
+	return strings.Join(out, ",")
 }
