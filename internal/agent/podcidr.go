@@ -19,6 +19,9 @@ func (a *Agent) podCIDR(ctx context.Context) (netip.Prefix, error) {
 	}
 	deadline := a.now().Add(a.cfg.PodCIDRWait)
 	logged := false
+	// The node IPAM controller assigns a CIDR within milliseconds of the
+	// Node's registration: look again soon, then less often.
+	wait := 25 * time.Millisecond
 	for {
 		node, err := a.cfg.Client.CoreV1().Nodes().Get(ctx, a.cfg.NodeName, metav1.GetOptions{})
 		if err == nil && node.Spec.PodCIDR != "" {
@@ -35,8 +38,9 @@ func (a *Agent) podCIDR(ctx context.Context) (netip.Prefix, error) {
 		select {
 		case <-ctx.Done():
 			return netip.Prefix{}, ctx.Err()
-		case <-time.After(500 * time.Millisecond):
+		case <-time.After(wait):
 		}
+		wait = min(2*wait, 500*time.Millisecond)
 	}
 }
 
