@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/svcplane/svcplane/internal/proxy/userspace"
 )
 
 // TestProxyModeSwitch edits the kube-proxy ConfigMap's mode while a pod
@@ -86,15 +88,18 @@ func (s *sandbox) switchMode(t *testing.T, mode string) {
 }
 
 // checkOnlyMode checks the node holds the rules of mode and none of the
-// other kernel mode.
+// other modes: iptables chains, the nftables table, the userspace mode's
+// interface (its Service addresses; the listeners go before it).
 func (s *sandbox) checkOnlyMode(t *testing.T, mode string) {
 	t.Helper()
 	ipt := s.iptablesNAT(t)
 	nft, _ := exec.Command("nsenter", "--net="+s.nodeNetns(), "nft", "list", "tables").CombinedOutput()
+	us, _ := exec.Command("nsenter", "--net="+s.nodeNetns(), "ip", "-o", "addr", "show", "dev", userspace.DefaultInterface).CombinedOutput()
 	hasIPT := strings.Contains(ipt, "KUBE-SERVICES") || strings.Contains(ipt, "KUBE-SVC-")
 	hasNFT := strings.Contains(string(nft), "svcplane")
-	if hasIPT != (mode == "iptables") || hasNFT != (mode == "nftables") {
-		t.Errorf("in %s mode: iptables rules %v, nftables table %v\n%s\n%s", mode, hasIPT, hasNFT, ipt, nft)
+	hasUS := strings.Contains(string(us), " inet ")
+	if hasIPT != (mode == "iptables") || hasNFT != (mode == "nftables") || hasUS != (mode == "userspace") {
+		t.Errorf("in %s mode: iptables rules %v, nftables table %v, userspace addresses %v\n%s\n%s\n%s", mode, hasIPT, hasNFT, hasUS, ipt, nft, us)
 	}
 }
 

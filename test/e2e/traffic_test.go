@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/svcplane/svcplane/internal/netns"
+	"github.com/svcplane/svcplane/internal/proxy/ipvs"
 )
 
 // TestServiceTraffic is issue 10's traffic suite, the same for every mode:
@@ -89,7 +90,17 @@ spec:
 `
 
 func proxySuite(t *testing.T, mode string) {
-	s := startSandbox(t, "--proxy-mode", mode, "--loadbalancer-ip-range", lbRange)
+	// Where the kernel has no IPVS (this machine's), the iptables cluster
+	// asks for ipvs and gets iptables through the fallback the tutorials
+	// describe, so the suite shows its traffic flows.
+	asked, fallback := mode, mode == "iptables" && ipvs.Probe() != nil
+	if fallback {
+		asked = "ipvs"
+	}
+	s := startSandbox(t, "--proxy-mode", asked, "--loadbalancer-ip-range", lbRange)
+	if fallback {
+		t.Run("ipvs falls back to iptables on a kernel without IPVS", func(t *testing.T) { s.checkIPVSFallback(t) })
+	}
 	client := s.clientNamespace(t)
 	s.apply(t, hostnamesManifest)
 	s.must(t, "run", "bb", "--image=busybox", "--restart=Never", "--", "sleep", "3600")
@@ -368,6 +379,30 @@ func (s *sandbox) checkTrace(t *testing.T, mode, ip string) {
 	}
 	if n := strings.Count(text, "  way "); n != 3 {
 		t.Errorf("svcplane trace shows %d ways, want 3:\n%s", n, text)
+	}
+}
+
+// checkIPVSFallback: a node asked for ipvs where the kernel has none
+// logs one line naming what is missing, records a Warning Event
+// IPVSUnavailable on its Node, and runs iptables mode, which `svcplane
+// proxy rules` says.
+func (s *sandbox) checkIPVSFallback(t *testing.T) {
+	if n := strings.Count(s.output(), "ipvs proxy mode unavailable, running iptables mode instead"); n != 1 {
+		t.Errorf("up logged the ipvs fallback %d times, want once:\n%s", n, tail(s.output(), 40))
+	}
+	s.waitFor(t, 30*time.Second, "the IPVSUnavailable Event on the Node", func() (bool, string) {
+		out, _ := s.kubectl("get", "events", "-A", "--field-selector", "reason=IPVSUnavailable",
+			"-o", `jsonpath={range .items[*]}{.type} {.involvedObject.kind}/{.involvedObject.name}: {.message}{"\n"}{end}`)
+		return strings.Contains(out, "Warning Node/"+s.name+": ipvs proxy mode unavailable (") && strings.Contains(out, "running iptables mode"), out
+	})
+	out, err := exec.Command("nsenter", "--net="+s.nodeNetns(), binary, "proxy", "rules").CombinedOutput()
+	if err != nil {
+		t.Fatalf("proxy rules: %v\n%s", err, out)
+	}
+	for _, want := range []string{"# ipvs mode unavailable here", "# iptables mode, IPv4"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("proxy rules lack %q:\n%s", want, out)
+		}
 	}
 }
 
