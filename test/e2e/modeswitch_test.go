@@ -32,7 +32,9 @@ func TestProxyModeSwitch(t *testing.T) {
 	})
 	client := s.requestLoop(t, "bb", "http://"+ip+"/")
 	for _, mode := range []string{"nftables", "userspace", "iptables"} {
+		t.Logf("switching to %s at %s", mode, time.Now().Format("15:04:05.000"))
 		s.switchMode(t, mode)
+		t.Logf("switched to %s at %s", mode, time.Now().Format("15:04:05.000"))
 		s.checkOnlyMode(t, mode)
 		time.Sleep(time.Second) // requests through the new mode alone
 	}
@@ -45,7 +47,7 @@ func TestProxyModeSwitch(t *testing.T) {
 	ok, failed := client.stop(t)
 	t.Logf("%d requests answered, %d failed during the switches", ok, failed)
 	if ok < 20 || failed > 0 {
-		t.Errorf("%d requests answered, %d failed (want at least 20, none failed)", ok, failed)
+		t.Errorf("%d requests answered, %d failed (want at least 20, none failed); failures:\n%s", ok, failed, client.failures())
 	}
 }
 
@@ -127,7 +129,7 @@ type requestLoop struct {
 func (s *sandbox) requestLoop(t *testing.T, pod, url string) *requestLoop {
 	t.Helper()
 	script := `rm -f /tmp/stop; while [ ! -f /tmp/stop ]; do
-  if wget -qO- -T 2 ` + url + ` >/dev/null 2>&1; then echo ok; else echo FAIL; fi
+  if out=$(wget -qO- -T 2 ` + url + ` 2>&1); then echo ok; else echo "FAIL at $(date +%T.%N): $out"; fi
   sleep 0.05
 done; echo DONE`
 	l := &requestLoop{s: s, pod: pod}
@@ -138,6 +140,18 @@ done; echo DONE`
 	}
 	t.Cleanup(func() { _ = l.cmd.Process.Kill(); _ = l.cmd.Wait() })
 	return l
+}
+
+// failures are the loop's failed requests, each with its time and
+// wget's error.
+func (l *requestLoop) failures() string {
+	var out []string
+	for _, line := range strings.Split(l.out.String(), "\n") {
+		if strings.HasPrefix(line, "FAIL") {
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 // stop ends the loop and counts its answered and failed requests.
