@@ -34,9 +34,14 @@ func reportRefused(ctx context.Context, client kubernetes.Interface, cfg Config)
 		return // not in a pod
 	}
 	name, _ := os.Hostname()
+	recordRefused(ctx, client, cfg, strings.TrimSpace(string(ns)), name)
+}
+
+// recordRefused records a Warning event per refused line on pod ns/name.
+func recordRefused(ctx context.Context, client kubernetes.Interface, cfg Config, ns, name string) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	ref, err := podRef(ctx, client, strings.TrimSpace(string(ns)), name)
+	ref, err := podRef(ctx, client, ns, name)
 	if err != nil {
 		cfg.Logger.Warn("no event for the refused Corefile lines", "err", err)
 		return
