@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -22,16 +21,12 @@ func runToken(ctx context.Context, args []string) error {
 		return errors.New("usage: svcplane token create [--ttl 24h] [--data-dir dir | --kubeconfig file]")
 	}
 	fs := flag.NewFlagSet("token create", flag.ContinueOnError)
-	dir := fs.String("data-dir", "/var/lib/svcplane", "data directory of the cluster (its admin.kubeconfig is used)")
-	kubeconfig := fs.String("kubeconfig", "", "admin kubeconfig (default: admin.kubeconfig in --data-dir)")
+	cluster := addClusterFlags(fs, false)
 	ttl := fs.Duration("ttl", bootstraptoken.DefaultTTL, "how long the token authenticates; 0 never expires")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	if *kubeconfig == "" {
-		*kubeconfig = filepath.Join(*dir, "admin.kubeconfig")
-	}
-	rc, err := clientcmd.BuildConfigFromFlags("", *kubeconfig)
+	rc, err := cluster.restConfig()
 	if err != nil {
 		return err
 	}

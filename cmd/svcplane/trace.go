@@ -5,12 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/svcplane/svcplane/internal/app"
 )
@@ -26,8 +23,7 @@ func runTrace(ctx context.Context, args []string) error {
 	fs.StringVar(&cfg.Port, "port", "", "the Service port, by number or name (default: its first)")
 	proto := fs.String("proto", "", "tcp, udp or sctp (default: the Service port's, tcp for <ip>:<port>)")
 	fs.StringVar(&cfg.NetnsDir, "netns-dir", "/run/netns", "where sandboxed nodes' network namespaces are mounted")
-	dir := fs.String("data-dir", "/var/lib/svcplane", "data directory of the cluster (its admin.kubeconfig is used)")
-	kubeconfig := fs.String("kubeconfig", "", "kubeconfig (default: $KUBECONFIG, else admin.kubeconfig in --data-dir)")
+	cluster := addClusterFlags(fs, true)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -37,18 +33,7 @@ func runTrace(ctx context.Context, args []string) error {
 	if *proto != "" {
 		cfg.Protocol = corev1.Protocol(strings.ToUpper(*proto))
 	}
-	path := *kubeconfig
-	if path == "" {
-		path = os.Getenv("KUBECONFIG")
-	}
-	if path == "" {
-		path = filepath.Join(*dir, "admin.kubeconfig")
-	}
-	rc, err := clientcmd.BuildConfigFromFlags("", path)
-	if err != nil {
-		return err
-	}
-	client, err := kubernetes.NewForConfig(rc)
+	client, err := cluster.client()
 	if err != nil {
 		return err
 	}
