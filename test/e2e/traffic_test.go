@@ -387,7 +387,11 @@ func (s *sandbox) checkTrace(t *testing.T, mode, ip string) {
 // IPVSUnavailable on its Node, and runs iptables mode, which `svcplane
 // proxy rules` says.
 func (s *sandbox) checkIPVSFallback(t *testing.T) {
-	if n := strings.Count(s.output(), "ipvs proxy mode unavailable, running iptables mode instead"); n != 1 {
+	line := "ipvs proxy mode unavailable, running iptables mode instead"
+	s.waitFor(t, 30*time.Second, "up's log line on the ipvs fallback", func() (bool, string) {
+		return strings.Contains(s.output(), line), tail(s.output(), 20)
+	})
+	if n := strings.Count(s.output(), line); n != 1 {
 		t.Errorf("up logged the ipvs fallback %d times, want once:\n%s", n, tail(s.output(), 40))
 	}
 	s.waitFor(t, 30*time.Second, "the IPVSUnavailable Event on the Node", func() (bool, string) {
