@@ -12,9 +12,13 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-const liveViewManifest = `apiVersion: apps/v1
+const liveViewManifest = `apiVersion: v1
+kind: Namespace
+metadata: {name: live}
+---
+apiVersion: apps/v1
 kind: Deployment
-metadata: {name: web}
+metadata: {name: web, namespace: live}
 spec:
   replicas: 3
   selector: {matchLabels: {app: web}}
@@ -26,17 +30,17 @@ spec:
 ---
 apiVersion: v1
 kind: Service
-metadata: {name: web}
+metadata: {name: web, namespace: live}
 spec:
   selector: {app: web}
   ports: [{name: http, port: 80, targetPort: 80}]
 `
 
-// liveViewCount is what the page shows of default/web: its pods that are
+// liveViewCount is what the page shows of live/web: its pods that are
 // not terminating, the ready ones, and the ways the node's iptables rules
 // take to a pod.
 const liveViewCount = `(() => {
-  const s = document.querySelector('section.svc[data-svc="default/web"]');
+  const s = document.querySelector('section.svc[data-svc="live/web"]');
   if (!s) return "none";
   const live = s.querySelectorAll('.pod:not([data-state="terminating"])').length;
   const ready = s.querySelectorAll('.pod[data-state="ready"]').length;
@@ -58,7 +62,7 @@ func TestLiveView(t *testing.T) {
 	url := liveViewURL(t, s)
 	s.apply(t, liveViewManifest)
 	s.waitFor(t, 60*time.Second, "3 web pods Ready", func() (bool, string) {
-		out, _ := s.kubectl("get", "deploy", "web", "-o", "jsonpath={.status.readyReplicas}")
+		out, _ := s.kubectl("-n", "live", "get", "deploy", "web", "-o", "jsonpath={.status.readyReplicas}")
 		return out == "3", out
 	})
 	ctx := newBrowser(t, browser)
@@ -69,14 +73,18 @@ func TestLiveView(t *testing.T) {
 		t.Fatalf("load %s: %v", url, err)
 	}
 	waitPage(t, ctx, 20*time.Second, "3 pods, 3 ready, 3 ways")
-	artifacts, err := os.MkdirTemp("", "svcplane-e2e-ui-")
-	if err != nil {
-		t.Fatal(err)
+	// The page's namespace filter: the screenshot shows live/web alone.
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](selectNamespace)); err != nil {
+		t.Fatalf("choose the namespace: %v", err)
 	}
+	waitPage(t, ctx, 5*time.Second, "3 pods, 3 ready, 3 ways")
+	// With -artifacts (hack/test.sh) the screenshots stay in
+	// _output/test-artifacts; without, they go with the test.
+	artifacts := t.ArtifactDir()
 	screenshot(t, ctx, filepath.Join(artifacts, "three-pods.png"))
 
 	start := time.Now()
-	s.must(t, "scale", "deploy", "web", "--replicas=2")
+	s.must(t, "-n", "live", "scale", "deploy", "web", "--replicas=2")
 	took := waitPage(t, ctx, 20*time.Second, "2 pods, 2 ready, 2 ways")
 	t.Logf("the page showed one pod and its rule gone %s after kubectl scale returned (%s after it started)", took, time.Since(start))
 	screenshot(t, ctx, filepath.Join(artifacts, "two-pods.png"))
@@ -84,6 +92,14 @@ func TestLiveView(t *testing.T) {
 		t.Errorf("one pod and its rule left the page after %s, want within 1s", took)
 	}
 }
+
+// selectNamespace chooses the namespace live in the page's filter.
+const selectNamespace = `(() => {
+  const sel = document.getElementById("ns");
+  sel.value = "live";
+  sel.dispatchEvent(new Event("change"));
+  return sel.value === "live";
+})()`
 
 // liveViewURL is the address up printed for its live view.
 func liveViewURL(t *testing.T, s *sandbox) string {
@@ -137,7 +153,7 @@ func waitPage(t *testing.T, ctx context.Context, timeout time.Duration, want str
 
 func screenshot(t *testing.T, ctx context.Context, path string) {
 	t.Helper()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // 100: PNG
 	if err != nil {
 		t.Fatalf("screenshot: %v", err)
 	}
