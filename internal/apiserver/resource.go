@@ -72,6 +72,9 @@ func (h *resource) serve(w http.ResponseWriter, r *http.Request, info requestInf
 	case info.Subresource == "token":
 		h.serveToken(w, r, info)
 		return
+	case info.Subresource == "eviction":
+		h.serveEviction(w, r, info)
+		return
 	}
 	h.serveVerb(w, r, info)
 }

@@ -32,7 +32,7 @@ func workloadControllers(d controllerDeps) ([]namedRun, error) {
 		replicaSetController, replicationController, deploymentController, schedulerController, gcController,
 		namespaceController, nodeIPAMController, nodeLifecycleController, serviceAccountController,
 		daemonSetController, statefulSetController, jobController, cronJobController,
-		taintEvictionController,
+		taintEvictionController, disruptionController,
 	} {
 		r, err := build(d, dyn)
 		if err != nil {

@@ -58,6 +58,7 @@ func Resources(cfg Config) []*registry.Resource {
 	out = append(out, certificateResources()...)
 	out = append(out, storageResources(cfg)...)
 	out = append(out, networkingResources()...)
+	out = append(out, policyResources()...)
 	return append(out, reviewResources()...)
 }
 
@@ -71,7 +72,7 @@ func coreResources(cfg Config) []*registry.Resource {
 			ShortNames: []string{"no"}, Subresources: []string{"proxy", "status"},
 			New: newOf[corev1.Node], NewList: newOf[corev1.NodeList], Strategy: node.Strategy()},
 		{GroupVersion: v1, Name: "pods", Singular: "pod", Kind: "Pod", ListKind: "PodList", Namespaced: true,
-			ShortNames: []string{"po"}, Categories: []string{"all"}, Subresources: []string{"attach", "binding", "exec", "log", "portforward", "proxy", "status"},
+			ShortNames: []string{"po"}, Categories: []string{"all"}, Subresources: []string{"attach", "binding", "eviction", "exec", "log", "portforward", "proxy", "status"},
 			New: newOf[corev1.Pod], NewList: newOf[corev1.PodList], Strategy: pod.Strategy(), Hooks: cfg.PodHooks},
 		{GroupVersion: v1, Name: "services", Singular: "service", Kind: "Service", ListKind: "ServiceList", Namespaced: true,
 			ShortNames: []string{"svc"}, Categories: []string{"all"}, Subresources: []string{"proxy", "status"},
