@@ -5,13 +5,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/svcplane/svcplane/internal/clusterdir"
 	"github.com/svcplane/svcplane/internal/netns"
-	"github.com/svcplane/svcplane/internal/preflight"
 )
 
 // UpConfig configures `svcplane up`: one node with everything on it.
@@ -44,11 +42,6 @@ type UpConfig struct {
 	UI UISettings
 	// Registry lists the machine's clusters (clusterdir.DefaultRegistry).
 	Registry clusterdir.Registry
-	// Preflight probes the machine before anything is created
-	// (preflight.OS{} when nil); IgnorePreflight goes on past what is
-	// missing.
-	Preflight       preflight.Probes
-	IgnorePreflight bool
 	// Out receives the how-to-use text.
 	Out    io.Writer
 	Logger *slog.Logger
@@ -69,9 +62,6 @@ func RunUp(ctx context.Context, cfg UpConfig) error {
 	}
 	cfg.Agent.ClusterDNS = dnsIP
 	if !inSandbox() {
-		if err := preflightUp(cfg, os.Stderr); err != nil {
-			return err
-		}
 		lock, err := claimDataDir(cfg)
 		if err != nil {
 			return err
