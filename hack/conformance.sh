@@ -6,6 +6,7 @@
 #   hack/conformance.sh [SET...]     # default: every set in SETS; "short" is CI's;
 #                                    # sig-network, sig-apps, "sig-node Pods": wider
 #   hack/conformance.sh --list       # the sets and their focus
+#   hack/conformance.sh 'NAME::REGEX'  # an ad-hoc set: its name and ginkgo focus
 #
 # e2e.test is built from k8s.io/kubernetes at the version svcplane reports
 # (hack/upstream/build.sh e2e.test, cached). The cluster is
@@ -67,6 +68,7 @@ for a in "$@"; do
   case "$a" in
     --list) for s in "${ALL[@]}"; do printf '%-36s %s\n' "$(set_name "$s")" "$(set_focus "$s")"; done; exit 0 ;;
     short) for n in "${SHORT[@]}"; do chosen+=("$(find_set "$n")"); done ;;
+    ?*::?*) chosen+=("$a") ;;
     *) chosen+=("$(find_set "$a")") ;;
   esac
 done

@@ -4,8 +4,9 @@
 # (or sudo) and Debian's package mirrors.
 set -euo pipefail
 
+# chromium: test/e2e's TestLiveView loads the live view in it (headless).
 packages=(iproute2 iptables nftables ipvsadm ipset conntrack dnsutils curl busybox procps kmod
-  qemu-system-x86 cpio xz-utils)
+  qemu-system-x86 cpio xz-utils chromium)
 
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -47,7 +47,10 @@ if [ "${SVCPLANE_CI_CONFORMANCE:-1}" != 0 ]; then
 fi
 echo "== go test -race (unit, integration, e2e)"
 test_rc=0
-go test -race -count=1 -timeout 18m ./... || test_rc=$?
+# Tests keep what they want looked at (TestLiveView's screenshots) under
+# _output/test-artifacts/_artifacts/<package>/<test>/ (t.ArtifactDir).
+rm -rf _output/test-artifacts && mkdir -p _output/test-artifacts
+go test -race -count=1 -timeout 18m -artifacts -outputdir "$PWD/_output/test-artifacts" ./... || test_rc=$?
 conf_rc=0
 if [ -n "$conf_pid" ]; then
   wait "$conf_pid" || conf_rc=$?

@@ -60,6 +60,7 @@ func runUp(ctx context.Context, args []string) error {
 	var cfg app.UpConfig
 	etcd := apiServerFlags(fs, &cfg.APIServer)
 	fs.BoolVar(&cfg.Example, "example", true, "create the example workload (namespace demo) on first start")
+	fs.BoolVar(&cfg.IgnorePreflight, "ignore-preflight", false, "go on when the pre-flight checks find something missing (they are printed as warnings)")
 	controllerFlags(fs, &cfg.Controllers)
 	upAgentFlags(fs, &cfg, args)
 	level := fs.String("log-level", "info", "log level: debug, info, warn, error")

@@ -55,10 +55,12 @@ func (w *podWorker) onProbe(e probe.Event) {
 	w.wake()
 }
 
-// containerReady says whether a running container is ready and started.
-func (w *podWorker) containerReady(name string) (ready, started bool) {
+// containerReady says whether instance attempt of a running container is
+// ready and started; a probe that has not passed for that instance (its
+// worker not started yet, or only an earlier instance's) says no.
+func (w *podWorker) containerReady(c *corev1.Container, attempt int) (ready, started bool) {
 	if !w.a.cfg.ProbesEnabled {
 		return true, true
 	}
-	return w.probes.Ready(name), w.probes.Started(name)
+	return w.probes.Ready(c, attempt), w.probes.Started(c, attempt)
 }

@@ -52,7 +52,7 @@ func (w *podWorker) views(specs []corev1.Container, state runtime.PodState) []co
 		t := w.track(c.Name)
 		v := containerView{Spec: c, State: st, Has: has, Last: t.last}
 		if has && st.Running {
-			v.Ready, v.Started = w.containerReady(c.Name)
+			v.Ready, v.Started = w.containerReady(&c, st.Attempt)
 		} else {
 			v.WaitingReason, v.WaitingMessage = t.reason, t.message
 		}

@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/svcplane/svcplane/internal/clusterdir"
 	"github.com/svcplane/svcplane/internal/netns"
+	"github.com/svcplane/svcplane/internal/preflight"
 )
 
 // UpConfig configures `svcplane up`: one node with everything on it.
@@ -42,6 +44,11 @@ type UpConfig struct {
 	UI UISettings
 	// Registry lists the machine's clusters (clusterdir.DefaultRegistry).
 	Registry clusterdir.Registry
+	// Preflight probes the machine before anything is created
+	// (preflight.OS{} when nil); IgnorePreflight goes on past what is
+	// missing.
+	Preflight       preflight.Probes
+	IgnorePreflight bool
 	// Out receives the how-to-use text.
 	Out    io.Writer
 	Logger *slog.Logger
@@ -62,6 +69,9 @@ func RunUp(ctx context.Context, cfg UpConfig) error {
 	}
 	cfg.Agent.ClusterDNS = dnsIP
 	if !inSandbox() {
+		if err := preflightUp(cfg, os.Stderr); err != nil {
+			return err
+		}
 		lock, err := claimDataDir(cfg)
 		if err != nil {
 			return err

@@ -20,11 +20,19 @@ func HealthHandler() http.Handler {
 // ReadyHandler serves /ready as CoreDNS's ready plugin: 200 "OK" once
 // answerer is ready (and from then on, as the plugin stops asking a
 // plugin that was ready), else 503 with the names of the plugins not
-// ready, here "kubernetes". A nil answerer is always ready.
-func ReadyHandler(answerer Answerer) http.Handler {
+// ready, here "kubernetes". A nil answerer is always ready. While
+// stopping holds (the server's lameduck period before it stops; nil:
+// never) it answers 503 "shutting down", as CoreDNS's ready plugin stops
+// answering OK in health's lameduck, so the pod turns not ready.
+func ReadyHandler(answerer Answerer, stopping *atomic.Bool) http.Handler {
 	var ready atomic.Bool
 	mux := http.NewServeMux()
 	mux.HandleFunc("/ready", func(w http.ResponseWriter, _ *http.Request) {
+		if stopping != nil && stopping.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			io.WriteString(w, "shutting down")
+			return
+		}
 		if ready.Load() || answerer == nil || answerer.Ready() {
 			ready.Store(true)
 			w.WriteHeader(http.StatusOK)

@@ -40,6 +40,7 @@ func parseFlags(name string, args []string) (Config, error) {
 	fs.StringVar(&cfg.HealthAddr, "health-addr", ":8080", "address of /health (empty: none)")
 	fs.StringVar(&cfg.ReadyAddr, "ready-addr", ":8181", "address of /ready (empty: none)")
 	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", ":9153", "address of /metrics (empty: none)")
+	fs.DurationVar(&cfg.Lameduck, "lameduck", 0, "how long to keep answering after SIGTERM while /ready says 503 (CoreDNS's health lameduck)")
 	level := fs.String("log-level", "info", "log level: debug (one line per query), info, warn, error")
 	conf := fs.String("conf", "", "a CoreDNS Corefile to read the settings from, as the coredns image's -conf (its supported subset; the other flags are then ignored)")
 	if err := fs.Parse(args); err != nil {
@@ -101,6 +102,7 @@ func readCorefile(path string) (Corefile, error) {
 func applyCorefile(cfg *Config, cf Corefile) {
 	cfg.Zone, cfg.Pods, cfg.Autopath, cfg.CacheTTL = cf.Zone, cf.Pods, cf.Autopath, cf.CacheTTL
 	cfg.HealthAddr, cfg.ReadyAddr, cfg.MetricsAddr = cf.HealthAddr, cf.ReadyAddr, cf.MetricsAddr
+	cfg.Lameduck = cf.Lameduck
 	if cf.ResolvConf != "" {
 		cfg.ResolvConf = cf.ResolvConf
 	}

@@ -32,6 +32,9 @@ type Corefile struct {
 	// HealthAddr, ReadyAddr and MetricsAddr are health's, ready's and
 	// prometheus' addresses; "" when the plugin is absent.
 	HealthAddr, ReadyAddr, MetricsAddr string
+	// Lameduck is health's lameduck: how long the server answers after
+	// SIGTERM while /ready says 503.
+	Lameduck time.Duration
 	// Refused are the lines svcplane dns does not implement.
 	Refused []Refusal
 }
@@ -189,7 +192,7 @@ func (cf *Corefile) plugin(l corefileLine, sub []corefileLine) {
 		cf.Autopath = true
 	case "health":
 		cf.HealthAddr = listenAddr(args, ":8080")
-		cf.subOptions(sub, "lameduck")
+		cf.health(sub)
 	case "ready":
 		cf.ReadyAddr = listenAddr(args, ":8181")
 	case "prometheus":
@@ -203,6 +206,23 @@ func (cf *Corefile) plugin(l corefileLine, sub []corefileLine) {
 	default:
 		cf.refuse(l, "plugin not supported by svcplane dns (supported: kubernetes, ttl, pods, fallthrough, "+
 			"forward . /etc/resolv.conf, cache, autopath, health, ready, prometheus, errors, log, loop, reload, loadbalance)")
+	}
+}
+
+// health reads health's block: `lameduck DURATION` (a Go duration, as
+// CoreDNS's).
+func (cf *Corefile) health(sub []corefileLine) {
+	cf.subOptions(sub, "lameduck")
+	for _, s := range sub {
+		if len(s.words) == 0 || s.words[0] != "lameduck" {
+			continue
+		}
+		d, err := time.ParseDuration(strings.Join(s.words[1:], ""))
+		if err != nil || len(s.words) != 2 || d <= 0 {
+			cf.refuse(s, "want lameduck DURATION (such as 5s)")
+			continue
+		}
+		cf.Lameduck = d
 	}
 }
 

@@ -43,7 +43,8 @@ func TestParseCorefileKubeadm(t *testing.T) {
 		t.Errorf("refused %v", cf.Refused)
 	}
 	want := Corefile{Port: "53", Zone: "cluster.local", TTL: 30, Pods: "insecure", Fallthrough: []string{"in-addr.arpa", "ip6.arpa"},
-		ResolvConf: "/etc/resolv.conf", CacheTTL: 30 * time.Second, HealthAddr: ":8080", ReadyAddr: ":8181", MetricsAddr: ":9153"}
+		ResolvConf: "/etc/resolv.conf", CacheTTL: 30 * time.Second, HealthAddr: ":8080", ReadyAddr: ":8181", MetricsAddr: ":9153",
+		Lameduck: 5 * time.Second}
 	if got, w := fmt.Sprintf("%+v", cf), fmt.Sprintf("%+v", want); got != w {
 		t.Errorf("got  %s\nwant %s", got, w)
 	}
@@ -61,6 +62,7 @@ func TestParseCorefileRefuses(t *testing.T) {
 		{"forward other zone", ".:53 {\n forward example.org 10.0.0.1\n}\n", []string{"forward example.org 10.0.0.1"}},
 		{"autopath", ".:53 {\n autopath @kubernetes\n autopath /etc/resolv.conf\n}\n", []string{"autopath /etc/resolv.conf"}},
 		{"bad ttl", ".:53 {\n kubernetes cluster.local {\n ttl 9999\n }\n}\n", []string{"ttl 9999"}},
+		{"bad lameduck", ".:53 {\n health {\n  lameduck soon\n  lameduck -1s\n  lameduck 1s 2s\n }\n}\n", []string{"lameduck soon", "lameduck -1s", "lameduck 1s 2s"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cf, err := ParseCorefile(c.text)

@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -52,6 +53,12 @@ type Config struct {
 	// HealthAddr, ReadyAddr and MetricsAddr serve /health, /ready and
 	// /metrics ("" serves none).
 	HealthAddr, ReadyAddr, MetricsAddr string
+	// Lameduck is how long the server keeps answering once ctx ends,
+	// with /ready answering 503 meanwhile (health's `lameduck`): its pod
+	// turns not ready and its endpoint terminating, so the proxy moves
+	// clients to other replicas before it stops. The pod's
+	// terminationGracePeriodSeconds should exceed it (SIGKILL ends it).
+	Lameduck time.Duration
 	// NoKubeDNSConfigMap leaves the kube-dns ConfigMap alone (CoreDNS,
 	// configured from a Corefile, does not read it).
 	NoKubeDNSConfigMap bool
@@ -95,29 +102,47 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	// Everything serves until Run returns: past ctx's end by the
+	// lameduck period.
+	serving, stop := context.WithCancel(context.WithoutCancel(ctx))
+	defer stop()
+	var stopping atomic.Bool
 	errc := make(chan error, 4)
-	go func() { errc <- cl.Run(ctx) }()
-	go func() { errc <- srv.Run(ctx) }()
+	go func() { errc <- cl.Run(serving) }()
+	go func() { errc <- srv.Run(serving) }()
 	if !cfg.NoKubeDNSConfigMap {
-		go watchKubeDNSConfigMap(ctx, client, fwd, cfg)
+		go watchKubeDNSConfigMap(serving, client, fwd, cfg)
 	}
-	if err := serveDNSHTTP(ctx, cfg, cl, reg, errc); err != nil {
+	if err := serveDNSHTTP(serving, cfg, cl, &stopping, reg, errc); err != nil {
 		return err
 	}
-	go notifyDNSReady(ctx, cl, started, cfg)
+	go notifyDNSReady(serving, cl, started, cfg)
 	select {
 	case <-ctx.Done():
+		lameduck(cfg, &stopping, errc)
 		return nil
 	case err := <-errc:
-		if ctx.Err() != nil {
-			return nil
-		}
 		if err == nil {
 			err = errors.New("stopped")
 		}
 		return fmt.Errorf("dns: %w", err)
+	}
+}
+
+// lameduck keeps answering for cfg.Lameduck with /ready saying 503, or
+// until a part of the server stops.
+func lameduck(cfg Config, stopping *atomic.Bool, errc <-chan error) {
+	if cfg.Lameduck <= 0 {
+		return
+	}
+	stopping.Store(true)
+	cfg.Logger.Info("dns: going into lameduck mode: answering while not ready", "for", cfg.Lameduck)
+	t := time.NewTimer(cfg.Lameduck)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case err := <-errc:
+		cfg.Logger.Error("dns: stopped during lameduck", "err", err)
 	}
 }
 
@@ -139,13 +164,13 @@ func notifyDNSReady(ctx context.Context, cl *cluster.Cluster, started <-chan str
 }
 
 // serveDNSHTTP serves /health, /ready and /metrics on their addresses.
-func serveDNSHTTP(ctx context.Context, cfg Config, cl *cluster.Cluster, reg *prometheus.Registry, errc chan<- error) error {
+func serveDNSHTTP(ctx context.Context, cfg Config, cl *cluster.Cluster, stopping *atomic.Bool, reg *prometheus.Registry, errc chan<- error) error {
 	for _, h := range []struct {
 		addr, path string
 		handler    http.Handler
 	}{
 		{cfg.HealthAddr, "/health", svcdns.HealthHandler()},
-		{cfg.ReadyAddr, "/ready", svcdns.ReadyHandler(cl)},
+		{cfg.ReadyAddr, "/ready", svcdns.ReadyHandler(cl, stopping)},
 		{cfg.MetricsAddr, "/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{})},
 	} {
 		if h.addr == "" {

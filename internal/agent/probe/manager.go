@@ -82,9 +82,9 @@ func (m *Manager) start(c Container) *instance {
 		w := &worker{kind: kind, probe: p, target: target, started: c.StartedAt, state: initial(kind),
 			onChange: func(k Kind, r Result, msg string) { m.onEvent(Event{Container: name, Kind: k, State: r, Message: msg}) }}
 		if kind == Startup {
-			w.gate = func() bool { return !m.Started(name) }
+			w.gate = func() bool { return !m.started(name) }
 		} else if c.Spec.StartupProbe != nil {
-			w.gate = func() bool { return m.Started(name) }
+			w.gate = func() bool { return m.started(name) }
 		}
 		in.workers[kind] = w
 		go w.run(ctx)
@@ -102,11 +102,11 @@ func (m *Manager) stopLocked(name string) {
 // Stop ends every worker.
 func (m *Manager) Stop() { m.Sync(nil) }
 
-func (m *Manager) state(name string, kind Kind) (Result, bool) {
+func (m *Manager) state(name string, attempt int, kind Kind) (Result, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	in, ok := m.instances[name]
-	if !ok {
+	if !ok || (attempt >= 0 && in.attempt != attempt) {
 		return Unknown, false
 	}
 	w, ok := in.workers[kind]
@@ -116,27 +116,40 @@ func (m *Manager) state(name string, kind Kind) (Result, bool) {
 	return w.result(), true
 }
 
-// Started says whether the container's startup probe passed (true when
-// it has none).
-func (m *Manager) Started(name string) bool {
-	r, ok := m.state(name, Startup)
+// started says whether the named container's running instance passed its
+// startup probe (true when it has none); the workers' gates ask it.
+func (m *Manager) started(name string) bool {
+	r, ok := m.state(name, -1, Startup)
 	return !ok || r == Success
 }
 
-// Ready says whether the container is started and its readiness probe
-// passes (true when it has none).
-func (m *Manager) Ready(name string) bool {
-	if !m.Started(name) {
-		return false
+// Started says whether instance attempt of container c passed its
+// startup probe (true when c has none). A probe with no result for that
+// instance yet (no worker, or a worker of an earlier instance) has not
+// passed: as the kubelet, whose results are kept per container ID.
+func (m *Manager) Started(c *corev1.Container, attempt int) bool {
+	return m.passed(c, attempt, Startup, c.StartupProbe)
+}
+
+// Ready says whether instance attempt of container c is started and its
+// readiness probe passes (true when it has none), with Started's rule for
+// probes that have not run.
+func (m *Manager) Ready(c *corev1.Container, attempt int) bool {
+	return m.Started(c, attempt) && m.passed(c, attempt, Readiness, c.ReadinessProbe)
+}
+
+func (m *Manager) passed(c *corev1.Container, attempt int, kind Kind, p *corev1.Probe) bool {
+	if p == nil {
+		return true
 	}
-	r, ok := m.state(name, Readiness)
-	return !ok || r == Success
+	r, ok := m.state(c.Name, attempt, kind)
+	return ok && r == Success
 }
 
 // Unhealthy says whether the container must be restarted: its liveness
 // probe failed, or its startup probe did after it had run.
 func (m *Manager) Unhealthy(name string) (Kind, bool) {
-	if r, ok := m.state(name, Liveness); ok && r == Failure {
+	if r, ok := m.state(name, -1, Liveness); ok && r == Failure {
 		return Liveness, true
 	}
 	m.mu.Lock()

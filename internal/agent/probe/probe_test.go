@@ -99,18 +99,52 @@ func TestManagerStartupGatesReadiness(t *testing.T) {
 		ReadinessProbe: &corev1.Probe{ProbeHandler: exec, PeriodSeconds: 1}}
 	m.Sync([]Container{{Spec: c, StartedAt: time.Now()}})
 	time.Sleep(300 * time.Millisecond)
-	if m.Started("c") || m.Ready("c") {
+	if m.Started(c, 0) || m.Ready(c, 0) {
 		t.Fatal("started or ready before the startup probe passed")
 	}
 	mu.Lock()
 	pass = true
 	mu.Unlock()
 	deadline := time.Now().Add(5 * time.Second)
-	for !m.Ready("c") {
+	for !m.Ready(c, 0) {
 		if time.Now().After(deadline) {
 			t.Fatal("not ready after the probes passed")
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	m.Stop()
+}
+
+// TestManagerReadyPerInstance: a readiness probe counts only for the
+// instance its worker probes. With no worker yet, or only the previous
+// instance's (the container restarted, the workers not synced), the
+// container is not ready; a container without probes always is.
+func TestManagerReadyPerInstance(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	target := func(*corev1.Container) Target {
+		return Target{Exec: func(context.Context, []string) (string, int, error) { return "", 0, nil }}
+	}
+	m := NewManager(ctx, target, func(Event) {})
+	defer m.Stop()
+	exec := corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: []string{"x"}}}
+	c := &corev1.Container{Name: "c", ReadinessProbe: &corev1.Probe{ProbeHandler: exec, PeriodSeconds: 1}}
+	plain := &corev1.Container{Name: "plain"}
+	if m.Ready(c, 0) {
+		t.Fatal("ready with no probe worker")
+	}
+	if !m.Ready(plain, 0) || !m.Started(plain, 3) {
+		t.Fatal("a container without probes is not ready")
+	}
+	m.Sync([]Container{{Spec: c, StartedAt: time.Now()}})
+	deadline := time.Now().Add(5 * time.Second)
+	for !m.Ready(c, 0) {
+		if time.Now().After(deadline) {
+			t.Fatal("not ready after its probe passed")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if m.Ready(c, 1) {
+		t.Fatal("the restarted instance is ready by the previous instance's probe")
+	}
 }

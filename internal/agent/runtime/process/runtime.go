@@ -40,9 +40,7 @@ type Config struct {
 	Network    netns.Network
 	// PodCIDR is the node's; NodeIP what hostNetwork pods get.
 	PodCIDR netip.Prefix
-	// PodMTU is the MTU of the pods' interfaces; 0 keeps 1500.
-	PodMTU int
-	NodeIP netip.Addr
+	NodeIP  netip.Addr
 	// Launcher starts processes; InitArgv is the command that runs
 	// internal-init (the spec file is appended); ContainerArgv runs
 	// internal-container, whose --join steps into a container for exec.
