@@ -31,34 +31,45 @@ func addonsOn(cfg UpConfig) bool {
 // already there are left as they are, edits included): kube-proxy's
 // ServiceAccount, binding, ConfigMap and DaemonSet; CoreDNS's
 // ServiceAccount, role, binding, ConfigMap and Deployment behind the
-// kube-dns Service.
+// kube-dns Service. The two addons are applied at once, and each one's
+// objects at once before its DaemonSet or Deployment, whose pods need
+// them (the ServiceAccount to be created, the ConfigMap to start).
 func applyAddons(ctx context.Context, client kubernetes.Interface, cfg UpConfig, server string) error {
+	var steps []func() error
 	if !cfg.Proxy.NoProxy {
-		if err := applyKubeProxy(ctx, client, cfg, server); err != nil {
-			return fmt.Errorf("kube-proxy addon: %w", err)
-		}
+		steps = append(steps, func() error {
+			if err := applyKubeProxy(ctx, client, cfg, server); err != nil {
+				return fmt.Errorf("kube-proxy addon: %w", err)
+			}
+			return nil
+		})
 	}
 	if !cfg.DNS.NoDNS {
-		if err := applyCoreDNS(ctx, client, cfg); err != nil {
-			return fmt.Errorf("coredns addon: %w", err)
-		}
+		steps = append(steps, func() error {
+			if err := applyCoreDNS(ctx, client, cfg); err != nil {
+				return fmt.Errorf("coredns addon: %w", err)
+			}
+			return nil
+		})
 	}
-	return nil
+	return all(ctx, steps...)
 }
 
 func applyKubeProxy(ctx context.Context, client kubernetes.Interface, cfg UpConfig, server string) error {
-	if err := ensureServiceAccount(ctx, client, kubeProxyName); err != nil {
-		return err
-	}
-	err := ensureObject(ctx, client.RbacV1().ClusterRoleBindings(), &rbacv1.ClusterRoleBinding{
-		ObjectMeta: metav1.ObjectMeta{Name: nodeProxierBinding},
-		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "system:node-proxier"},
-		Subjects:   saSubject(kubeProxyName)})
-	if err != nil {
-		return err
-	}
 	extra := map[string]string{kubeProxyKubeconfig: kubeProxyKubeconfigText(server)}
-	if _, err := ensureKubeProxyConfig(ctx, client, cfg, addonProxyOverride(cfg), extra); err != nil {
+	err := all(ctx,
+		func() error { return ensureServiceAccount(ctx, client, kubeProxyName) },
+		func() error {
+			return ensureObject(ctx, client.RbacV1().ClusterRoleBindings(), &rbacv1.ClusterRoleBinding{
+				ObjectMeta: metav1.ObjectMeta{Name: nodeProxierBinding},
+				RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "system:node-proxier"},
+				Subjects:   saSubject(kubeProxyName)})
+		},
+		func() error {
+			_, err := ensureKubeProxyConfig(ctx, client, cfg, addonProxyOverride(cfg), extra)
+			return err
+		})
+	if err != nil {
 		return err
 	}
 	ds := kubeProxyDaemonSet()
@@ -89,25 +100,27 @@ func addonProxyOverride(cfg UpConfig) func(*kpv1.KubeProxyConfiguration) {
 }
 
 func applyCoreDNS(ctx context.Context, client kubernetes.Interface, cfg UpConfig) error {
-	if err := ensureServiceAccount(ctx, client, corednsName); err != nil {
-		return err
-	}
 	rbac := client.RbacV1()
-	steps := []error{
-		ensureObject(ctx, rbac.ClusterRoles(), corednsClusterRole()),
-		ensureObject(ctx, rbac.ClusterRoleBindings(), &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: corednsRole},
-			RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: corednsRole}, Subjects: saSubject(corednsName)}),
-		ensureObject(ctx, rbac.Roles("kube-system"), corednsEventsRoleObj()),
-		ensureObject(ctx, rbac.RoleBindings("kube-system"), &rbacv1.RoleBinding{
-			ObjectMeta: metav1.ObjectMeta{Name: corednsEventsRole, Namespace: "kube-system"},
-			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: corednsEventsRole}, Subjects: saSubject(corednsName)}),
-		ensureObject(ctx, client.CoreV1().ConfigMaps("kube-system"), &corev1.ConfigMap{
-			ObjectMeta: metav1.ObjectMeta{Name: corednsName, Namespace: "kube-system"},
-			Data:       map[string]string{"Corefile": corefile(orString(cfg.Agent.ClusterDomain, cluster.DefaultZone), cfg.DNS.Upstreams)}}),
-		ensureKubeDNSService(ctx, client, cfg.Agent.withDefaults().ClusterDNS, true),
-		ensureObject(ctx, client.AppsV1().Deployments("kube-system"), corednsDeployment()),
-	}
-	return errors.Join(steps...)
+	err := all(ctx,
+		func() error { return ensureServiceAccount(ctx, client, corednsName) },
+		func() error { return ensureObject(ctx, rbac.ClusterRoles(), corednsClusterRole()) },
+		func() error {
+			return ensureObject(ctx, rbac.ClusterRoleBindings(), &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: corednsRole},
+				RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: corednsRole}, Subjects: saSubject(corednsName)})
+		},
+		func() error { return ensureObject(ctx, rbac.Roles("kube-system"), corednsEventsRoleObj()) },
+		func() error {
+			return ensureObject(ctx, rbac.RoleBindings("kube-system"), &rbacv1.RoleBinding{
+				ObjectMeta: metav1.ObjectMeta{Name: corednsEventsRole, Namespace: "kube-system"},
+				RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: corednsEventsRole}, Subjects: saSubject(corednsName)})
+		},
+		func() error {
+			return ensureObject(ctx, client.CoreV1().ConfigMaps("kube-system"), &corev1.ConfigMap{
+				ObjectMeta: metav1.ObjectMeta{Name: corednsName, Namespace: "kube-system"},
+				Data:       map[string]string{"Corefile": corefile(orString(cfg.Agent.ClusterDomain, cluster.DefaultZone), cfg.DNS.Upstreams)}})
+		},
+		func() error { return ensureKubeDNSService(ctx, client, cfg.Agent.withDefaults().ClusterDNS, true) })
+	return errors.Join(err, ensureObject(ctx, client.AppsV1().Deployments("kube-system"), corednsDeployment()))
 }
 
 func ensureServiceAccount(ctx context.Context, client kubernetes.Interface, name string) error {

@@ -49,7 +49,11 @@ type AgentConfig struct {
 	// StaticPodLogs returns the log file of a mirror pod's static pod
 	// (up's control plane); nil for none.
 	StaticPodLogs func(mirrorName string) string
-	Logger        *slog.Logger
+	// Trees, when set, returns the built-in images' trees laid out
+	// beforehand (up starts on them before the API server, see
+	// layOutTrees); nil lays them out when the agent starts.
+	Trees  func() (images.Trees, error)
+	Logger *slog.Logger
 }
 
 // AgentSettings are the agent's knobs, shared by `up` and `agent`.
@@ -153,7 +157,11 @@ func newAgent(cfg AgentConfig, client kubernetes.Interface, nodeIP netip.Addr, p
 	if err != nil {
 		return nil, fmt.Errorf("find the svcplane binary: %w", err)
 	}
-	trees, err := prepareTrees(s.Busybox, self, filepath.Join(root, "images", "builtin"), cfg.Logger)
+	treesOf := cfg.Trees
+	if treesOf == nil {
+		treesOf = layOutTrees(s, self, cfg.Logger)
+	}
+	trees, err := treesOf()
 	if err != nil {
 		return nil, err
 	}
@@ -218,6 +226,26 @@ func (l storeLeases) Holders() ([]string, error) {
 		return nil, err
 	}
 	return slices.Sorted(maps.Keys(leases)), nil
+}
+
+// layOutTrees starts laying out the node's built-in image trees (under
+// agents/<node>/images/builtin) and returns a function that waits for
+// them. Up starts it first thing: the trees take hundreds of
+// milliseconds on a fresh data directory, which then pass while etcd and
+// the API server start rather than before the node registers.
+func layOutTrees(s AgentSettings, self string, log *slog.Logger) func() (images.Trees, error) {
+	dir := filepath.Join(s.DataDir, "agents", s.NodeName, "images", "builtin")
+	done := make(chan struct{})
+	var trees images.Trees
+	var err error
+	go func() {
+		defer close(done)
+		trees, err = prepareTrees(s.Busybox, self, dir, log)
+	}()
+	return func() (images.Trees, error) {
+		<-done
+		return trees, err
+	}
 }
 
 // prepareTrees lays out the built-in images' root filesystems; without
@@ -391,23 +419,29 @@ func serveStream(ctx context.Context, ln net.Listener, a *agent.Agent, log *slog
 	}
 }
 
-// startAgent runs the node agent of `up` in the background, with the
-// node's client certificate and a serving certificate from the cluster CA.
-func startAgent(ctx context.Context, s *APIServer, cfg UpConfig) error {
+// upAgentSettings are the settings of up's own node agent.
+func upAgentSettings(cfg UpConfig) AgentSettings {
 	st := cfg.Agent
 	st.DataDir = orString(st.DataDir, cfg.APIServer.DataDir)
 	st.ClusterDomain = orString(st.ClusterDomain, cfg.APIServer.Cluster.ClusterDomain)
 	// No pod-CIDR fallback: up runs the node IPAM controller, and a
 	// fallback claimed while it is slow could take a CIDR it has just
 	// given another node.
-	st = st.withDefaults()
+	return st.withDefaults()
+}
+
+// startAgent runs the node agent of `up` in the background, with the
+// node's client certificate and a serving certificate from the cluster
+// CA; trees are its built-in images' trees, laid out since up started.
+func startAgent(ctx context.Context, s *APIServer, cfg UpConfig, trees func() (images.Trees, error)) error {
+	st := upAgentSettings(cfg)
 	cert, key, err := s.PKI.NodeCert(st.NodeName)
 	if err != nil {
 		return err
 	}
 	rc := &rest.Config{Host: s.URL, UserAgent: "svcplane-agent/" + st.NodeName, QPS: 200, Burst: 400,
 		TLSClientConfig: rest.TLSClientConfig{CAData: s.PKI.CAPEM, CertData: cert, KeyData: key}}
-	acfg := AgentConfig{RESTConfig: rc, Settings: st, PKIDir: s.PKI.Paths.Dir, Logger: cfg.Logger.With("component", "agent")}
+	acfg := AgentConfig{RESTConfig: rc, Settings: st, PKIDir: s.PKI.Paths.Dir, Trees: trees, Logger: cfg.Logger.With("component", "agent")}
 	if addonsOn(cfg) {
 		acfg.StaticPodLogs = staticPodLogs(cfg)
 	}

@@ -39,18 +39,15 @@ func bootstrap(ctx context.Context, s *APIServer, cfg APIServerConfig) error {
 	if err := waitReady(ctx, client); err != nil {
 		return err
 	}
-	for _, ns := range systemNamespaces() {
-		if err := ensureNamespace(ctx, client, ns); err != nil {
-			return err
-		}
-	}
-	if err := ensureRBACPolicy(ctx, client); err != nil {
+	namespaces := systemNamespaces()
+	if err := forEach(ctx, len(namespaces), func(i int) error { return ensureNamespace(ctx, client, namespaces[i]) }); err != nil {
 		return err
 	}
-	if err := ensureKubeadmPolicy(ctx, client); err != nil {
-		return err
-	}
-	return ensureClusterInfo(ctx, client, clusterInfoServer(s, cfg), s.PKI.CAPEM)
+	// The three are independent: they run at once.
+	return all(ctx,
+		func() error { return ensureRBACPolicy(ctx, client) },
+		func() error { return ensureKubeadmPolicy(ctx, client) },
+		func() error { return ensureClusterInfo(ctx, client, clusterInfoServer(s, cfg), s.PKI.CAPEM) })
 }
 
 // ComponentClient returns a client-go clientset with a certificate of its

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/svcplane/svcplane/internal/agent/images"
 	"github.com/svcplane/svcplane/internal/clusterdir"
 	"github.com/svcplane/svcplane/internal/netns"
 	"github.com/svcplane/svcplane/internal/preflight"
@@ -92,6 +93,7 @@ func RunUp(ctx context.Context, cfg UpConfig) error {
 			return err
 		}
 	}
+	trees := upTrees(cfg)
 	cfg.APIServer.Logger = cfg.Logger
 	cfg.APIServer.Cluster.ClusterDomain = orString(cfg.APIServer.Cluster.ClusterDomain, cfg.Agent.ClusterDomain)
 	s, err := StartAPIServer(ctx, cfg.APIServer)
@@ -104,13 +106,13 @@ func RunUp(ctx context.Context, cfg UpConfig) error {
 	if err := startControllers(ctx, s, cfg); err != nil {
 		return err
 	}
-	if err := ensureLocalPathClass(ctx, s); err != nil {
-		return err
-	}
 	if !cfg.NoAgent {
-		if err := startAgent(ctx, s, cfg); err != nil {
+		if err := startAgent(ctx, s, cfg, trees); err != nil {
 			return err
 		}
+	}
+	objects := startClusterObjects(ctx, s, cfg)
+	if !cfg.NoAgent {
 		if err := startNodeComponents(ctx, s, cfg); err != nil {
 			return err
 		}
@@ -122,10 +124,8 @@ func RunUp(ctx context.Context, cfg UpConfig) error {
 			return err
 		}
 	}
-	if cfg.Example {
-		if err := applyExample(ctx, s, cfg.Nodes, cfg.Logger); err != nil {
-			cfg.Logger.Warn("example workload not applied", "err", err)
-		}
+	if err := objects(); err != nil {
+		return err
 	}
 	if err := startUI(ctx, s, cfg); err != nil {
 		cfg.Logger.Warn("no live view", "err", err)
@@ -138,6 +138,44 @@ func RunUp(ctx context.Context, cfg UpConfig) error {
 	}
 	<-s.Done
 	return s.Err()
+}
+
+// startClusterObjects creates the local-path StorageClass and, when
+// asked, the example workload, while the node and its addons start (the
+// example's pods then start beside the system pods, not after them). The
+// function returned waits for both and returns the StorageClass's error;
+// the example's is only logged.
+func startClusterObjects(ctx context.Context, s *APIServer, cfg UpConfig) func() error {
+	class := make(chan error, 1)
+	go func() { class <- ensureLocalPathClass(ctx, s) }()
+	example := make(chan struct{})
+	go func() {
+		defer close(example)
+		if !cfg.Example {
+			return
+		}
+		if err := applyExample(ctx, s, cfg.Nodes, cfg.Logger); err != nil {
+			cfg.Logger.Warn("example workload not applied", "err", err)
+		}
+	}()
+	return func() error {
+		<-example
+		return <-class
+	}
+}
+
+// upTrees starts laying out the agent's built-in image trees, while the
+// API server starts (see layOutTrees); nil without an agent.
+func upTrees(cfg UpConfig) func() (images.Trees, error) {
+	st := upAgentSettings(cfg)
+	if cfg.NoAgent {
+		return nil
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return nil // the agent reports it
+	}
+	return layOutTrees(st, self, cfg.Logger.With("component", "agent"))
 }
 
 // startNodeComponents starts the proxy and the DNS server: as

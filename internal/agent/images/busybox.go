@@ -38,7 +38,12 @@ func runsCommands(applet string) bool {
 // link makes path a symbolic link to target, atomically replacing
 // another link.
 func link(target, path string) error {
-	if got, err := os.Readlink(path); err == nil && got == target {
+	got, err := os.Readlink(path)
+	if err == nil && got == target {
+		return nil
+	}
+	// Nothing there yet (a fresh tree: most links): one symlink call.
+	if errors.Is(err, fs.ErrNotExist) && os.Symlink(target, path) == nil {
 		return nil
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {

@@ -48,6 +48,9 @@ type TreeLayout struct {
 	// jessie-dnsutils trees copy, with their libraries, to the same
 	// paths; nil means DefaultHostTools (those that exist).
 	HostTools []string
+	// libs are the libraries of each binary read so far (see
+	// libraryCache); PrepareTrees sets it.
+	libs libraryCache
 }
 
 // PrepareTrees lays out (or brings up to date) every built-in image's
@@ -62,6 +65,7 @@ func PrepareTrees(l TreeLayout) (Trees, error) {
 	if l.HostTools == nil {
 		l.HostTools = DefaultHostTools()
 	}
+	l.libs = libraryCache{}
 	applets, err := appletNames(l.Busybox)
 	if err != nil {
 		return t, err
@@ -75,7 +79,7 @@ func PrepareTrees(l TreeLayout) (Trees, error) {
 		{"busybox:1.28", &t.BusyboxLibc, func(d string) error { return busyboxTree(d, l, applets, true) }},
 		{"nginx", &t.Nginx, func(d string) error { return nginxTree(d, l, applets) }},
 		{"agnhost", &t.Agnhost, func(d string) error { return agnhostTree(d, l, applets) }},
-		{"pause", &t.Pause, func(d string) error { return baseTree(d, l.Self) }},
+		{"pause", &t.Pause, func(d string) error { return baseTree(d, l) }},
 		{"httpd", &t.Httpd, func(d string) error { return httpdTree(d, l, applets) }},
 		{"jessie-dnsutils", &t.Dnsutils, func(d string) error { return dnsutilsTree(d, l, applets) }},
 		{"kube-proxy", &t.KubeProxy, func(d string) error { return kubeProxyTree(d, l, applets) }},
@@ -110,7 +114,7 @@ func appletNames(bin string) ([]string, error) {
 
 // baseTree is what every built-in image has: the directories of a root,
 // a mount point for the svcplane binary and the libraries it needs.
-func baseTree(dir, self string) error {
+func baseTree(dir string, l TreeLayout) error {
 	for _, d := range []struct {
 		path string
 		mode os.FileMode
@@ -128,7 +132,7 @@ func baseTree(dir, self string) error {
 	if err := writeFile(filepath.Join(dir, container.SelfPath), "", 0o755); err != nil {
 		return err
 	}
-	return copyLibraries(dir, self)
+	return copyLibraries(dir, l.Self, l.libs)
 }
 
 // busyboxTree is a busybox image: the binary with its applet links, and
@@ -152,7 +156,7 @@ type busyboxOptions struct {
 
 // busyboxTreeWith is a busybox tree laid out as o says.
 func busyboxTreeWith(dir string, l TreeLayout, applets []string, o busyboxOptions) error {
-	if err := baseTree(dir, l.Self); err != nil {
+	if err := baseTree(dir, l); err != nil {
 		return err
 	}
 	if err := writeFile(filepath.Join(dir, "etc/passwd"), busyboxPasswd, 0o644); err != nil {
@@ -173,7 +177,7 @@ func busyboxTreeWith(dir string, l TreeLayout, applets []string, o busyboxOption
 		if err := copyFile(l.Shell, filepath.Join(dir, "bin", shell)); err != nil {
 			return err
 		}
-		if err := copyLibraries(dir, l.Shell); err != nil {
+		if err := copyLibraries(dir, l.Shell, l.libs); err != nil {
 			return err
 		}
 	}
@@ -220,8 +224,8 @@ func nginxTree(dir string, l TreeLayout, applets []string) error {
 // copyLibraries copies the ELF interpreter and the shared libraries a
 // dynamically linked binary needs into the tree, at the paths the loader
 // looks for them; a static binary needs none.
-func copyLibraries(dir, bin string) error {
-	libs, err := sharedLibraries(bin)
+func copyLibraries(dir, bin string, cache libraryCache) error {
+	libs, err := cache.of(bin)
 	if err != nil {
 		return err
 	}
@@ -231,6 +235,24 @@ func copyLibraries(dir, bin string) error {
 		}
 	}
 	return nil
+}
+
+// libraryCache keeps the libraries of each binary PrepareTrees has read
+// (by path), so that one layout reads each ELF file once: every tree asks
+// for the svcplane binary's, several for the shell's and the host
+// tools'. A nil cache reads every time.
+type libraryCache map[string][]string
+
+// of returns bin's libraries (see sharedLibraries).
+func (c libraryCache) of(bin string) ([]string, error) {
+	if libs, ok := c[bin]; ok {
+		return libs, nil
+	}
+	libs, err := sharedLibraries(bin)
+	if err == nil && c != nil {
+		c[bin] = libs
+	}
+	return libs, err
 }
 
 // libDirs are where the loader finds libraries on Debian.

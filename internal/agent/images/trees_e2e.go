@@ -44,7 +44,7 @@ func agnhostTree(dir string, l TreeLayout, applets []string) error {
 	if err := busyboxTreeWith(dir, l, applets, busyboxOptions{pathShell: true, skip: map[string]bool{"nc": true, "netcat": true}}); err != nil {
 		return err
 	}
-	if err := copyHostTools(dir, l.HostTools); err != nil {
+	if err := copyHostTools(dir, l.HostTools, l.libs); err != nil {
 		return err
 	}
 	for _, p := range []string{"agnhost", "agnhost-2", "usr/bin/nc"} {
@@ -92,7 +92,7 @@ func dnsutilsTree(dir string, l TreeLayout, applets []string) error {
 	if err := busyboxTreeWith(dir, l, applets, busyboxOptions{pathShell: true, skip: map[string]bool{"bash": true}}); err != nil {
 		return err
 	}
-	if err := copyHostTools(dir, l.HostTools); err != nil {
+	if err := copyHostTools(dir, l.HostTools, l.libs); err != nil {
 		return err
 	}
 	if err := writeFiles(dir, []imageFile{{"etc/nsswitch.conf", nsswitchConf, 0o644}, {"etc/debian_version", "8.11\n", 0o644}}); err != nil {
@@ -102,12 +102,12 @@ func dnsutilsTree(dir string, l TreeLayout, applets []string) error {
 }
 
 // copyHostTools copies each tool and its libraries into the tree.
-func copyHostTools(dir string, tools []string) error {
+func copyHostTools(dir string, tools []string, libs libraryCache) error {
 	for _, t := range tools {
 		if err := linkOrCopyFile(t, filepath.Join(dir, t)); err != nil {
 			return err
 		}
-		if err := copyLibraries(dir, t); err != nil {
+		if err := copyLibraries(dir, t, libs); err != nil {
 			return err
 		}
 	}

@@ -32,11 +32,11 @@ func kubeProxyTree(dir string, l TreeLayout, applets []string) error {
 		return err
 	}
 	for _, name := range kernelTools {
-		if err := copyKernelTool(dir, "/usr/sbin/"+name); err != nil {
+		if err := copyKernelTool(dir, "/usr/sbin/"+name, l.libs); err != nil {
 			return err
 		}
 	}
-	if err := copyDir(dir, xtablesModules); err != nil {
+	if err := copyDir(dir, xtablesModules, l.libs); err != nil {
 		return err
 	}
 	return link(container.SelfPath, filepath.Join(dir, "usr/local/bin/kube-proxy"))
@@ -46,7 +46,7 @@ func kubeProxyTree(dir string, l TreeLayout, applets []string) error {
 // make most of them, becomes a link to the program it resolves to, whose
 // name the xtables multi-binaries dispatch on) with its libraries; a
 // program missing here is skipped.
-func copyKernelTool(dir, path string) error {
+func copyKernelTool(dir, path string, libs libraryCache) error {
 	real, err := filepath.EvalSymlinks(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
@@ -54,7 +54,7 @@ func copyKernelTool(dir, path string) error {
 	if err != nil {
 		return err
 	}
-	if err := copyHostTools(dir, []string{real}); err != nil {
+	if err := copyHostTools(dir, []string{real}, libs); err != nil {
 		return err
 	}
 	if real == path {
@@ -66,7 +66,7 @@ func copyKernelTool(dir, path string) error {
 // copyDir links or copies the regular files of a directory (not
 // recursively) into the tree at root, with their libraries; a missing
 // directory is skipped.
-func copyDir(root, src string) error {
+func copyDir(root, src string, libs libraryCache) error {
 	dst := filepath.Join(root, src)
 	entries, err := os.ReadDir(src)
 	if errors.Is(err, os.ErrNotExist) {
@@ -82,7 +82,7 @@ func copyDir(root, src string) error {
 		if err := linkOrCopyFile(filepath.Join(src, e.Name()), filepath.Join(dst, e.Name())); err != nil {
 			return err
 		}
-		if err := copyLibraries(root, filepath.Join(src, e.Name())); err != nil {
+		if err := copyLibraries(root, filepath.Join(src, e.Name()), libs); err != nil {
 			return err
 		}
 	}
@@ -92,7 +92,7 @@ func copyDir(root, src string) error {
 // corednsTree is registry.k8s.io/coredns/coredns (distroless: no shell):
 // /coredns runs `svcplane dns`.
 func corednsTree(dir string, l TreeLayout) error {
-	if err := baseTree(dir, l.Self); err != nil {
+	if err := baseTree(dir, l); err != nil {
 		return err
 	}
 	return link(container.SelfPath, filepath.Join(dir, "coredns"))
