@@ -37,8 +37,10 @@ type Config struct {
 	Rules RulesReader
 	// Domain is the cluster's DNS domain (cluster.local when empty).
 	Domain string
-	// RulesEvery is how often the rules are read again while objects
-	// change (500 ms when zero); when nothing changes, every 10 times that.
+	// RulesEvery is how often the rules are read again for 5 s after
+	// objects change (200 ms when zero: a pod's way leaves the page
+	// within a second of its proxy's write even when a read takes a few
+	// hundred ms under load); when nothing changes, every 5 s.
 	RulesEvery time.Duration
 	Logger     *slog.Logger
 }
@@ -54,7 +56,7 @@ type Server struct {
 // New makes a live view server.
 func New(cfg Config) *Server {
 	if cfg.RulesEvery <= 0 {
-		cfg.RulesEvery = 500 * time.Millisecond
+		cfg.RulesEvery = 200 * time.Millisecond
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -119,10 +121,15 @@ func signal(ch chan<- struct{}) {
 	}
 }
 
+// rulesWindow is how long after a change the rules are read every
+// RulesEvery (the proxies write theirs a moment after the objects
+// change, seconds under load); outside it they are read every
+// rulesWindow.
+const rulesWindow = 5 * time.Second
+
 // watch rebuilds the model at each change, and, while a page watches,
-// reads the nodes' rules every RulesEvery for a while after a change (the
-// proxies write theirs a moment after the objects change), else every 10
-// RulesEvery.
+// reads the nodes' rules every RulesEvery within rulesWindow of a change,
+// else every rulesWindow.
 func (s *Server) watch(ctx context.Context, ls listers, changed <-chan struct{}) {
 	tick := time.NewTicker(s.cfg.RulesEvery)
 	defer tick.Stop()
@@ -136,7 +143,7 @@ func (s *Server) watch(ctx context.Context, ls listers, changed <-chan struct{})
 			lastChange = time.Now()
 			s.publish(ls, rules)
 		case now := <-tick.C:
-			if !s.hub.watched() || now.Sub(lastChange) > 10*s.cfg.RulesEvery && now.Sub(lastRead) < 10*s.cfg.RulesEvery {
+			if !s.hub.watched() || now.Sub(lastChange) > rulesWindow && now.Sub(lastRead) < rulesWindow {
 				continue
 			}
 			rules, lastRead = s.readRules(ls), now
