@@ -29,7 +29,11 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
-	cfg := tour.Config{Bin: abs, Name: *name, OutDir: *out, Log: os.Stderr, Short: *check}
+	outAbs, err := filepath.Abs(*out)
+	if err != nil {
+		fail(err)
+	}
+	cfg := tour.Config{Bin: abs, Name: *name, OutDir: outAbs, Log: os.Stderr, Short: *check}
 	if *check {
 		cfg.OutDir = ""
 	} else if err := os.MkdirAll(*out, 0o755); err != nil {

@@ -8,7 +8,7 @@ const rules = "svcplane proxy rules --sandbox {{node}} --node {{node}}"
 // `kubectl -n kube-system edit configmap kube-proxy` would.
 func switchMode(from, to string) Step {
 	return Step{Cmd: "kubectl -n kube-system get configmap kube-proxy -o yaml | sed 's/mode: " + from + "/mode: " + to +
-		"/' | kubectl apply -f -"}
+		"/' | kubectl replace -f -"}
 }
 
 func modesPage() Page {
@@ -34,23 +34,25 @@ probabilities 1/3, then 1/2 of the rest, then the last), which DNATs to the pod.
 outside the cluster CIDR are marked (` + "`KUBE-MARK-MASQ`" + `) and masqueraded on the way out.
 The lines for ` + "`hostnames`" + `, as the node's kernel holds them (` + "`iptables-save`" + ` in the node's
 namespace):`,
-				Cmd: rules + " | grep -E '^\\*|hostnames'"},
+				Cmd: rules + " | grep hostnames"},
 			{Text: `` + "`svcplane trace`" + ` reads those same rules back from the kernel and follows the first packet
 of a new connection from the ` + "`client`" + ` pod through them, every way it may go, with its chance:`,
 				Cmd: "svcplane trace --from pod/client --to hostnames"},
 			{Text: `## nftables mode
 
-Switching modes is an edit of the ` + "`kube-proxy`" + ` ConfigMap; the running proxy applies it
-without a restart, programs every Service in the new mode first and then removes the old rules:`,
+Switching modes is the tutorials' way: edit the mode in the ` + "`kube-proxy`" + ` ConfigMap
+(` + "`kubectl -n kube-system edit configmap kube-proxy`" + `; here with sed) and restart the proxy's pod,
+which at start removes the rules the other mode left:`,
 				Cmd: switchMode("iptables", "nftables").Cmd},
-			{Hidden: true, Until: true, Cmd: rules + " | grep -q 'table ip svcplane'"},
-			{Cmd: "kubectl -n kube-system get events --field-selector reason=ConfigurationApplied"},
+			{Cmd: "kubectl -n kube-system delete pod -l k8s-app=kube-proxy"},
+			{Hidden: true, Until: true, Cmd: rules + " | grep 'table ip svcplane' >/dev/null"},
+			{Hidden: true, Cmd: "sleep 2"},
 			{Text: `svcplane's nftables layout is flat: a verdict map keyed by ` + "`address . protocol . port`" + `
 sends a Service's packets to a chain shared by every Service with the same number of endpoints,
 where ` + "`numgen random mod N`" + ` indexes a map of endpoints. No chain per Service or endpoint:
 a packet's cost and a sync's stay the same with 10 or 10,000 Services, and an endpoint change is
 a few element updates. The table (` + "`nft list table ip svcplane`" + `):`,
-				Cmd: rules},
+				Cmd: rules + " | sed -n '/^table ip svcplane/,$p'"},
 			{Text: "The same packet, now through maps:", Cmd: "svcplane trace --from pod/client --to hostnames"},
 			{Cmd: "kubectl exec client -- sh -c 'for i in 1 2 3 4 5 6; do wget -qO- hostnames; echo; done'"},
 			{Text: `## IPVS mode
@@ -61,9 +63,11 @@ default), plus kube-proxy's ipsets and a few iptables rules for masquerading. It
 kernel's ` + "`ip_vs`" + ` modules. The machine these pages were made on has none, and the proxy says so
 and keeps a mode that works:`,
 				Cmd: switchMode("nftables", "ipvs").Cmd},
+			{Cmd: "kubectl -n kube-system delete pod -l k8s-app=kube-proxy"},
+			{Hidden: true, Until: true, Cmd: "kubectl -n kube-system rollout status daemonset/kube-proxy --timeout=5s"},
 			{Hidden: true, Cmd: "sleep 5"},
-			{Cmd: "kubectl get events -A --field-selector type=Warning", MayFail: true},
-			{Cmd: rules + " | head -3", MayFail: true},
+			{Cmd: "kubectl get events -A --field-selector reason=IPVSUnavailable", MayFail: true},
+			{Cmd: rules + " | sed -n 1,3p", MayFail: true},
 			{Text: `On a kernel with IPVS, ` + "`svcplane proxy rules`" + ` prints the virtual servers ` + "`ipvsadm -ln`" + ` style,
 and ` + "`svcplane trace`" + ` ends each way in a real server with an equal share. That output is not on
 this page because this machine cannot produce it; test/vm boots Debian's kernel (which has
@@ -85,8 +89,8 @@ in that VM. See [internal/proxy/ipvs/README.md](../internal/proxy/ipvs/README.md
 }
 
 func liveViewPage() Page {
-	shot := "timeout 60 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1400,1100 " +
-		"--virtual-time-budget=4000 --screenshot={{png}} {{ui}} 2>/dev/null; test -s {{png}}"
+	shot := "timeout 45 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1400,2200 " +
+		"--timeout=6000 --screenshot={{png}} {{ui}} 2>/dev/null; test -s {{png}}"
 	return Page{File: "live-view.md", Title: "The live view: svcplane ui",
 		Intro: `Continuing the [tour](tour.md). ` + "`svcplane up`" + ` serves a live view on 127.0.0.1 and prints its
 address (` + "`svcplane: live view at http://127.0.0.1:8090/`" + `); ` + "`svcplane ui`" + ` serves the same page for
@@ -95,8 +99,8 @@ terminating) and the ways each node's rules send a new connection, in the node's
 DNS names that answer for the Service. It follows watches, so a change shows within a second.
 The screenshots are headless Chromium's (Debian's ` + "`chromium`" + `).`,
 		Steps: []Step{
-			{Text: "The `hostnames` Service with its three pods:", Cmd: shot, Screenshot: "live-view.png"},
-			{Text: "Scaled to two, one pod and its rule are gone:",
+			{Text: "Every Service of the tour so far, on one page (`hostnames` with its three pods):", Cmd: shot, Screenshot: "live-view.png"},
+			{Text: "Scaled to two, one `hostnames` pod and its rule are gone, and each way now has half the chance:",
 				Cmd: "kubectl scale deployment hostnames --replicas=2"},
 			epCount("hostnames", "2"),
 			{Hidden: true, Cmd: "sleep 2"},
