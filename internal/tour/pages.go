@@ -58,13 +58,13 @@ and the older Endpoints object lists the same addresses:`,
 			{Text: "A client pod reaches the Service by name (cluster DNS) and address (the proxy's rules):",
 				Cmd: "kubectl run client --image=busybox --restart=Never -- sleep 36000"},
 			{Hidden: true, Cmd: "kubectl wait --for=condition=Ready pod/client --timeout=60s"},
-			{Cmd: "kubectl exec client -- wget -qO- http://web | head -4"},
+			{Cmd: "kubectl exec client -- wget -qO- http://web | head -4", Until: true},
 			{Text: `Deleting a pod: the Deployment makes a new one with a new address, and the slices (and
 with them the node's rules) follow, so the Service keeps working:`,
 				Cmd: "kubectl delete pod $(kubectl get pods -l app=web -o jsonpath='{.items[0].metadata.name}')"},
 			epCount("web", "3"),
 			{Cmd: "kubectl get endpointslices -l kubernetes.io/service-name=web -o wide"},
-			{Cmd: "kubectl exec client -- wget -qO- http://web.default.svc.cluster.local | grep title"},
+			{Cmd: "kubectl exec client -- wget -qO- http://web.default.svc.cluster.local | grep title", Until: true},
 			{Text: "Next: [Service types](service-types.md)."},
 		}}
 }

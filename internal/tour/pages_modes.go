@@ -24,7 +24,7 @@ the same way. Here are the same three endpoints as each mode writes them.`,
 			{Hidden: true, Cmd: "kubectl rollout status deployment/hostnames --timeout=60s"},
 			epCount("hostnames", "3"),
 			{Cmd: "kubectl get endpointslices -l kubernetes.io/service-name=hostnames"},
-			{Cmd: "kubectl exec client -- sh -c 'for i in 1 2 3 4 5 6 7 8 9; do wget -qO- hostnames; echo; done'"},
+			{Cmd: "kubectl exec client -- sh -c 'for i in 1 2 3 4 5 6 7 8 9; do wget -qO- hostnames; echo; done'", Until: true},
 			{Text: `## iptables mode
 
 The default mode writes kube-proxy's chains, rule for rule: ` + "`KUBE-SERVICES`" + ` matches the
@@ -54,7 +54,7 @@ a packet's cost and a sync's stay the same with 10 or 10,000 Services, and an en
 a few element updates. The table (` + "`nft list table ip svcplane`" + `):`,
 				Cmd: rules + " | sed -n '/^table ip svcplane/,$p'"},
 			{Text: "The same packet, now through maps:", Cmd: "svcplane trace --from pod/client --to hostnames"},
-			{Cmd: "kubectl exec client -- sh -c 'for i in 1 2 3 4 5 6; do wget -qO- hostnames; echo; done'"},
+			{Cmd: "kubectl exec client -- sh -c 'for i in 1 2 3 4 5 6; do wget -qO- hostnames; echo; done'", Until: true},
 			{Text: `## IPVS mode
 
 IPVS mode puts every Service address on a dummy interface ` + "`kube-ipvs0`" + ` and makes one IPVS
