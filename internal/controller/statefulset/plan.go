@@ -113,8 +113,11 @@ func (p *planner) replicas() bool {
 	return false
 }
 
-// condemn deletes the pods beyond replicas, highest ordinal first.
+// condemn deletes the pods beyond replicas, highest ordinal first. With
+// OrderedReady an unhealthy pod other than the first unhealthy one (by
+// ordinal) halts the scale-down, as upstream's.
 func (p *planner) condemn() bool {
+	first := p.firstUnhealthy()
 	for _, pod := range p.condemned {
 		if pod.DeletionTimestamp != nil {
 			if p.monotonic {
@@ -122,12 +125,31 @@ func (p *planner) condemn() bool {
 			}
 			continue
 		}
+		if p.monotonic && !p.healthy(pod) && pod != first {
+			return true
+		}
 		p.out = append(p.out, Action{Delete: pod})
 		if p.monotonic {
 			return true
 		}
 	}
 	return false
+}
+
+// firstUnhealthy is the pod of lowest ordinal that is not Running and
+// available, in range first, then among the condemned.
+func (p *planner) firstUnhealthy() *corev1.Pod {
+	for o := p.start; o < p.start+p.n; o++ {
+		if pod := p.inRange[o]; pod != nil && !p.healthy(pod) {
+			return pod
+		}
+	}
+	for i := len(p.condemned) - 1; i >= 0; i-- {
+		if !p.healthy(p.condemned[i]) {
+			return p.condemned[i]
+		}
+	}
+	return nil
 }
 
 // roll deletes the highest pod not at the update revision (it comes back

@@ -41,7 +41,7 @@ func testSet(replicas int32, mutate func(*appsv1.StatefulSet)) *appsv1.StatefulS
 	return s
 }
 
-// state: "r" running and ready, "p" pending, "t" terminating, "f" failed;
+// state: "r" running and ready, "u" running and not ready, "p" pending, "t" terminating, "f" failed;
 // rev is the revision label.
 func mkPod(set *appsv1.StatefulSet, ordinal int, state, rev string) *corev1.Pod {
 	p := NewPod(set, &set.Spec.Template, ordinal, rev)
@@ -50,6 +50,9 @@ func mkPod(set *appsv1.StatefulSet, ordinal int, state, rev string) *corev1.Pod 
 	case "r":
 		p.Status.Phase = corev1.PodRunning
 		p.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: metav1.NewTime(now.Add(-time.Minute))}}
+	case "u":
+		p.Status.Phase = corev1.PodRunning
+		p.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionFalse}}
 	case "p":
 		p.Status.Phase = corev1.PodPending
 	case "t":
@@ -100,6 +103,8 @@ func TestPlan(t *testing.T) {
 		{"failed pod is replaced", 2, nil, []pod{{0, "f", "new"}, {1, "r", "new"}}, "delete web-0"},
 		{"scale down from the highest", 1, nil, []pod{{0, "r", "new"}, {1, "r", "new"}, {2, "r", "new"}}, "delete web-2"},
 		{"scale down waits for termination", 1, nil, []pod{{0, "r", "new"}, {1, "r", "new"}, {2, "t", "new"}}, ""},
+		{"scale down halts at an unhealthy pod", 0, nil, []pod{{0, "u", "new"}, {1, "u", "new"}, {2, "u", "new"}}, ""},
+		{"scale down takes the first unhealthy pod", 1, nil, []pod{{0, "r", "new"}, {1, "r", "new"}, {2, "u", "new"}}, "delete web-2"},
 		{"parallel scale down", 1, parallel, []pod{{0, "r", "new"}, {1, "r", "new"}, {2, "r", "new"}}, "delete web-2, delete web-1"},
 		{"rolling update from the highest", 3, nil, []pod{{0, "r", "old"}, {1, "r", "old"}, {2, "r", "old"}}, "delete web-2"},
 		{"rolling update waits for the updated pod", 3, nil, []pod{{0, "r", "old"}, {1, "r", "old"}, {2, "p", "new"}}, ""},
