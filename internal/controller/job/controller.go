@@ -22,6 +22,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	batchinformers "k8s.io/client-go/informers/batch/v1"
 	coreinformers "k8s.io/client-go/informers/core/v1"
 	"k8s.io/client-go/kubernetes"
@@ -109,7 +110,11 @@ func (c *Controller) podEvent(obj any, added bool) {
 		}
 	}
 	ref := metav1.GetControllerOfNoCopy(pod)
-	if ref == nil || ref.Kind != "Job" {
+	if ref == nil {
+		c.enqueueMatching(pod)
+		return
+	}
+	if ref.Kind != "Job" {
 		return
 	}
 	j, err := c.jobs.Jobs(pod.Namespace).Get(ref.Name)
@@ -124,6 +129,20 @@ func (c *Controller) podEvent(obj any, added bool) {
 		c.exp.CreationObserved(key)
 	}
 	c.runner.Enqueue(key)
+}
+
+// enqueueMatching queues the Jobs whose selector matches an orphan pod,
+// which may adopt it.
+func (c *Controller) enqueueMatching(pod *corev1.Pod) {
+	jobs, err := c.jobs.Jobs(pod.Namespace).List(labels.Everything())
+	if err != nil {
+		return
+	}
+	for _, j := range jobs {
+		if sel, err := metav1.LabelSelectorAsSelector(j.Spec.Selector); err == nil && !sel.Empty() && sel.Matches(labels.Set(pod.Labels)) {
+			c.runner.Enqueue(j.Namespace + "/" + j.Name)
+		}
+	}
 }
 
 func isOrphanKey(key string) (string, bool) { return strings.CutPrefix(key, orphanPrefix) }

@@ -12,8 +12,11 @@ import (
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/cache"
+
+	"github.com/svcplane/svcplane/internal/controller/replicaset"
 )
 
 // sync brings one Job's pods and status in line, or releases an orphan
@@ -39,7 +42,7 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 			return err
 		}
 	}
-	pods, err := c.ownedPods(j)
+	pods, err := c.ownedPods(ctx, j)
 	if err != nil {
 		return err
 	}
@@ -50,23 +53,37 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 	return c.apply(ctx, j, key, d)
 }
 
-// ownedPods are the pods j controls.
-func (c *Controller) ownedPods(j *batchv1.Job) ([]*corev1.Pod, error) {
+// ownedPods adopts the orphans j's selector matches, releases the pods
+// it owns that stopped matching, and returns the pods j controls.
+func (c *Controller) ownedPods(ctx context.Context, j *batchv1.Job) ([]*corev1.Pod, error) {
 	sel, err := metav1.LabelSelectorAsSelector(j.Spec.Selector)
 	if err != nil {
 		return nil, nil
 	}
-	all, err := c.pods.Pods(j.Namespace).List(sel)
+	all, err := c.pods.Pods(j.Namespace).List(labels.Everything())
 	if err != nil {
 		return nil, err
 	}
+	owner := replicaset.Owner{UID: j.UID, Namespace: j.Namespace, Deleting: j.DeletionTimestamp != nil}
+	ref := *metav1.NewControllerRef(j, batchv1.SchemeGroupVersion.WithKind("Job"))
+	patch := func(ctx context.Context, name string, p []byte) error {
+		_, err := c.cfg.Client.CoreV1().Pods(j.Namespace).Patch(ctx, name, types.StrategicMergePatchType, p, metav1.PatchOptions{})
+		return err
+	}
 	var out []*corev1.Pod
+	var errs []error
 	for _, p := range all {
-		if ref := metav1.GetControllerOfNoCopy(p); ref != nil && ref.UID == j.UID {
+		claim := replicaset.DecideClaim(owner, p, !sel.Empty() && sel.Matches(labels.Set(p.Labels)))
+		err := replicaset.ApplyClaim(ctx, claim, ref, p, patch)
+		switch {
+		case apierrors.IsNotFound(err):
+		case err != nil:
+			errs = append(errs, err)
+		case claim == replicaset.ClaimOwned || claim == replicaset.ClaimAdopt:
 			out = append(out, p)
 		}
 	}
-	return out, nil
+	return out, errors.Join(errs...)
 }
 
 // apply writes the status holding the newly finished pods, releases

@@ -96,3 +96,22 @@ func syncJob(t *testing.T, j *batchv1.Job, pods []*corev1.Pod) ([]string, string
 	}
 	return got, status
 }
+
+// TestSyncAdoptsAndReleases: an orphan pod the selector matches is
+// adopted (a patch, and no pod created for it); an owned pod whose
+// labels no longer match is released (a patch) and not counted.
+func TestSyncAdoptsAndReleases(t *testing.T) {
+	j := testJob(4, 2, nil)
+	pods := mkPods(j, "rr")
+	pods[0].OwnerReferences = nil
+	got, status := syncJob(t, j, pods)
+	if !slices.Equal(got, []string{"release pi-0"}) || status != "succeeded=0 active=2" {
+		t.Errorf("adopt: actions %q status %q", got, status)
+	}
+	pods = mkPods(j, "rr")
+	pods[1].Labels = nil
+	got, status = syncJob(t, j, pods)
+	if !slices.Equal(got, []string{"create pod", "release pi-1"}) || status != "succeeded=0 active=1" {
+		t.Errorf("release: actions %q status %q", got, status)
+	}
+}
