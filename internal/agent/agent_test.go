@@ -184,3 +184,34 @@ func TestAgentReadinessStartsFalse(t *testing.T) {
 		t.Errorf("%d status writes said the container was ready; its readiness probe never passed", readyWrites)
 	}
 }
+
+// TestAgentActiveDeadline: a running pod whose activeDeadlineSeconds is
+// set later (as upstream's conformance spec updates it) is stopped and
+// reported Failed with reason DeadlineExceeded, and stays so.
+func TestAgentActiveDeadline(t *testing.T) {
+	client := fake.NewSimpleClientset()
+	startAgentWith(t, client, func(*Config) {})
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "dl", Namespace: "default", UID: "u-dl"},
+		Spec: corev1.PodSpec{NodeName: "n1", Containers: []corev1.Container{{Name: "c", Image: "nginx"}}}}
+	if _, err := client.CoreV1().Pods("default").Create(context.Background(), pod, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	running := waitPod(t, client, "dl", func(p *corev1.Pod, err error) bool {
+		return err == nil && p.Status.Phase == corev1.PodRunning && p.Status.StartTime != nil
+	})
+	running.Spec.ActiveDeadlineSeconds = ptr.To[int64](1)
+	if _, err := client.CoreV1().Pods("default").Update(context.Background(), running, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	got := waitPod(t, client, "dl", func(p *corev1.Pod, err error) bool {
+		return err == nil && p.Status.Phase == corev1.PodFailed
+	})
+	if got.Status.Reason != "DeadlineExceeded" || got.Status.Message != "Pod was active on the node longer than the specified deadline" ||
+		len(got.Status.ContainerStatuses) != 1 || got.Status.ContainerStatuses[0].State.Running != nil {
+		t.Fatalf("status after the deadline: %+v", got.Status)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if p, _ := client.CoreV1().Pods("default").Get(context.Background(), "dl", metav1.GetOptions{}); p.Status.Phase != corev1.PodFailed {
+		t.Fatalf("phase %s after the deadline", p.Status.Phase)
+	}
+}

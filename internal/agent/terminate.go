@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"sync"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -18,25 +19,7 @@ func (w *podWorker) terminate(ctx context.Context, pod *corev1.Pod, gone bool) b
 	if gone {
 		grace = min(grace, 2e9)
 	}
-	w.probes.Stop()
-	state, _ := w.a.rt.Pod(pod.UID)
-	var wg sync.WaitGroup
-	for _, c := range state.Containers {
-		if !c.Running {
-			continue
-		}
-		if !gone {
-			w.a.recorder.Eventf(pod, corev1.EventTypeNormal, reasonKilling, "Stopping container %s", c.Name)
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := w.a.rt.Stop(ctx, pod.UID, c.Name, grace); err != nil {
-				w.a.log.Error("container not stopped", "pod", podKey(pod), "container", c.Name, "err", err)
-			}
-		}()
-	}
-	wg.Wait()
+	w.stopContainers(ctx, pod, grace, !gone)
 	if err := w.a.rt.RemoveSandbox(ctx, pod.UID); err != nil {
 		w.a.log.Error("sandbox not removed", "pod", podKey(pod), "err", err)
 		return false
@@ -50,6 +33,31 @@ func (w *podWorker) terminate(ctx context.Context, pod *corev1.Pod, gone bool) b
 		return true
 	}
 	return w.deleteFromAPI(ctx, pod)
+}
+
+// stopContainers stops the pod's running containers and their probes
+// (SIGTERM, then SIGKILL after grace), with a Killing event each when
+// events is set.
+func (w *podWorker) stopContainers(ctx context.Context, pod *corev1.Pod, grace time.Duration, events bool) {
+	w.probes.Stop()
+	state, _ := w.a.rt.Pod(pod.UID)
+	var wg sync.WaitGroup
+	for _, c := range state.Containers {
+		if !c.Running {
+			continue
+		}
+		if events {
+			w.a.recorder.Eventf(pod, corev1.EventTypeNormal, reasonKilling, "Stopping container %s", c.Name)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := w.a.rt.Stop(ctx, pod.UID, c.Name, grace); err != nil {
+				w.a.log.Error("container not stopped", "pod", podKey(pod), "container", c.Name, "err", err)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // deleteFromAPI finishes the graceful deletion.

@@ -34,6 +34,8 @@ type podWorker struct {
 	vols       map[string]volumes.Volume
 	mountErr   string
 	mountRetry time.Duration
+	// deadlineHit is set once activeDeadlineSeconds ended the pod.
+	deadlineHit bool
 }
 
 // track is what the worker remembers of one container across syncs.
@@ -120,6 +122,10 @@ func (w *podWorker) sync(ctx context.Context) (time.Duration, bool) {
 	if terminal(pod.Status.Phase) {
 		return w.a.cfg.Resync, false
 	}
+	if w.pastDeadline(pod) {
+		w.failDeadline(ctx, pod)
+		return w.a.cfg.Resync, false
+	}
 	if !w.prepareVolumes(ctx, pod) {
 		w.writeStatus(ctx, pod, nil)
 		return w.nextVolumeRetry(), false
@@ -133,6 +139,9 @@ func (w *podWorker) sync(ctx context.Context) (time.Duration, bool) {
 	}
 	next := w.syncContainers(ctx, pod, sb)
 	w.writeStatus(ctx, pod, &sb)
+	if left, ok := untilDeadline(pod, w.a.now()); ok {
+		next = min(next, max(left, 0))
+	}
 	return min(next, w.a.cfg.Resync), false
 }
 
