@@ -38,8 +38,10 @@ func runProxy(ctx context.Context, args []string) error {
 		}
 		return os.WriteFile(flags.WriteConfigTo, data, 0o644)
 	}
-	cfg := app.ProxyConfig{KubeProxy: kp, IPTablesBackend: *backend, ConfigMap: *follow, Logger: log,
-		Override: flagOverride(kp)}
+	// Without --follow-configmap the --config file is followed: in the
+	// kube-proxy DaemonSet's pod it is the ConfigMap's volume.
+	cfg := app.ProxyConfig{KubeProxy: kp, IPTablesBackend: *backend, ConfigMap: *follow, ConfigFile: flags.ConfigFile,
+		Logger: log, Override: flagOverride(kp)}
 	if flags.Cleanup {
 		return app.CleanupProxy(ctx, cfg)
 	}

@@ -33,6 +33,9 @@ type ProxyConfig struct {
 	// follows: a change of its config.conf is applied live, switching
 	// modes without a restart. Empty follows nothing.
 	ConfigMap string
+	// ConfigFile, when ConfigMap is empty, is the --config file the proxy
+	// follows the same way (the DaemonSet pod's ConfigMap volume).
+	ConfigFile string
 	// Override fixes fields of every configuration read from ConfigMap
 	// (up's node name and cluster CIDR).
 	Override func(*kpv1.KubeProxyConfiguration)
@@ -42,6 +45,7 @@ type ProxyConfig struct {
 	newBackend     func(context.Context, proxy.Mode, corev1.IPFamily, ProxyConfig) (proxy.Backend, error)
 	clearConntrack proxy.Conntrack
 	switchWait     time.Duration
+	fileWait       time.Duration
 }
 
 func (c ProxyConfig) backend(ctx context.Context, mode proxy.Mode, fam corev1.IPFamily, cfg ProxyConfig) (proxy.Backend, error) {
@@ -91,17 +95,28 @@ func runProxyWith(ctx context.Context, cfg ProxyConfig, client kubernetes.Interf
 		n.cleanupOthers(ctx, g.mode)
 	}
 	log.Info("proxy running", "mode", string(g.mode), "node", nodeName, "nodeIPs", fmt.Sprint(nodeIPs))
-	if cfg.ConfigMap == "" {
-		<-ctx.Done()
-		g.stop()
-		return nil
+	switch {
+	case cfg.ConfigMap != "":
+		ns, name, ok := strings.Cut(cfg.ConfigMap, "/")
+		if !ok {
+			g.stop()
+			return fmt.Errorf("proxy ConfigMap %q: want namespace/name", cfg.ConfigMap)
+		}
+		return n.follow(ctx, g, n.configMapSource(ns, name))
+	case cfg.ConfigFile != "":
+		return n.follow(ctx, g, n.fileSource(cfg.ConfigFile, cfg.filePeriod()))
 	}
-	ns, name, ok := strings.Cut(cfg.ConfigMap, "/")
-	if !ok {
-		g.stop()
-		return fmt.Errorf("proxy ConfigMap %q: want namespace/name", cfg.ConfigMap)
+	<-ctx.Done()
+	g.stop()
+	return nil
+}
+
+// filePeriod is how often the --config file is read for changes.
+func (c ProxyConfig) filePeriod() time.Duration {
+	if c.fileWait > 0 {
+		return c.fileWait
 	}
-	return n.follow(ctx, g, ns, name)
+	return time.Second
 }
 
 func proxyMode(c *kpv1.KubeProxyConfiguration) proxy.Mode {

@@ -1,16 +1,20 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"os"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
@@ -243,13 +247,20 @@ func (n *proxyNode) logErr(what string, err error) {
 	}
 }
 
-// follow applies every change of the kube-proxy ConfigMap ns/name to the
-// running proxy until ctx ends. A configuration that does not decode or
-// validate leaves the running one in place, with a log line and a Warning
-// Event on the ConfigMap.
-func (n *proxyNode) follow(ctx context.Context, g *proxyGen, ns, name string) error {
-	latest := make(chan *corev1.ConfigMap, 1)
-	if err := n.watchConfigMap(ctx, ns, name, latest); err != nil {
+// configVersion is one version of the proxy's configuration text and the
+// object its Events are about (the ConfigMap, or the Node for a file).
+type configVersion struct {
+	text  string
+	about runtime.Object
+	where string // for logs: configmap ns/name or file path
+}
+
+// follow applies every version the source sends to latest until ctx
+// ends. A configuration that does not decode or validate leaves the
+// running one in place, with a log line and a Warning Event.
+func (n *proxyNode) follow(ctx context.Context, g *proxyGen, source func(context.Context, chan configVersion) error) error {
+	latest := make(chan configVersion, 1)
+	if err := source(ctx, latest); err != nil {
 		g.stop()
 		return err
 	}
@@ -258,8 +269,8 @@ func (n *proxyNode) follow(ctx context.Context, g *proxyGen, ns, name string) er
 		case <-ctx.Done():
 			g.stop()
 			return nil
-		case cm := <-latest:
-			g = n.apply(ctx, g, cm)
+		case v := <-latest:
+			g = n.apply(ctx, g, v)
 			if g == nil {
 				return fmt.Errorf("proxy stopped: no configuration could be started")
 			}
@@ -267,13 +278,22 @@ func (n *proxyNode) follow(ctx context.Context, g *proxyGen, ns, name string) er
 	}
 }
 
-// apply switches to cm's configuration when it differs from g's.
-func (n *proxyNode) apply(ctx context.Context, g *proxyGen, cm *corev1.ConfigMap) *proxyGen {
-	kp, err := proxyconfig.Decode([]byte(cm.Data[kubeProxyConfigKey]))
+// offer puts v in latest, replacing a version not yet taken.
+func offer(latest chan configVersion, v configVersion) {
+	select {
+	case <-latest:
+	default:
+	}
+	latest <- v
+}
+
+// apply switches to v's configuration when it differs from g's.
+func (n *proxyNode) apply(ctx context.Context, g *proxyGen, v configVersion) *proxyGen {
+	kp, err := proxyconfig.Decode([]byte(v.text))
 	if err != nil {
-		n.log.Error("kube-proxy ConfigMap not applied; the proxy keeps its configuration",
-			"configmap", cm.Namespace+"/"+cm.Name, "err", err)
-		n.events.Eventf(cm, corev1.EventTypeWarning, "InvalidConfiguration",
+		n.log.Error("kube-proxy configuration not applied; the proxy keeps its configuration",
+			"from", v.where, "err", err)
+		n.events.Eventf(v.about, corev1.EventTypeWarning, "InvalidConfiguration",
 			"%s not applied, the proxy keeps running %s mode: %v", kubeProxyConfigKey, g.mode, err)
 		return g
 	}
@@ -291,13 +311,13 @@ func (n *proxyNode) apply(ctx context.Context, g *proxyGen, cm *corev1.ConfigMap
 			running = string(next.mode)
 		}
 		n.log.Error("kube-proxy configuration not applied", "err", err, "running", running)
-		n.events.Eventf(cm, corev1.EventTypeWarning, "ConfigurationNotApplied",
+		n.events.Eventf(v.about, corev1.EventTypeWarning, "ConfigurationNotApplied",
 			"%s not applied, the proxy runs %s mode: %v", kubeProxyConfigKey, running, err)
 		return next
 	}
 	took := time.Since(start).Round(time.Millisecond)
-	n.log.Info("kube-proxy configuration applied", "from", string(from), "mode", string(next.mode), "took", took)
-	n.events.Eventf(cm, corev1.EventTypeNormal, "ConfigurationApplied",
+	n.log.Info("kube-proxy configuration applied", "from", string(from), "mode", string(next.mode), "took", took, "source", v.where)
+	n.events.Eventf(v.about, corev1.EventTypeNormal, "ConfigurationApplied",
 		"proxy mode %s -> %s, rules programmed in %s", from, next.mode, took)
 	return next
 }
@@ -323,34 +343,62 @@ func normalProxyConfig(c *kpv1.KubeProxyConfiguration) (string, error) {
 	return string(data), err
 }
 
-// watchConfigMap sends each version of ConfigMap ns/name to latest, where
-// a newer version replaces one not yet taken.
-func (n *proxyNode) watchConfigMap(ctx context.Context, ns, name string, latest chan *corev1.ConfigMap) error {
-	f := informers.NewSharedInformerFactoryWithOptions(n.client, 0, informers.WithNamespace(ns),
-		informers.WithTweakListOptions(func(o *metav1.ListOptions) {
-			o.FieldSelector = fields.OneTermEqualSelector("metadata.name", name).String()
-		}))
-	inf := f.Core().V1().ConfigMaps().Informer()
-	offer := func(obj any) {
-		cm, ok := obj.(*corev1.ConfigMap)
-		if !ok {
-			return
+// configMapSource sends each version of ConfigMap ns/name's config.conf.
+func (n *proxyNode) configMapSource(ns, name string) func(context.Context, chan configVersion) error {
+	return func(ctx context.Context, latest chan configVersion) error {
+		f := informers.NewSharedInformerFactoryWithOptions(n.client, 0, informers.WithNamespace(ns),
+			informers.WithTweakListOptions(func(o *metav1.ListOptions) {
+				o.FieldSelector = fields.OneTermEqualSelector("metadata.name", name).String()
+			}))
+		inf := f.Core().V1().ConfigMaps().Informer()
+		send := func(obj any) {
+			if cm, ok := obj.(*corev1.ConfigMap); ok {
+				offer(latest, configVersion{text: cm.Data[kubeProxyConfigKey], about: cm, where: "configmap " + ns + "/" + name})
+			}
 		}
-		select {
-		case <-latest:
-		default:
+		if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+			AddFunc:    send,
+			UpdateFunc: func(_, cur any) { send(cur) },
+		}); err != nil {
+			return err
 		}
-		latest <- cm
+		f.Start(ctx.Done())
+		if !cache.WaitForCacheSync(ctx.Done(), inf.HasSynced) {
+			return fmt.Errorf("kube-proxy ConfigMap informer: %w", ctx.Err())
+		}
+		return nil
 	}
-	if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    offer,
-		UpdateFunc: func(_, cur any) { offer(cur) },
-	}); err != nil {
-		return err
+}
+
+// fileSource sends the content of the --config file each time it
+// changes, read every period: in the kube-proxy DaemonSet's pod the file
+// is the kube-proxy ConfigMap's volume, which the agent refreshes. Where
+// kube-proxy exits on such a change to be restarted with the new file,
+// this proxy switches live. Events are about the node.
+func (n *proxyNode) fileSource(path string, period time.Duration) func(context.Context, chan configVersion) error {
+	node := &corev1.ObjectReference{Kind: "Node", Name: n.name, UID: types.UID(n.name)}
+	return func(ctx context.Context, latest chan configVersion) error {
+		last, err := os.ReadFile(path)
+		if err != nil {
+			return fmt.Errorf("kube-proxy configuration file: %w", err)
+		}
+		go func() {
+			t := time.NewTicker(period)
+			defer t.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+				}
+				cur, err := os.ReadFile(path)
+				if err != nil || bytes.Equal(cur, last) {
+					continue // a volume refresh swaps the file: read it next time
+				}
+				last = cur
+				offer(latest, configVersion{text: string(cur), about: node, where: "file " + path})
+			}
+		}()
+		return nil
 	}
-	f.Start(ctx.Done())
-	if !cache.WaitForCacheSync(ctx.Done(), inf.HasSynced) {
-		return fmt.Errorf("kube-proxy ConfigMap informer: %w", ctx.Err())
-	}
-	return nil
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -89,6 +91,11 @@ type switchCluster struct {
 
 func startSwitchCluster(t *testing.T, mode string) *switchCluster {
 	t.Helper()
+	return startSwitchClusterWith(t, mode, func(c *ProxyConfig) {})
+}
+
+func startSwitchClusterWith(t *testing.T, mode string, tweak func(*ProxyConfig)) *switchCluster {
+	t.Helper()
 	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n1"},
 		Status: corev1.NodeStatus{Addresses: []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: "10.0.0.1"}}}}
 	c := &switchCluster{client: fake.NewClientset(node), log: &kernelLog{failing: map[proxy.Mode]bool{}}, done: make(chan error, 1)}
@@ -108,6 +115,7 @@ func startSwitchCluster(t *testing.T, mode string) *switchCluster {
 			return &b, nil
 		},
 	}
+	tweak(&cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	c.cancel = cancel
 	go func() { c.done <- runProxyWith(ctx, cfg, c.client) }()
@@ -229,5 +237,43 @@ func TestProxyKeepsModeWhenNewModeFails(t *testing.T) {
 	}
 	if c.log.index("iptables cleanup") >= 0 {
 		t.Errorf("the running mode was removed for one that failed: %q", c.log.list())
+	}
+}
+
+// The kube-proxy DaemonSet's pod follows its --config file (the
+// ConfigMap's volume, which the agent refreshes) and switches live.
+func TestProxyFollowsConfigFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.conf")
+	write := func(mode string) {
+		data, err := proxyconfig.Marshal(switchConfig(t, mode))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// As a volume refresh does: a new file renamed over the old.
+		if err := os.WriteFile(path+".new", data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(path+".new", path); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("iptables")
+	c := startSwitchClusterWith(t, "iptables", func(cfg *ProxyConfig) {
+		cfg.ConfigMap, cfg.ConfigFile, cfg.fileWait = "", path, 10*time.Millisecond
+	})
+	write("nftables")
+	c.waitFor(t, "iptables cleanup")
+	if synced, removed := c.log.index("nftables sync"), c.log.index("iptables cleanup"); synced > removed {
+		t.Errorf("iptables rules removed before nftables programmed its own: %q", c.log.list())
+	}
+	e := waitEvent(t, c.client, "default", "ConfigurationApplied")
+	if !strings.Contains(e.Message, "iptables -> nftables") || e.InvolvedObject.Kind != "Node" || e.InvolvedObject.Name != "n1" {
+		t.Errorf("event %q on %s %s", e.Message, e.InvolvedObject.Kind, e.InvolvedObject.Name)
+	}
+	if err := os.WriteFile(path, []byte("kind: Nonsense\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if e := waitEvent(t, c.client, "default", "InvalidConfiguration"); !strings.Contains(e.Message, "keeps running nftables mode") {
+		t.Errorf("event %q", e.Message)
 	}
 }
