@@ -41,12 +41,16 @@ func TestValidate(t *testing.T) {
 		mutate func(*csr)
 		want   string
 	}{
-		"valid":      {func(*csr) {}, ""},
-		"no usages":  {func(c *csr) { c.Spec.Usages = nil }, "spec.usages: Required value"},
-		"no signer":  {func(c *csr) { c.Spec.SignerName = "" }, "spec.signerName: Required value"},
-		"legacy":     {func(c *csr) { c.Spec.SignerName = LegacyUnknownSigner }, "the legacy signerName is not allowed via this API version"},
-		"bad domain": {func(c *csr) { c.Spec.SignerName = "Ex_ample/s" }, `spec.signerName: Invalid value: "Ex_ample"`},
-		"both":       {func(c *csr) { c.Status.Conditions = append(c.Status.Conditions, approved, denied) }, "status.conditions[1].type: Invalid value: \"Denied\": Approved and Denied conditions are mutually exclusive"},
+		"valid": {func(*csr) {}, ""},
+		"serving": {func(c *csr) {
+			c.Spec.Usages = []certificatesv1.KeyUsage{certificatesv1.UsageDigitalSignature, certificatesv1.UsageServerAuth}
+		}, ""},
+		"unknown usage": {func(c *csr) { c.Spec.Usages = []certificatesv1.KeyUsage{"server"} }, `spec.usages[0]: Unsupported value: "server"`},
+		"no usages":     {func(c *csr) { c.Spec.Usages = nil }, "spec.usages: Required value"},
+		"no signer":     {func(c *csr) { c.Spec.SignerName = "" }, "spec.signerName: Required value"},
+		"legacy":        {func(c *csr) { c.Spec.SignerName = LegacyUnknownSigner }, "the legacy signerName is not allowed via this API version"},
+		"bad domain":    {func(c *csr) { c.Spec.SignerName = "Ex_ample/s" }, `spec.signerName: Invalid value: "Ex_ample"`},
+		"both":          {func(c *csr) { c.Status.Conditions = append(c.Status.Conditions, approved, denied) }, "status.conditions[1].type: Invalid value: \"Denied\": Approved and Denied conditions are mutually exclusive"},
 		"false status": {func(c *csr) {
 			c.Status.Conditions = append(c.Status.Conditions, certificatesv1.CertificateSigningRequestCondition{Type: "Failed", Status: "False"})
 		}, `status.conditions[0].status: Unsupported value: "False": supported values: "True"`},
