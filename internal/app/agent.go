@@ -46,6 +46,10 @@ type AgentConfig struct {
 	PKIDir      string
 	TLSCertFile string
 	TLSKeyFile  string
+	// ServingCertificate, when set, gives the serving certificate at each
+	// handshake (a joined node's, issued through a CSR and rotated); it
+	// wins over PKIDir and the files.
+	ServingCertificate func() *tls.Certificate
 	// StaticPodLogs returns the log file of a mirror pod's static pod
 	// (up's control plane); nil for none.
 	StaticPodLogs func(mirrorName string) string
@@ -84,6 +88,9 @@ type AgentSettings struct {
 	// Busybox is the busybox binary busybox images run (default
 	// images.DefaultBusybox, else the host's busybox).
 	Busybox string
+	// PodMTU is the MTU of the pods' interfaces (0: 1500); a joined node
+	// on the VXLAN overlay sets the overlay's (flannel's 1450).
+	PodMTU int
 	// Address and Port of the agent's HTTPS server (logs, exec, attach);
 	// the address defaults to the node IP, the port to 10250.
 	Address string
@@ -132,11 +139,11 @@ func RunAgent(ctx context.Context, cfg AgentConfig) error {
 	if err != nil {
 		return err
 	}
-	cert, clientCAs, err := agentTLS(cfg, nodeIP)
+	tlsConfig, err := agentTLS(cfg, nodeIP)
 	if err != nil {
 		return err
 	}
-	ln, err := listenAgent(cfg.Settings, nodeIP, cert, clientCAs)
+	ln, err := listenAgent(cfg.Settings, nodeIP, tlsConfig)
 	if err != nil {
 		return err
 	}
@@ -290,7 +297,7 @@ func runtimeFactory(s AgentSettings, root, self string, trees images.Trees, node
 				Root: filepath.Join(root, "runtime"), SeccompDir: filepath.Join(root, "seccomp"),
 				Names:      netns.Names{Cluster: s.Cluster},
 				Namespaces: netns.NewDir(s.NetnsDir), Network: netns.Netlink{},
-				PodCIDR: cidr, NodeIP: nodeIP, Launcher: process.Exec{},
+				PodCIDR: cidr, PodMTU: s.PodMTU, NodeIP: nodeIP, Launcher: process.Exec{},
 				Cgroups: cg, MemoryCapacity: agent.MemoryBytes(),
 				Pause: process.PauseImage{Layers: []string{trees.Pause}, Self: self,
 					Argv: []string{container.SelfPath, "image", "pause"}},
@@ -382,25 +389,28 @@ func resolveNodeIP(s string) (netip.Addr, error) {
 	return ap.Addr(), nil
 }
 
-// agentTLS returns the agent's serving certificate and the CAs its
-// clients (the API server) must be signed by.
-func agentTLS(cfg AgentConfig, nodeIP netip.Addr) (tls.Certificate, []byte, error) {
+// agentTLS returns the agent's server TLS configuration: its serving
+// certificate, and the CAs its clients (the API server) must be signed by.
+func agentTLS(cfg AgentConfig, nodeIP netip.Addr) (*tls.Config, error) {
+	if cfg.ServingCertificate != nil {
+		return stream.RotatingTLSConfig(cfg.ServingCertificate, cfg.RESTConfig.CAData), nil
+	}
 	if cfg.PKIDir != "" {
 		b, err := pki.LoadIssuer(cfg.PKIDir)
 		if err != nil {
-			return tls.Certificate{}, nil, err
+			return nil, err
 		}
 		cert, err := b.ServingCert(cfg.Settings.NodeName, []net.IP{net.IP(nodeIP.AsSlice()), net.IPv4(127, 0, 0, 1)})
-		return cert, b.CAPEM, err
+		return stream.ServerTLSConfig(cert, b.CAPEM), err
 	}
 	if cfg.TLSCertFile == "" {
-		return tls.Certificate{}, nil, errors.New("the agent needs --pki-dir or --tls-cert-file and --tls-private-key-file")
+		return nil, errors.New("the agent needs --pki-dir or --tls-cert-file and --tls-private-key-file")
 	}
 	cert, err := tls.LoadX509KeyPair(cfg.TLSCertFile, cfg.TLSKeyFile)
-	return cert, cfg.RESTConfig.CAData, err
+	return stream.ServerTLSConfig(cert, cfg.RESTConfig.CAData), err
 }
 
-func listenAgent(s AgentSettings, nodeIP netip.Addr, cert tls.Certificate, clientCAs []byte) (net.Listener, error) {
+func listenAgent(s AgentSettings, nodeIP netip.Addr, tlsConfig *tls.Config) (net.Listener, error) {
 	addr := s.Address
 	if addr == "" {
 		addr = nodeIP.String()
@@ -409,7 +419,7 @@ func listenAgent(s AgentSettings, nodeIP netip.Addr, cert tls.Certificate, clien
 	if err != nil {
 		return nil, fmt.Errorf("listen for the agent's server: %w", err)
 	}
-	return tls.NewListener(ln, stream.ServerTLSConfig(cert, clientCAs)), nil
+	return tls.NewListener(ln, tlsConfig), nil
 }
 
 func serveStream(ctx context.Context, ln net.Listener, a *agent.Agent, log *slog.Logger) {

@@ -13,7 +13,7 @@ import (
 // controllers and, given the cluster signing key pair, csrsigning.
 func certificateControllers(d controllerDeps) ([]namedRun, error) {
 	csrs := d.Informers.Certificates().V1().CertificateSigningRequests()
-	approver, err := csrapproving.New(csrapproving.Config{Client: d.Client, CSRs: csrs, Logger: d.Logger})
+	approver, err := csrapproving.New(csrapproving.Config{Client: d.Client, CSRs: csrs, Nodes: d.Informers.Core().V1().Nodes(), Logger: d.Logger})
 	if err != nil {
 		return nil, err
 	}

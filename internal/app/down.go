@@ -72,6 +72,9 @@ func RunDown(_ context.Context, cfg DownConfig) error {
 		fmt.Fprintln(cfg.Out, "no svcplane cluster on this machine: nothing to remove")
 		return nil
 	}
+	if t.Node != "" {
+		return downJoined(cfg, t)
+	}
 	fmt.Fprintf(cfg.Out, "removing cluster %s (data directory %s)\n", orString(t.Name, "(none)"), orString(t.DataDir, "unknown"))
 	if err := stopHolders(cfg, t); err != nil {
 		return err

@@ -19,6 +19,9 @@ type downTarget struct {
 	// NamedDir says the user named DataDir (--data-dir), which allows
 	// stopping the up that runs from it.
 	NamedDir bool
+	// Node is set for a joined node's data directory: only that node's
+	// things are removed.
+	Node string
 }
 
 // downInput is what the choice of a target depends on.
@@ -43,7 +46,7 @@ func chooseTarget(in downInput) (t downTarget, ok bool, err error) {
 		if in.Sandbox != "" && in.Sandbox != in.Record.Name {
 			return t, false, fmt.Errorf("data directory %s belongs to cluster %q, not %q", in.DataDir, in.Record.Name, in.Sandbox)
 		}
-		return downTarget{Name: in.Record.Name, DataDir: in.DataDir, NamedDir: true}, true, nil
+		return downTarget{Name: in.Record.Name, DataDir: in.DataDir, NamedDir: true, Node: in.Record.Node}, true, nil
 	case in.DataDir != "" && in.Sandbox != "":
 		return downTarget{Name: in.Sandbox, DataDir: in.DataDir, NamedDir: true}, true, nil
 	case in.DataDir != "":

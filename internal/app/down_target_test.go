@@ -17,6 +17,7 @@ func TestChooseTarget(t *testing.T) {
 		want string // "name dir named", "none", or "error: <text>"
 	}{
 		{"the data directory's cluster, not the default", downInput{DataDir: "/d/blue", Record: blue, Clusters: two}, "blue /d/blue true"},
+		{"a joined node's data directory: that node", downInput{DataDir: "/d/j", Record: &clusterdir.Record{Name: "blue", Node: "n2"}, Clusters: two}, "blue /d/j true n2"},
 		{"data directory and the same name", downInput{DataDir: "/d/blue", Sandbox: "blue", Record: blue}, "blue /d/blue true"},
 		{"data directory and another name", downInput{DataDir: "/d/blue", Sandbox: "green", Record: blue}, "error: belongs to cluster"},
 		{"an old data directory with a name", downInput{DataDir: "/d/old", Sandbox: "old"}, "old /d/old true"},
@@ -36,6 +37,9 @@ func TestChooseTarget(t *testing.T) {
 				got = "error: " + err.Error()
 			case ok:
 				got = strings.Join([]string{tg.Name, tg.DataDir, map[bool]string{true: "true", false: "false"}[tg.NamedDir]}, " ")
+				if tg.Node != "" {
+					got += " " + tg.Node
+				}
 			}
 			if got != tc.want && !(strings.HasPrefix(tc.want, "error: ") && strings.Contains(got, strings.TrimPrefix(tc.want, "error: "))) {
 				t.Errorf("got %q, want %q", got, tc.want)

@@ -5,18 +5,20 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"time"
 
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
-	certutil "k8s.io/client-go/util/cert"
+	"k8s.io/client-go/util/certificate"
 	kpv1 "k8s.io/kube-proxy/config/v1alpha1"
 
+	"github.com/svcplane/svcplane/internal/agent/runtime/process"
+	"github.com/svcplane/svcplane/internal/clusterdir"
 	"github.com/svcplane/svcplane/internal/join"
 	"github.com/svcplane/svcplane/internal/kubeconfig"
+	"github.com/svcplane/svcplane/internal/netns"
 	"github.com/svcplane/svcplane/internal/podnet"
 	proxyconfig "github.com/svcplane/svcplane/internal/proxy/config"
 )
@@ -35,6 +37,9 @@ type JoinConfig struct {
 	// PodNetwork is how pod traffic reaches other nodes: "vxlan"
 	// (default), "host-gw" or "none".
 	PodNetwork string
+	// ServingCertLifetime is asked of the signer for the agent's serving
+	// certificate (0: the signer's default, a year).
+	ServingCertLifetime time.Duration
 	// CSRTimeout bounds the wait for the client certificate (5 min if 0).
 	CSRTimeout time.Duration
 	Logger     *slog.Logger
@@ -49,6 +54,12 @@ func RunJoin(ctx context.Context, cfg JoinConfig) error {
 		cfg.Logger = slog.Default()
 	}
 	cfg.Agent = cfg.Agent.withDefaults()
+	lock, err := claimJoinDir(cfg.Agent)
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
+	defer releaseIdleCgroups(cfg.Agent.DataDir, cfg.Logger)
 	dir := filepath.Join(cfg.Agent.DataDir, "join", cfg.Agent.NodeName)
 	kcPath := filepath.Join(dir, "kubelet.kubeconfig")
 	if _, err := os.Stat(kcPath); errors.Is(err, os.ErrNotExist) {
@@ -62,6 +73,44 @@ func RunJoin(ctx context.Context, cfg JoinConfig) error {
 	}
 	rc.QPS, rc.Burst = 50, 100
 	return runJoinedNode(ctx, cfg, rc, dir)
+}
+
+// claimJoinDir holds the data directory for the joined node (so that
+// `svcplane down --data-dir` finds and stops it) and records it as that
+// node's; a directory of a server or of another node is refused.
+func claimJoinDir(s AgentSettings) (*clusterdir.Lock, error) {
+	rec, ok, err := clusterdir.Read(s.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	if ok && rec.Node != s.NodeName {
+		return nil, fmt.Errorf("data directory %s is cluster %q's (node %q): give svcplane join a --data-dir of its own", s.DataDir, rec.Name, rec.Node)
+	}
+	lock, err := clusterdir.Acquire(s.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	if err := clusterdir.Write(s.DataDir, clusterdir.Record{Name: s.Cluster, NetnsDir: s.NetnsDir, Node: s.NodeName}); err != nil {
+		lock.Release()
+		return nil, err
+	}
+	return lock, nil
+}
+
+// releaseIdleCgroups removes the node's cgroup tree when the join stops
+// with no pods left (a restart makes it again); pods still recorded keep
+// it, for the restart to adopt them or `svcplane down` to remove.
+func releaseIdleCgroups(dataDir string, log *slog.Logger) {
+	for _, root := range agentRuntimeRoots(dataDir) {
+		if inits, err := process.RecordedInits(root); err != nil || len(inits) > 0 {
+			return
+		}
+	}
+	var rep sweepReport
+	removeCgroups(dataDir, &rep)
+	if len(rep.left) > 0 {
+		log.Warn("node cgroups left", "left", rep.left)
+	}
 }
 
 // bootstrapNode discovers the cluster and obtains the node's client
@@ -91,15 +140,18 @@ func runJoinedNode(ctx context.Context, cfg JoinConfig, rc *rest.Config, dir str
 	if err := setupNodeSysctls("/proc/self/ns/net", cfg.Logger); err != nil {
 		return err
 	}
-	certFile, keyFile, err := servingCertFiles(cfg.Agent, dir)
-	if err != nil {
+	if err := setOverlayPodMTU(&cfg); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	serving, err := startServingCert(ctx, cfg, rc, dir)
+	if err != nil {
+		return err
+	}
 	errc := make(chan error, 3)
 	go func() {
-		errc <- RunAgent(ctx, AgentConfig{RESTConfig: rc, Settings: cfg.Agent, TLSCertFile: certFile, TLSKeyFile: keyFile,
+		errc <- RunAgent(ctx, AgentConfig{RESTConfig: rc, Settings: cfg.Agent, ServingCertificate: serving.Current,
 			Logger: cfg.Logger.With("component", "agent")})
 	}()
 	if !cfg.NoProxy {
@@ -152,6 +204,26 @@ func startPodNetwork(ctx context.Context, cfg JoinConfig, rc *rest.Config) (<-ch
 	return stopped, nil
 }
 
+// setOverlayPodMTU gives the pods of a node on the VXLAN overlay the
+// overlay's MTU (the uplink's less 50, as flannel's), so a full-size
+// packet to another machine fits once encapsulated.
+func setOverlayPodMTU(cfg *JoinConfig) error {
+	if orString(cfg.PodNetwork, "vxlan") != "vxlan" || cfg.Agent.PodMTU != 0 {
+		return nil
+	}
+	ip, err := resolveNodeIP(cfg.Agent.NodeIP)
+	if err != nil {
+		return err
+	}
+	mtu, err := netns.OverlayMTU(hostNetns, ip)
+	if err != nil {
+		return fmt.Errorf("pod MTU: %w", err)
+	}
+	cfg.Agent.PodMTU = mtu
+	cfg.Logger.Info("pod MTU", "mtu", mtu, "why", "VXLAN overlay")
+	return nil
+}
+
 // joinProxyConfig: the joined node's proxy follows the kube-proxy
 // ConfigMap as up's nodes do, with the node's name and the cluster CIDR
 // its own.
@@ -167,25 +239,21 @@ func joinProxyConfig(cfg JoinConfig, rc *rest.Config) ProxyConfig {
 		ConfigMap: "kube-system/" + kubeProxyConfigMap, Override: override, Logger: cfg.Logger.With("component", "proxy")}
 }
 
-// servingCertFiles writes (once) the agent's self-signed serving
-// certificate, as a kubelet without serving certificate bootstrap does.
-func servingCertFiles(s AgentSettings, dir string) (string, string, error) {
-	certFile, keyFile := filepath.Join(dir, "agent-serving.crt"), filepath.Join(dir, "agent-serving.key")
-	if _, err := os.Stat(certFile); err == nil {
-		return certFile, keyFile, nil
-	}
-	var ips []net.IP
-	if ip := net.ParseIP(s.NodeIP); ip != nil {
-		ips = append(ips, ip)
-	}
-	certPEM, keyPEM, err := certutil.GenerateSelfSignedCertKey(s.NodeName, ips, nil)
+// startServingCert keeps the agent's serving certificate, issued by the
+// cluster CA through a kubelet-serving CSR (which the csrapproving
+// controller approves when its SANs are the node's own addresses) and
+// rotated before it expires.
+func startServingCert(ctx context.Context, cfg JoinConfig, rc *rest.Config, dir string) (certificate.Manager, error) {
+	ip, err := resolveNodeIP(cfg.Agent.NodeIP)
 	if err != nil {
-		return "", "", fmt.Errorf("agent serving certificate: %w", err)
+		return nil, err
 	}
-	if err := os.WriteFile(keyFile, keyPEM, 0o600); err != nil {
-		return "", "", err
+	client, err := kubernetes.NewForConfig(rc)
+	if err != nil {
+		return nil, err
 	}
-	return certFile, keyFile, os.WriteFile(certFile, certPEM, 0o644)
+	return join.StartServingCertificate(ctx, join.ServingConfig{Client: client, NodeName: cfg.Agent.NodeName, NodeIP: ip,
+		Dir: dir, Lifetime: cfg.ServingCertLifetime})
 }
 
 func orDuration(d, def time.Duration) time.Duration {

@@ -35,6 +35,10 @@ type Record struct {
 	Sandbox bool `json:"sandbox,omitempty"`
 	// NetnsDir is where its namespaces are mounted.
 	NetnsDir string `json:"netnsDir,omitempty"`
+	// Node is set when the data directory is a node's that joined the
+	// cluster (`svcplane join`): down removes that node's things only,
+	// never the cluster's other namespaces that share the prefix.
+	Node string `json:"node,omitempty"`
 }
 
 func recordPath(dir string) string { return filepath.Join(dir, "cluster.json") }

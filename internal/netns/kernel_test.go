@@ -41,12 +41,15 @@ func TestKernelNamespacesAndVeth(t *testing.T) {
 		t.Fatal(err)
 	}
 	link := PodLink{NetnsPath: pod, HostVeth: "vethtest", Bridge: BridgeName,
-		Address: netip.MustParsePrefix("10.244.9.2/24"), Gateway: netip.MustParseAddr("10.244.9.1")}
+		Address: netip.MustParsePrefix("10.244.9.2/24"), Gateway: netip.MustParseAddr("10.244.9.1"), MTU: 1450}
 	if err := Do(node, func() error { return Netlink{}.AttachPod(link) }); err != nil {
 		t.Fatal(err)
 	}
 	if out := runIn(t, pod, "ip", "route"); !strings.Contains(out, "default via 10.244.9.1") {
 		t.Fatalf("pod routes:\n%s", out)
+	}
+	if out := runIn(t, pod, "ip", "-o", "link", "show", "eth0") + runIn(t, node, "ip", "-o", "link", "show", "vethtest"); strings.Count(out, "mtu 1450 ") != 2 {
+		t.Errorf("both sides of the pair should have MTU 1450:\n%s", out)
 	}
 	runIn(t, node, "busybox", "ping", "-c1", "-W2", "10.244.9.2")
 	if err := Do(node, func() error { return Netlink{}.DetachPod("vethtest") }); err != nil {

@@ -42,6 +42,8 @@ type PodLink struct {
 	// bridge's address.
 	Address netip.Prefix
 	Gateway netip.Addr
+	// MTU of both sides; 0 keeps the kernel's (1500).
+	MTU int
 }
 
 // Netlink is the Network of the namespace the process runs in.
@@ -109,6 +111,7 @@ func addHostVeth(p PodLink, podNs vnetns.NsHandle) error {
 	la := netlink.NewLinkAttrs()
 	la.Name = p.HostVeth
 	la.MasterIndex = br.Attrs().Index
+	la.MTU = p.MTU
 	veth := &netlink.Veth{LinkAttrs: la, PeerName: PodInterface, PeerNamespace: netlink.NsFd(podNs)}
 	if err := h.LinkAdd(veth); err != nil {
 		return fmt.Errorf("add veth %s: %w", p.HostVeth, err)

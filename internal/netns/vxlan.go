@@ -40,6 +40,22 @@ type OverlayPeer struct {
 // vxlanOverhead is what VXLAN over IPv4 adds to a frame (flannel's 50).
 const vxlanOverhead = 50
 
+// OverlayMTU is the MTU of pods whose traffic to other machines rides a
+// VXLAN device over the link holding local in the namespace at ns: the
+// link's MTU less the encapsulation (1450 on a 1500 underlay, flannel's).
+func OverlayMTU(ns string, local netip.Addr) (int, error) {
+	h, err := handleAt(ns)
+	if err != nil {
+		return 0, err
+	}
+	defer h.Close()
+	uplink, err := linkWithAddr(h, local)
+	if err != nil {
+		return 0, err
+	}
+	return uplink.Attrs().MTU - vxlanOverhead, nil
+}
+
 // EnsureVXLAN makes the VXLAN device v in the namespace at ns (reused when
 // it matches, recreated when not), addressed and up, and returns its MAC.
 func EnsureVXLAN(ns string, v VXLAN) (net.HardwareAddr, error) {

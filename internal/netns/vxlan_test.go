@@ -45,6 +45,9 @@ func TestKernelVXLAN(t *testing.T) {
 			t.Fatal(err)
 		}
 		runIn(t, n.path, "ip", "addr", "add", n.pod+"/32", "dev", "lo") // a pod's address
+		if mtu, err := OverlayMTU(n.path, netip.MustParseAddr(n.ip)); err != nil || mtu != 1450 {
+			t.Errorf("OverlayMTU = %d, %v; want 1450 over a 1500 link", mtu, err)
+		}
 		v := VXLAN{Name: "svcplane.1", VNI: 1, Port: 8472, Local: netip.MustParseAddr(n.ip), VTEP: netip.MustParseAddr(n.vtep)}
 		mac, err := EnsureVXLAN(n.path, v)
 		if err != nil {

@@ -2,7 +2,9 @@ package e2e
 
 import (
 	"net/netip"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -26,7 +28,8 @@ func (s *sandbox) checkJoin(t *testing.T) {
 	}
 	node := s.name + "-j"
 	args := append([]string{"--net=" + path, "--", binary}, strings.Fields(line)[1:]...)
-	args = append(args, "--node-name", node, "--node-ip", "10.240.0.5", "--data-dir", t.TempDir(), "--cluster-name", s.name)
+	dataDir := t.TempDir()
+	args = append(args, "--node-name", node, "--node-ip", "10.240.0.5", "--data-dir", dataDir, "--cluster-name", s.name)
 	cmd := exec.Command("nsenter", args...)
 	var log strings.Builder
 	cmd.Stdout, cmd.Stderr = &log, &log
@@ -47,10 +50,11 @@ func (s *sandbox) checkJoin(t *testing.T) {
 				break
 			}
 		}
-		_ = cmd.Process.Signal(syscall.SIGTERM)
+		s.checkJoinedDown(t, path, dataDir, node, done)
 		select {
 		case <-done:
 		case <-time.After(20 * time.Second):
+			t.Errorf("svcplane join still runs after svcplane down")
 			_ = cmd.Process.Kill()
 			<-done
 		}
@@ -91,7 +95,27 @@ spec:
 		out, _ := s.kubectl("get", "pod", "jn", "-o", `jsonpath={.status.containerStatuses[0].ready}`)
 		return out == "true", out
 	})
+	s.checkServingCert(t, node)
 	s.checkOverlay(t, path, node)
+	s.checkPodMTU(t)
+}
+
+// checkServingCert: the joined agent's serving certificate came from a
+// kubelet-serving CSR the approver approved (its SANs are the node's
+// addresses) and the API server verifies it with the cluster CA, so
+// kubectl logs and exec reach the pod on the joined node.
+func (s *sandbox) checkServingCert(t *testing.T, node string) {
+	s.waitFor(t, 30*time.Second, "kubectl logs and exec of jn on the joined node", func() (bool, string) {
+		if out, err := s.kubectl("logs", "jn"); err != nil {
+			return false, "logs: " + out
+		}
+		out, err := s.kubectl("exec", "jn", "--", "/agnhost", "dns-server-list")
+		return err == nil && strings.TrimSpace(out) != "", "exec: " + out
+	})
+	csr := s.must(t, "get", "csr", "-o", `jsonpath={range .items[*]}{.spec.username} {.status.conditions[0].reason} {.spec.signerName}{"\n"}{end}`)
+	if !strings.Contains(csr, "system:node:"+node+" AutoApproved kubernetes.io/kubelet-serving") {
+		t.Errorf("no approved serving CSR of %s:\n%s", node, csr)
+	}
 }
 
 // checkOverlay: no route joins the first node's and the joined node's
@@ -157,6 +181,40 @@ func (s *sandbox) checkOverlayGone(t *testing.T, joined, node string) {
 		out, _ := exec.Command("nsenter", "--net="+first, "ip", "route", "show", "dev", "svcplane.1").CombinedOutput()
 		return !strings.Contains(string(out), cidr), string(out)
 	})
+}
+
+// checkJoinedDown runs `svcplane down --data-dir` of the joined node on
+// its machine while it runs (kubeadm reset's role): it stops the join,
+// and the node's pids cgroups (svcplane-<cluster>-<node>), bridge, proxy
+// rules and state are gone after it.
+func (s *sandbox) checkJoinedDown(t *testing.T, joined, dataDir, node string, done <-chan struct{}) {
+	pattern := "/sys/fs/cgroup/*/svcplane-" + s.name + "-" + node
+	before, _ := filepath.Glob(pattern)
+	out, err := exec.Command("nsenter", "--net="+joined, binary, "down", "--data-dir", dataDir).CombinedOutput()
+	if err != nil {
+		t.Errorf("svcplane down of the joined node: %v\n%s", err, out)
+	}
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Errorf("svcplane down returned while the join still runs:\n%s", out)
+	}
+	after, _ := filepath.Glob(pattern)
+	t.Logf("the joined node's cgroups: %d before down, %d after", len(before), len(after))
+	if len(before) == 0 || len(after) > 0 {
+		t.Errorf("cgroups %s: before down %v, after %v", pattern, before, after)
+	}
+	links, _ := exec.Command("nsenter", "--net="+joined, "ip", "-o", "link").CombinedOutput()
+	rules, _ := exec.Command("nsenter", "--net="+joined, "iptables-save").CombinedOutput()
+	var state []string
+	for _, d := range []string{"agents", "join"} {
+		if _, err := os.Stat(filepath.Join(dataDir, d)); err == nil {
+			state = append(state, d)
+		}
+	}
+	if strings.Contains(string(links), "spbr0") || strings.Contains(string(rules), "KUBE-SERVICES") || len(state) > 0 {
+		t.Errorf("left after down: links\n%s\nrules\n%s\nstate %v", links, rules, state)
+	}
 }
 
 func mustIn(t *testing.T, ns string, args ...string) {

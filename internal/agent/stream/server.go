@@ -56,10 +56,33 @@ func NewServer(cfg Config) *Server {
 // ServerTLSConfig presents cert and requires client certificates signed
 // by the CAs in clientCAsPEM.
 func ServerTLSConfig(cert tls.Certificate, clientCAsPEM []byte) *tls.Config {
+	c := RotatingTLSConfig(nil, clientCAsPEM)
+	c.Certificates = []tls.Certificate{cert}
+	return c
+}
+
+// ErrNoServingCertificate is the handshake's error while a rotating
+// server has no certificate yet.
+var ErrNoServingCertificate = errors.New("no serving certificate yet")
+
+// RotatingTLSConfig presents, at each handshake, the certificate current
+// returns (the kubelet's rotating serving certificate; nil until one is
+// issued) and requires client certificates signed by the CAs in
+// clientCAsPEM. A nil current leaves Certificates to the caller.
+func RotatingTLSConfig(current func() *tls.Certificate, clientCAsPEM []byte) *tls.Config {
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(clientCAsPEM)
-	return &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert},
-		ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: pool, NextProtos: []string{"http/1.1"}}
+	c := &tls.Config{MinVersion: tls.VersionTLS12, ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: pool,
+		NextProtos: []string{"http/1.1"}}
+	if current != nil {
+		c.GetCertificate = func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+			if cert := current(); cert != nil {
+				return cert, nil
+			}
+			return nil, ErrNoServingCertificate
+		}
+	}
+	return c
 }
 
 // Serve serves on ln until ctx ends.

@@ -46,7 +46,10 @@ func certificateControllerRules() []rbacv1.PolicyRule {
 	return []rbacv1.PolicyRule{
 		rule(v("delete", "get", "list", "watch"), g(certGroup), "certificatesigningrequests"),
 		rule(v("update"), g(certGroup), "certificatesigningrequests/approval", "certificatesigningrequests/status"),
-		named(rule(v("approve"), g(certGroup), "signers"), signerKubeletClient),
+		// svcplane's approver also approves node serving requests
+		// (upstream's approves none) and reads Nodes to check their SANs.
+		named(rule(v("approve"), g(certGroup), "signers"), signerKubeletClient, signerServing),
+		rule(v("get", "list", "watch"), g(core), "nodes"),
 		named(rule(v("sign"), g(certGroup), "signers"), signerLegacy, signerClient, signerKubeletClient, signerServing),
 		rule(v("create"), g(authzG), "subjectaccessreviews"),
 		eventsRule(),

@@ -4,8 +4,10 @@
 // request) when a SubjectAccessReview says their requestor may create
 // certificatesigningrequests/selfnodeclient (renewing its own
 // certificate) or /nodeclient (a first certificate, as a bootstrapper),
-// with condition Approved, reason AutoApproved. Everything else waits
-// for `kubectl certificate approve`.
+// with condition Approved, reason AutoApproved. Unlike upstream's, it
+// also approves a node's serving request (kubernetes.io/kubelet-serving)
+// made by that node whose SANs are its Node's own addresses (serving.go).
+// Everything else waits for `kubectl certificate approve`.
 package csrapproving
 
 import (
@@ -21,8 +23,10 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	certinformers "k8s.io/client-go/informers/certificates/v1"
+	coreinformers "k8s.io/client-go/informers/core/v1"
 	"k8s.io/client-go/kubernetes"
 	certlisters "k8s.io/client-go/listers/certificates/v1"
+	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/svcplane/svcplane/internal/controller"
@@ -63,6 +67,9 @@ func isSelfNodeClient(csr *certificatesv1.CertificateSigningRequest, req *x509.C
 type Config struct {
 	Client kubernetes.Interface
 	CSRs   certinformers.CertificateSigningRequestInformer
+	// Nodes, when set, lets the controller approve node serving requests
+	// (see DecideServing).
+	Nodes  coreinformers.NodeInformer
 	Logger *slog.Logger
 }
 
@@ -70,6 +77,7 @@ type Config struct {
 type Controller struct {
 	cfg    Config
 	lister certlisters.CertificateSigningRequestLister
+	nodes  corelisters.NodeLister
 	runner *controller.Runner
 	synced cache.InformerSynced
 }
@@ -80,6 +88,11 @@ func New(cfg Config) (*Controller, error) {
 		cfg.Logger = slog.Default()
 	}
 	c := &Controller{cfg: cfg, lister: cfg.CSRs.Lister(), synced: cfg.CSRs.Informer().HasSynced}
+	if cfg.Nodes != nil {
+		c.nodes = cfg.Nodes.Lister()
+		csrSynced, nodesSynced := c.synced, cfg.Nodes.Informer().HasSynced
+		c.synced = func() bool { return csrSynced() && nodesSynced() }
+	}
 	c.runner = controller.NewRunner(controller.RunnerConfig{Name: Name, Sync: c.sync, Logger: cfg.Logger})
 	h := c.runner.ObjectHandlers()
 	h.DeleteFunc = nil
@@ -107,8 +120,13 @@ func (c *Controller) sync(ctx context.Context, name string) error {
 		c.cfg.Logger.Debug("not approved", "csr", name, "err", err)
 		return nil
 	}
-	if err != nil || out == nil {
+	if err != nil {
 		return err
+	}
+	if out == nil {
+		if out, err = c.decideServing(csr); out == nil || err != nil {
+			return err
+		}
 	}
 	_, err = c.cfg.Client.CertificatesV1().CertificateSigningRequests().UpdateApproval(ctx, out.Name, out, metav1.UpdateOptions{})
 	if err != nil && !apierrors.IsNotFound(err) {
@@ -158,6 +176,36 @@ func Decide(ctx context.Context, csr *certificatesv1.CertificateSigningRequest, 
 		return nil, fmt.Errorf("recognized csr %q as %v but %w", csr.Name, tried, ErrNotPermitted)
 	}
 	return nil, nil
+}
+
+// decideServing approves a node serving request whose SANs are its
+// Node's addresses; a Node not known yet is an error (tried again later).
+func (c *Controller) decideServing(csr *certificatesv1.CertificateSigningRequest) (*certificatesv1.CertificateSigningRequest, error) {
+	if c.nodes == nil || len(csr.Status.Certificate) > 0 || decided(csr) {
+		return nil, nil
+	}
+	req, err := csrsigning.ParseRequest(csr.Spec.Request)
+	if err != nil {
+		return nil, nil // Decide reported it
+	}
+	name := ServingNode(csr, req)
+	if name == "" {
+		return nil, nil
+	}
+	node, err := c.nodes.Get(name)
+	if apierrors.IsNotFound(err) || (err == nil && len(node.Status.Addresses) == 0) {
+		// A Node is registered before its status reports addresses.
+		return nil, fmt.Errorf("serving csr %q: %w: %s", csr.Name, ErrNodeUnknown, name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	out, err := DecideServing(csr, req, node)
+	if err != nil {
+		c.cfg.Logger.Info("node serving request left for a person", "csr", csr.Name, "reason", err)
+		return nil, nil
+	}
+	return out, nil
 }
 
 func decided(csr *certificatesv1.CertificateSigningRequest) bool {

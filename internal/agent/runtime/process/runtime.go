@@ -40,7 +40,9 @@ type Config struct {
 	Network    netns.Network
 	// PodCIDR is the node's; NodeIP what hostNetwork pods get.
 	PodCIDR netip.Prefix
-	NodeIP  netip.Addr
+	// PodMTU is the MTU of the pods' interfaces; 0 keeps 1500.
+	PodMTU int
+	NodeIP netip.Addr
 	// Launcher starts processes; InitArgv is the command that runs
 	// internal-init (the spec file is appended); ContainerArgv runs
 	// internal-container, whose --join steps into a container for exec.

@@ -105,7 +105,7 @@ func (r *Runtime) createNetwork(rec *podRecord) (err error) {
 	gw := r.ipam.Gateway()
 	return r.cfg.Network.AttachPod(netns.PodLink{
 		NetnsPath: path, HostVeth: rec.HostVeth, Bridge: netns.BridgeName,
-		Address: netip.PrefixFrom(ip, gw.Bits()), Gateway: gw.Addr(),
+		Address: netip.PrefixFrom(ip, gw.Bits()), Gateway: gw.Addr(), MTU: r.cfg.PodMTU,
 	})
 }
 

@@ -139,6 +139,32 @@ type RecordedInit struct {
 	HostNetwork bool
 }
 
+// RecordedNetns returns the network namespace names of the pods kept
+// under the runtime root: what `svcplane down` deletes for a joined node,
+// whose namespaces share their prefix with the rest of its cluster.
+func RecordedNetns(root string) ([]string, error) {
+	l := layout{root: root}
+	pods, err := os.ReadDir(l.podsDir())
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read pods: %w", err)
+	}
+	var out []string
+	var errs []error
+	for _, pod := range pods {
+		var rec podRecord
+		if _, err := readJSON(l.podFile(types.UID(pod.Name())), &rec); err != nil {
+			errs = append(errs, err)
+		}
+		if rec.NetnsName != "" {
+			out = append(out, rec.NetnsName)
+		}
+	}
+	return out, errors.Join(errs...)
+}
+
 // RecordedInits returns the init process of every container instance
 // kept under the runtime root, running or not: what `svcplane down` kills
 // (with their process groups, descendants and network namespaces) when it
