@@ -85,7 +85,7 @@ func PrintProxyRules(ctx context.Context, out io.Writer) error {
 				continue
 			}
 			text, err := b.Rules(ctx)
-			if err != nil || strings.TrimSpace(text) == "" {
+			if err != nil || !holdsProxyRules(mode, text) {
 				continue
 			}
 			found = true
@@ -96,6 +96,16 @@ func PrintProxyRules(ctx context.Context, out io.Writer) error {
 		fmt.Fprintln(out, "# no proxy rules in this network namespace")
 	}
 	return nil
+}
+
+// holdsProxyRules tells whether a backend's Rules text holds a proxy's
+// rules: iptables-save prints the built-in chains of every table it was
+// asked for, also after another mode's proxy removed every KUBE-* chain.
+func holdsProxyRules(mode proxy.Mode, text string) bool {
+	if mode == proxy.ModeIPTables {
+		return strings.Contains(text, ":KUBE-")
+	}
+	return strings.TrimSpace(text) != ""
 }
 
 // CleanupProxy removes the rules of every mode and family (kube-proxy's
