@@ -11,6 +11,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/retry"
 
 	"github.com/svcplane/svcplane/internal/testcluster"
 )
@@ -96,12 +97,18 @@ func TestNoReadyNodes(t *testing.T) {
 	e := start(t)
 	ns := e.namespace("noready")
 	e.addNode("node-a", nil, false)
-	n, err := e.Client.CoreV1().Nodes().Get(e.ctx, "node-a", metav1.GetOptions{})
+	// The controllers write the new Node too (its pod CIDR): retry on a
+	// conflict.
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		n, err := e.Client.CoreV1().Nodes().Get(e.ctx, "node-a", metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		n.Status.Conditions[0].Status, n.Status.Conditions[0].Reason = corev1.ConditionFalse, "KubeletNotReady"
+		_, err = e.Client.CoreV1().Nodes().UpdateStatus(e.ctx, n, metav1.UpdateOptions{})
+		return err
+	})
 	if err != nil {
-		t.Fatal(err)
-	}
-	n.Status.Conditions[0].Status, n.Status.Conditions[0].Reason = corev1.ConditionFalse, "KubeletNotReady"
-	if _, err := e.Client.CoreV1().Nodes().UpdateStatus(e.ctx, n, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.Client.CoreV1().Pods(ns).Create(e.ctx, pod(ns, "waiting", nil), metav1.CreateOptions{}); err != nil {
