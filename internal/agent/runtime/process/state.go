@@ -143,42 +143,28 @@ type RecordedInit struct {
 // under the runtime root: what `svcplane down` deletes for a joined node,
 // whose namespaces share their prefix with the rest of its cluster.
 func RecordedNetns(root string) ([]string, error) {
-	l := layout{root: root}
-	pods, err := os.ReadDir(l.podsDir())
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read pods: %w", err)
-	}
 	var out []string
-	var errs []error
-	for _, pod := range pods {
-		var rec podRecord
-		if _, err := readJSON(l.podFile(types.UID(pod.Name())), &rec); err != nil {
-			errs = append(errs, err)
-		}
+	err := eachRecordedPod(root, func(_ layout, _ types.UID, rec podRecord) error {
 		if rec.NetnsName != "" {
 			out = append(out, rec.NetnsName)
 		}
-	}
-	return out, errors.Join(errs...)
+		return nil
+	})
+	return out, err
 }
 
-// RecordedInits returns the init process of every container instance
-// kept under the runtime root, running or not: what `svcplane down` kills
-// (with their process groups, descendants and network namespaces) when it
-// cannot see the pods' network namespaces.
-func RecordedInits(root string) ([]RecordedInit, error) {
+// eachRecordedPod calls fn with the record of every pod kept under the
+// runtime root (a zero record where it cannot be read, that error joined
+// to the result).
+func eachRecordedPod(root string, fn func(l layout, uid types.UID, rec podRecord) error) error {
 	l := layout{root: root}
 	pods, err := os.ReadDir(l.podsDir())
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
+		return nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read pods: %w", err)
+		return fmt.Errorf("read pods: %w", err)
 	}
-	var out []RecordedInit
 	var errs []error
 	for _, pod := range pods {
 		uid := types.UID(pod.Name())
@@ -186,6 +172,19 @@ func RecordedInits(root string) ([]RecordedInit, error) {
 		if _, err := readJSON(l.podFile(uid), &rec); err != nil {
 			errs = append(errs, err)
 		}
+		errs = append(errs, fn(l, uid, rec))
+	}
+	return errors.Join(errs...)
+}
+
+// RecordedInits returns the init process of every container instance
+// kept under the runtime root, running or not: what `svcplane down` kills
+// (with their process groups, descendants and network namespaces) when it
+// cannot see the pods' network namespaces.
+func RecordedInits(root string) ([]RecordedInit, error) {
+	var out []RecordedInit
+	err := eachRecordedPod(root, func(l layout, uid types.UID, rec podRecord) error {
+		var errs []error
 		for _, name := range l.containerNames(uid) {
 			for _, attempt := range l.attempts(uid, name) {
 				var p procRecord
@@ -198,6 +197,7 @@ func RecordedInits(root string) ([]RecordedInit, error) {
 				}
 			}
 		}
-	}
-	return out, errors.Join(errs...)
+		return errors.Join(errs...)
+	})
+	return out, err
 }

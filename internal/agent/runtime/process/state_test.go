@@ -36,4 +36,8 @@ func TestRecordedInits(t *testing.T) {
 	if none, err := RecordedInits(t.TempDir() + "/missing"); err != nil || len(none) != 0 {
 		t.Fatalf("missing root: %v %v", none, err)
 	}
+	// The pod's network namespace, what down deletes for a joined node.
+	if ns, err := RecordedNetns(root); err != nil || len(ns) != 1 || ns[0] == "" {
+		t.Fatalf("recorded network namespaces: %v %v", ns, err)
+	}
 }
